@@ -1,0 +1,128 @@
+"""``python -m bot``: start the bot, or run one of the tools.
+
+    python -m bot                 the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the terminal chat
+    python -m bot chat            the terminal chat [--lang vi|en|ja] [--jsonl]
+    python -m bot check           check every dialogue and catalog; exit 1 on any error
+    python -m bot i18n extract    collect strings into locales/messages.pot
+    python -m bot i18n update     merge the template into every catalog
+    python -m bot i18n compile    write .mo files
+    python -m bot i18n stats      per-language progress
+    python -m bot i18n init LANG  start a catalog for a new language
+
+Output is built by small functions and printed here; errors map to exit codes in :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.chat import run_interactive, run_jsonl
+from bot.errors import BotError, ContentError, Problem, UsageError
+from bot.i18n import commands as i18n
+from bot.i18n.catalog import Catalogs
+from bot.project import Project
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the terminal chat")
+    chat = commands.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--lang", help="the client's language code, as Telegram would send it (vi, en, ja)")
+    chat.add_argument("--jsonl", action="store_true", help="JSON lines in and out, for scripts and tests")
+    commands.add_parser("check", help="check every dialogue and catalog")
+    translate = commands.add_parser("i18n", help="translators' commands (wrapping pybabel)")
+    actions = translate.add_subparsers(dest="action", required=True)
+    actions.add_parser("extract", help="collect strings into locales/messages.pot")
+    actions.add_parser("update", help="merge messages.pot into every catalog")
+    actions.add_parser("compile", help="write .mo files")
+    actions.add_parser("stats", help="translated, fuzzy and untranslated messages per language")
+    new = actions.add_parser("init", help="start the catalog of a new language")
+    new.add_argument("lang", help="a language code such as id, ne, my, fil or zh")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit status."""
+    args = build_parser().parse_args(argv)
+    project = Project.from_env()
+    try:
+        if args.command == "check":
+            return check(project)
+        if args.command == "i18n":
+            return translators(project, args.action, getattr(args, "lang", None))
+        if args.command == "chat":
+            return chat(project, args.lang, args.jsonl)
+        return run(project)
+    except ContentError as exc:
+        print(format_problems(exc.problems), file=sys.stderr)
+        print("The content has errors: run `python -m bot check` for the full list.", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def format_problems(problems: Sequence[Problem]) -> str:
+    return "\n".join(str(problem) for problem in problems)
+
+
+def check(project: Project) -> int:
+    """Print every problem; exit 1 if any is an error."""
+    problems = project.load().problems + i18n.template_problems(project.root)
+    errors = sum(problem.severity == "error" for problem in problems)
+    warnings = len(problems) - errors
+    if problems:
+        print(format_problems(problems), file=sys.stderr)
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def chat(project: Project, lang: str | None, jsonl: bool) -> int:
+    engine = project.engine()
+    if jsonl:
+        run_jsonl(engine, lang, sys.stdin, sys.stdout)
+    else:
+        run_interactive(engine, lang, sys.stdin, sys.stdout)
+    return EXIT_OK
+
+
+def translators(project: Project, action: str, lang: str | None) -> int:
+    if action == "extract":
+        print(f"wrote {i18n.extract(project.root)}")
+    elif action == "update":
+        i18n.update(project.root)
+    elif action == "compile":
+        i18n.compile_catalogs(project.root)
+    elif action == "init":
+        if not lang or not lang.replace("_", "").isalpha():
+            raise UsageError(f"not a language code: {lang!r}")
+        i18n.init(project.root, lang)
+    else:
+        engine = project.load().engine
+        catalogs = engine.translator
+        assert isinstance(catalogs, Catalogs)
+        print(i18n.stats_table(i18n.stats(catalogs), engine.languages))
+    return EXIT_OK
+
+
+def run(project: Project) -> int:
+    """Start Telegram when a token is configured, otherwise the terminal chat."""
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat.", file=sys.stderr)
+        return chat(project, os.environ.get("BOT_LANG"), jsonl=False)
+    raise UsageError("the Telegram front end is not part of this build yet; unset TELEGRAM_BOT_TOKEN")

@@ -1,0 +1,48 @@
+"""Interface text: the few strings the Python code itself shows, marked for extraction.
+
+``pgettext`` here does not translate; it names a message that a :class:`~bot.engine.render.Translator`
+translates later, in the user's language. ``pybabel extract`` finds the calls by their name.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class UiText(NamedTuple):
+    """A message id with its context, translated when a reply is rendered."""
+
+    context: str
+    message: str
+
+
+def pgettext(context: str, message: str) -> UiText:
+    """Mark ``message`` for the catalogs; translate it later with a Translator."""
+    return UiText(context, message)
+
+
+BACK = pgettext("button", "⬅️ Back")
+MENU = pgettext("button", "🏠 Main menu")
+SHOW_JAPANESE = pgettext("button", "🇯🇵 Show in Japanese")
+LANGUAGE = pgettext("button", "🌐 Language")
+
+NOT_UNDERSTOOD = pgettext("reply", "Sorry, I did not understand. Tap a button, or choose a topic:")
+UNKNOWN_LINK = pgettext("reply", "That link is not known. Here is the main menu.")
+STALE_BUTTON = pgettext(
+    "reply", "That button is from an older message and no longer works. Here is the current screen."
+)
+FORGED_BUTTON = pgettext("reply", "That button is not valid. Here is the main menu.")
+CONTENT_CHANGED = pgettext("reply", "The bot's content has changed since your last visit. Here is the main menu.")
+CHOOSE_LANGUAGE = pgettext("reply", "Choose your language:")
+# TRANSLATORS: {language} is the language's own name, e.g. "Tiếng Việt" or "日本語".
+LANGUAGE_SET = pgettext("reply", "Language: {language}")
+JAPANESE_FOLLOWS = pgettext(
+    "reply",
+    "⬇️ The same in Japanese, to show to an employer or an immigration officer:",
+)
+
+# TRANSLATORS: words a user may type to press a "Yes" button, separated by |. Add the
+# forms people type in your language, with and without diacritics (e.g. có|co|vâng|vang).
+YES_WORDS = pgettext("synonyms", "yes|y|yeah|yep|ok|sure")
+# TRANSLATORS: words a user may type to press a "No" button, separated by |.
+NO_WORDS = pgettext("synonyms", "no|n|nope|not")

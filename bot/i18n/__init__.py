@@ -1,0 +1,1 @@
+"""Languages: the gettext catalogs in ``locales/``, interface strings and the YAML extractor."""

@@ -1,0 +1,130 @@
+"""Shared fixtures: the real project, its engine, a scratch copy to break, and a jsonl chat."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.engine.engine import Engine
+from bot.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("en", "vi", "ja")
+KASUMIGASEKI = (
+    "1-1-1 Kasumigaseki, Chiyoda-ku, Tokyo, 100-8973",
+    "出入国在留管理庁 在留管理支援部 在留管理課 雇用維持支援担当",
+)
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def engine(project: Project) -> Engine:
+    return project.engine()
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """A copy of the project's content and catalogs that a test may break."""
+    for name in ("dialogues", "locales"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "babel.cfg", tmp_path / "babel.cfg")
+    # The interface strings, for extraction (Babel does not follow symlinks).
+    shutil.copytree(ROOT / "bot", tmp_path / "bot", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def run_bot(*args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot ARGS`` on the project at ``root``."""
+    env = {**os.environ, "BOT_CONTENT_DIR": str(root)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+
+
+class JsonlChat:
+    """The terminal chat in ``--jsonl`` mode, driven line by line as a script would."""
+
+    def __init__(self, lang: str | None, root: Path = ROOT) -> None:
+        args = [sys.executable, "-m", "bot", "chat", "--jsonl"] + (["--lang", lang] if lang else [])
+        env = {**os.environ, "BOT_CONTENT_DIR": str(root)}
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT, encoding="utf-8"
+        )
+        self.replies: list[dict[str, Any]] = []
+
+    def send(self, message: dict[str, str]) -> list[dict[str, Any]]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(message, ensure_ascii=False) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        self.replies = answer["replies"]
+        return self.replies
+
+    def text(self, text: str) -> list[dict[str, Any]]:
+        return self.send({"text": text})
+
+    def press(self, data: str) -> list[dict[str, Any]]:
+        return self.send({"press": data})
+
+    def press_option(self, index: int) -> list[dict[str, Any]]:
+        """Press the ``index``-th content button of the last screen, whatever its language."""
+        node = self.node
+        prefix = f"{node}:{index}:"
+        matches = [b["data"] for b in self.buttons if b.get("data", "").startswith(prefix)]
+        assert matches, f"no button {index} on {node}: {self.buttons}"
+        return self.press(matches[0])
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.replies[-1]
+
+    @property
+    def node(self) -> str | None:
+        return self.last["node"]
+
+    @property
+    def buttons(self) -> list[dict[str, str]]:
+        return self.last["buttons"]
+
+    @property
+    def all_text(self) -> str:
+        return "\n".join(reply["text"] for reply in self.replies)
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def chat() -> Iterator[Any]:
+    """A factory of jsonl chats, closed after the test."""
+    chats: list[JsonlChat] = []
+
+    def start(lang: str | None = "en", root: Path = ROOT) -> JsonlChat:
+        session = JsonlChat(lang, root)
+        chats.append(session)
+        return session
+
+    yield start
+    for session in chats:
+        session.close()

@@ -1,0 +1,151 @@
+"""`python -m bot check` reports each kind of mistake as `file:line: message`, never a traceback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_bot
+
+BROKEN = "dialogues/about.yaml"
+
+
+def add_nodes(root: Path, yaml_text: str) -> str:
+    """Append nodes to about.yaml's node list; return the file's new text."""
+    path = root / BROKEN
+    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n" + yaml_text
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based line of the first line containing ``needle``."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in file")
+
+
+def check(root: Path) -> tuple[int, str]:
+    result = run_bot("check", root=root)
+    assert "Traceback" not in result.stderr
+    return result.returncode, result.stderr
+
+
+def test_shipped_content_and_catalogs_pass_the_check() -> None:
+    """The content as committed has no error and no warning."""
+    result = run_bot("check")
+    assert result.returncode == 0, result.stderr
+    assert "0 error(s), 0 warning(s)" in result.stderr
+
+
+CASES = {
+    "unknown_target": (
+        "  - id: about.bad\n    text: Hello\n    buttons:\n      - label: Go\n        goto: about.nowhere  # HERE\n",
+        "button goes to unknown node 'about.nowhere'",
+        "- label: Go",
+    ),
+    "duplicate_id": (
+        "  - id: about.waasa  # HERE\n    text: Again\n",
+        "duplicate node id 'about.waasa'",
+        "id: about.waasa  # HERE",
+    ),
+    "unreachable": (
+        "  - id: about.orphan  # HERE\n    text: Nobody links here\n",
+        "unreachable node 'about.orphan'",
+        "id: about.orphan",
+    ),
+    "no_way_on_route": (
+        "  - id: about.junction  # HERE\n    route:\n      - if: {situation: job}\n        goto: start.menu\n",
+        "no way on: the last route needs no 'if'",
+        "- if: {situation: job}",
+    ),
+    "no_way_on_question": (
+        "  - id: about.question  # HERE\n    text: Yes or no?\n    ask: something\n"
+        "    buttons:\n      - label: Menu\n        goto: start.menu\n",
+        "no way on: the node asks 'something' but no button has a 'value'",
+        "id: about.question",
+    ),
+    "missing_text": (
+        "  - id: about.empty  # HERE\n    buttons:\n      - label: Menu\n        goto: start.menu\n",
+        "missing 'text'",
+        "id: about.empty",
+    ),
+    "invalid_html": (
+        "  - id: about.html\n    text: <b>never closed  # HERE\n",
+        "tag <b> is never closed",
+        "text: <b>never closed",
+    ),
+    "unsupported_html": (
+        "  - id: about.div\n    text: <div>blocks</div>  # HERE\n",
+        "unsupported HTML tag <div>",
+        "text: <div>",
+    ),
+    "callback_data_too_long": (
+        "  - id: about.a_very_long_node_name_that_no_editor_should_ever_write_here\n    text: Long\n"
+        "    buttons:\n      - label: Menu  # HERE\n        goto: start.menu\n",
+        "over Telegram's 64",
+        "- label: Menu  # HERE",
+    ),
+    "message_too_long": (
+        "  - id: about.essay\n    text: " + "word " * 1000 + "\n",
+        "over Telegram's 4096",
+        "id: about.essay",
+    ),
+    "unknown_placeholder": (
+        "  - id: about.hole\n    text: Send it to {nowhere}  # HERE\n",
+        "unknown placeholder {nowhere}",
+        "text: Send it to",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_kind_of_mistake_is_reported_with_file_and_line(scratch: Path, case: str) -> None:
+    """Every mistake points at the line a content editor must fix, and the check fails."""
+    snippet, message, anchor = CASES[case]
+    text = add_nodes(scratch, snippet)
+    status, output = check(scratch)
+    # The node ids below are linked from nowhere, so most cases also report "unreachable";
+    # what matters is that the specific mistake is reported at its own line.
+    expected_line = line_of(text, anchor) if case != "message_too_long" else line_of(text, "text: word")
+    assert status == 1
+    assert re.search(rf"^{re.escape(BROKEN)}:{expected_line}: .*{re.escape(message)}", output, re.M), output
+
+
+def test_a_yaml_syntax_error_is_reported_at_its_line(scratch: Path) -> None:
+    """Broken YAML gets file:line and a reason instead of a traceback."""
+    path = scratch / BROKEN
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(5, "  bad: [unclosed")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 1
+    assert re.search(rf"^{re.escape(BROKEN)}:\d+: YAML syntax error", output, re.M), output
+
+
+def test_a_duplicate_yaml_key_is_reported(scratch: Path) -> None:
+    """PyYAML would silently keep the second 'text'; the check does not."""
+    text = add_nodes(scratch, "  - id: about.twice\n    text: One\n    text: Two\n")
+    status, output = check(scratch)
+    assert status == 1
+    assert f"{BROKEN}:{line_of(text, 'text: Two')}: duplicate key 'text'" in output
+
+
+def test_a_broken_translation_is_reported_at_its_po_line(scratch: Path) -> None:
+    """A translation that loses a placeholder points at the .po file and line."""
+    po = scratch / "locales/vi/LC_MESSAGES/messages.po"
+    text = po.read_text(encoding="utf-8")
+    broken = text.replace('msgid "Language: {language}"\nmsgstr "', 'msgid "Language: {language}"\nmsgstr "X ', 1)
+    broken = re.sub(r'(msgid "Language: \{language\}"\nmsgstr ")[^"\n]*\{language\}[^"\n]*"', r'\1Ngôn ngữ"', broken)
+    assert broken != text
+    po.write_text(broken, encoding="utf-8")
+    status, output = check(scratch)
+    lineno = line_of(broken, 'msgid "Language: {language}"')
+    assert status == 1
+    expected = "locales/vi/LC_MESSAGES/messages.po:"
+    assert re.search(rf"^{re.escape(expected)}{lineno - 1}: .*placeholder \{{language\}} is missing", output, re.M) or (
+        re.search(rf"^{re.escape(expected)}{lineno}: .*placeholder \{{language\}} is missing", output, re.M)
+    ), output

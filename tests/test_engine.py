@@ -1,0 +1,202 @@
+"""The pure engine: events in, state and replies out, with no way to make it raise."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.engine.engine import (
+    Back,
+    Engine,
+    Menu,
+    Press,
+    SetLanguage,
+    ShowLanguages,
+    Start,
+    State,
+    Typed,
+    parse_command,
+    resolve_language,
+)
+from bot.engine.render import Reply
+
+
+def data_of(reply: Reply, prefix: str) -> str:
+    found = [b.data for b in reply.flat_buttons if b.data and b.data.startswith(prefix)]
+    assert found, f"no button {prefix!r} in {[b.data for b in reply.flat_buttons]}"
+    return found[0]
+
+
+def test_first_start_shows_the_menu_in_the_client_language_with_a_language_choice(engine: Engine) -> None:
+    """A new user gets the menu in their Telegram language and can switch language at once."""
+    outcome = engine.step(engine.new_state("vi-VN"), Start())
+    (menu,) = outcome.replies
+    assert menu.node == "start.menu"
+    assert outcome.state.lang == "vi"
+    assert {b.data for b in menu.buttons[-1]} == {"lang:en", "lang:ja"}
+
+
+def test_an_unknown_client_language_falls_back_to_english(engine: Engine) -> None:
+    assert engine.new_state("pt-BR").lang == "en"
+    assert engine.new_state(None).lang == "en"
+    assert resolve_language("ja", engine.languages) == "ja"
+
+
+@pytest.mark.parametrize("payload", ["consent_form", "consent_form-vi", "eligibility-ja", "ssw-en"])
+def test_a_deep_link_opens_its_topic_in_its_language(engine: Engine, payload: str) -> None:
+    topic, _, lang = payload.partition("-")
+    outcome = engine.step(engine.new_state("en"), Start(payload))
+    assert outcome.replies[-1].node == engine.content.topics[topic].entry
+    assert outcome.state.lang == (lang or "en")
+
+
+@pytest.mark.parametrize("payload", ["nonsense", "consent-form", "x" * 70, "eligibility-xx", "../etc", "START"])
+def test_an_unknown_deep_link_explains_and_shows_the_menu(engine: Engine, payload: str) -> None:
+    outcome = engine.step(engine.new_state("en"), Start(payload))
+    if payload == "eligibility-xx":
+        # A known topic with an unknown language still opens the topic, in the user's language.
+        assert outcome.replies[-1].node == "eligibility.start"
+        return
+    note, menu = outcome.replies
+    assert note.node is None and "link is not known" in note.text
+    assert menu.node == "start.menu"
+
+
+@pytest.mark.parametrize(
+    "data", ["", "garbage", "eligibility.start:0:0000", "nav:nowhere", "x" * 64, "ssw.start:99:abcd"]
+)
+def test_forged_or_stale_button_data_leads_somewhere_sensible(engine: Engine, data: str) -> None:
+    state = engine.step(engine.new_state("en"), Start("ssw")).state
+    outcome = engine.step(state, Press(data))
+    note, screen = outcome.replies
+    assert note.node is None
+    assert screen.node in {"start.menu", "ssw.start"}
+
+
+def test_a_button_whose_node_was_removed_is_stale(engine: Engine) -> None:
+    outcome = engine.step(engine.new_state("en"), Press("about.removed_node:0:abcd"))
+    assert "older message" in outcome.replies[0].text
+
+
+def test_saved_state_pointing_to_a_removed_node_goes_to_the_menu_with_an_explanation(engine: Engine) -> None:
+    saved = State(lang="en", node="eligibility.gone", history=("eligibility.gone", "ssw.start"))
+    outcome = engine.step(saved, Typed("hello"))
+    assert "content has changed" in outcome.replies[0].text
+    assert outcome.state.node == "start.menu"
+    assert "eligibility.gone" not in outcome.state.history
+
+
+def test_saved_state_in_a_language_no_longer_offered_falls_back_to_english(engine: Engine) -> None:
+    outcome = engine.step(State(lang="xx", lang_chosen=True, node="ssw.start"), Menu())
+    assert outcome.state.lang == "en"
+
+
+def test_pressing_a_question_button_records_the_answer_and_moves_on(engine: Engine) -> None:
+    state = engine.step(engine.new_state("en"), Start("eligibility")).state
+    screen = engine.step(state, Start("eligibility")).replies[-1]
+    outcome = engine.step(state, Press(data_of(screen, "eligibility.start:1:")))
+    assert outcome.state.answer("situation") == "returnee"
+    assert outcome.replies[-1].node == "eligibility.returnee"
+
+
+def test_back_returns_to_the_previous_screen_and_then_to_the_menu(engine: Engine) -> None:
+    outcome = engine.step(engine.new_state("en"), Start())
+    outcome = engine.step(outcome.state, Press(data_of(outcome.replies[-1], "start.menu:8:")))
+    assert outcome.state.node == "ssw.start"
+    outcome = engine.step(outcome.state, Press(data_of(outcome.replies[-1], "ssw.start:0:")))
+    assert outcome.state.node == "ssw.type1"
+    outcome = engine.step(outcome.state, Back())
+    assert outcome.state.node == "ssw.start"
+    assert engine.step(outcome.state, Back()).state.node == "start.menu"
+
+
+def test_typed_number_presses_that_button(engine: Engine) -> None:
+    state = engine.step(engine.new_state("en"), Start("eligibility")).state
+    assert engine.step(state, Typed("3")).state.node == "eligibility.not_group"
+
+
+@pytest.mark.parametrize(
+    ("typed", "lang"),
+    [
+        ("yes", "en"),
+        ("Yes!", "en"),
+        ("có", "vi"),
+        ("co", "vi"),
+        ("はい", "ja"),
+        ("hai", "ja"),
+        ("YES", "vi"),
+    ],
+)
+def test_typed_yes_in_any_language_presses_yes(engine: Engine, typed: str, lang: str) -> None:
+    state = replace(engine.new_state(lang), node="eligibility.wish", answers=(("situation", "returnee"),))
+    assert engine.step(state, Typed(typed)).state.node == "eligibility.result_returnee"
+
+
+@pytest.mark.parametrize(("typed", "lang"), [("no", "en"), ("không", "vi"), ("khong", "vi"), ("いいえ", "ja")])
+def test_typed_no_in_any_language_presses_no(engine: Engine, typed: str, lang: str) -> None:
+    state = replace(engine.new_state(lang), node="eligibility.wish")
+    assert engine.step(state, Typed(typed)).state.node == "eligibility.not_wish"
+
+
+def test_a_label_with_a_typo_in_another_language_presses_its_button(engine: Engine) -> None:
+    """A worker with an English interface may type the Vietnamese label, with a typo."""
+    vi_label = engine.translator.translate("vi", "eligibility.start", "Neither of these")
+    assert vi_label != "Neither of these"
+    typo = vi_label[:-1]
+    state = engine.step(engine.new_state("en"), Start("eligibility")).state
+    assert engine.step(state, Typed(typo)).state.node == "eligibility.not_group"
+    assert engine.step(state, Typed("nether of these")).state.node == "eligibility.not_group"
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "😀😀", "asdfgh", "x" * 5000, "/unknown"])
+def test_anything_else_gets_the_menu_with_i_did_not_understand(engine: Engine, typed: str) -> None:
+    state = engine.step(engine.new_state("en"), Start("titp")).state
+    note, menu = engine.step(state, Typed(typed)).replies
+    assert "did not understand" in note.text
+    assert menu.node == "start.menu"
+
+
+def test_changing_language_rerenders_the_current_screen_and_is_remembered(engine: Engine) -> None:
+    state = engine.step(engine.new_state("en"), Start("ssw")).state
+    picker = engine.step(state, ShowLanguages()).replies[-1]
+    assert [b.data for b in picker.flat_buttons][:3] == ["lang:en", "lang:ja", "lang:vi"]
+    outcome = engine.step(state, Press("lang:ja"))
+    assert outcome.state.lang == "ja" and outcome.state.lang_chosen
+    assert outcome.replies[-1].node == "ssw.start"
+    assert "特定技能" in outcome.replies[-1].text
+    assert engine.step(outcome.state, SetLanguage("klingon")).replies[-1].node is None
+
+
+def test_show_in_japanese_gives_the_answer_in_the_user_language_then_japanese(engine: Engine) -> None:
+    state = engine.step(engine.new_state("vi"), Start("extension")).state
+    screen = engine.step(state, Start("extension")).replies[-1]
+    (reply,) = engine.step(state, Press(data_of(screen, "ja:"))).replies
+    vi_text = screen.text
+    ja_text = engine.step(replace(state, lang="ja"), Start("extension")).replies[-1].text
+    assert reply.text.startswith(vi_text)
+    assert reply.text.endswith(ja_text)
+    assert not any((b.data or "").startswith("ja:") for b in reply.flat_buttons)
+
+
+def test_japanese_users_get_no_show_in_japanese_button(engine: Engine) -> None:
+    screen = engine.step(engine.new_state("ja"), Start("extension")).replies[-1]
+    assert not any((b.data or "").startswith("ja:") for b in screen.flat_buttons)
+
+
+def test_commands_are_parsed_into_events() -> None:
+    assert parse_command("/start consent_form-vi") == Start("consent_form-vi")
+    assert parse_command("/start@SomeBot") == Start(None)
+    assert parse_command("/menu") == Menu()
+    assert parse_command("/back") == Back()
+    assert parse_command("/language") == ShowLanguages()
+    assert parse_command("/language ja") == SetLanguage("ja")
+    assert parse_command("hello") == Typed("hello")
+
+
+def test_history_is_bounded(engine: Engine) -> None:
+    state = engine.step(engine.new_state("en"), Start()).state
+    for _ in range(30):
+        state = engine.step(state, Start("ssw")).state
+        state = engine.step(state, Start("titp")).state
+    assert len(state.history) <= 20
