@@ -1,6 +1,8 @@
 """``python -m bot``: start the bot, or run one of the tools.
 
     python -m bot                 the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the terminal chat
+    python -m bot webhook         the Telegram bot behind a webhook (needs WEBHOOK_URL)
+    python -m bot polling         the Telegram bot with long polling
     python -m bot chat            the terminal chat [--lang vi|en|ja] [--jsonl]
     python -m bot check           check every dialogue and catalog; exit 1 on any error
     python -m bot i18n extract    collect strings into locales/messages.pot
@@ -19,12 +21,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.chat import run_interactive, run_jsonl
 from bot.errors import BotError, ContentError, Problem, UsageError
 from bot.i18n import commands as i18n
 from bot.i18n.catalog import Catalogs
 from bot.project import Project
+from bot.settings import Settings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -33,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the terminal chat")
+    commands.add_parser("webhook", help="the Telegram bot behind a webhook (WEBHOOK_URL, PORT, WEBHOOK_SECRET)")
+    commands.add_parser("polling", help="the Telegram bot with long polling")
     chat = commands.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", help="the client's language code, as Telegram would send it (vi, en, ja)")
     chat.add_argument("--jsonl", action="store_true", help="JSON lines in and out, for scripts and tests")
@@ -59,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return translators(project, args.action, getattr(args, "lang", None))
         if args.command == "chat":
             return chat(project, args.lang, args.jsonl)
-        return run(project)
+        return run(project, args.command)
     except ContentError as exc:
         print(format_problems(exc.problems), file=sys.stderr)
         print("The content has errors: run `python -m bot check` for the full list.", file=sys.stderr)
@@ -117,12 +123,25 @@ def translators(project: Project, action: str, lang: str | None) -> int:
     return EXIT_OK
 
 
-def run(project: Project) -> int:
+def run(project: Project, mode: str | None) -> int:
     """Start Telegram when a token is configured, otherwise the terminal chat."""
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = Settings.from_env()
+    if not settings.token:
+        if mode in ("webhook", "polling"):
+            raise UsageError("TELEGRAM_BOT_TOKEN is not set")
         print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat.", file=sys.stderr)
         return chat(project, os.environ.get("BOT_LANG"), jsonl=False)
-    raise UsageError("the Telegram front end is not part of this build yet; unset TELEGRAM_BOT_TOKEN")
+    if mode == "webhook" and not settings.webhook_url:
+        raise UsageError("WEBHOOK_URL is not set")
+    if mode == "polling":
+        settings = replace(settings, webhook_url=None)
+    from bot.store import open_store
+    from bot.telegram.app import run as run_telegram
+
+    run_telegram(project.engine(), open_store(settings.database_url, settings.data_dir), settings)
+    return EXIT_OK

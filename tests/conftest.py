@@ -128,3 +128,42 @@ def chat() -> Iterator[Any]:
     yield start
     for session in chats:
         session.close()
+
+
+@pytest.fixture
+async def api() -> Any:
+    """A fake Bot API server on a free port of 127.0.0.1."""
+    from tests.fakebotapi import FakeBotApi
+
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema on the PostgreSQL test server, dropped afterwards. Fails (never skips) if
+    the server is missing: point TEST_DATABASE_URL at one (see README)."""
+    import psycopg
+
+    from tests.telegram_harness import DATABASE_URL, drop_schema, new_schema
+
+    try:
+        psycopg.connect(DATABASE_URL, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required at TEST_DATABASE_URL={DATABASE_URL}: {exc}")
+    schema = new_schema()
+    yield schema
+    drop_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Each real backend in turn: a SQLite file, then a PostgreSQL schema."""
+    from bot.store import SqliteStore
+    from tests.telegram_harness import postgres_store
+
+    if request.param == "sqlite":
+        return SqliteStore(tmp_path / "data" / "bot.sqlite3")
+    return postgres_store(request.getfixturevalue("pg_schema"))

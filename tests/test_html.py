@@ -46,3 +46,14 @@ def test_length_counts_visible_text_in_utf16_units() -> None:
     assert strip_html("<b>a &amp; b</b>") == "a & b"
     assert telegram_length("<b>ab</b>") == 2
     assert telegram_length("😀") == 2  # outside the BMP: two UTF-16 units, as Telegram counts
+
+
+def test_a_long_message_is_split_at_paragraphs_within_the_limit() -> None:
+    from bot.engine.html import split_message
+
+    text = "\n\n".join(f"<b>Part {i}</b> " + "x" * 900 for i in range(10))
+    parts = split_message(text)
+    assert len(parts) > 1
+    assert all(telegram_length(part) <= 4096 and html_problems(part) == [] for part in parts)
+    assert "\n\n".join(parts) == text
+    assert split_message("short") == ["short"]

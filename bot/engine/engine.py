@@ -100,7 +100,12 @@ class SetLanguage:
     lang: str
 
 
-Event = Start | Press | Typed | Back | Menu | ShowLanguages | SetLanguage
+@dataclass(frozen=True)
+class Unreadable:
+    """A message the bot cannot read: a sticker, photo, voice message, location and so on."""
+
+
+Event = Start | Press | Typed | Back | Menu | ShowLanguages | SetLanguage | Unreadable
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,8 @@ class Engine:
             outcome = self._go(state, self.content.menu)
         elif isinstance(event, ShowLanguages):
             outcome = Outcome(state, (self._language_picker(state),))
+        elif isinstance(event, Unreadable):
+            outcome = self._note_then_menu(state, ui.UNREADABLE)
         else:
             outcome = self._set_language(state, event.lang)
         return Outcome(outcome.state, (*notes, *outcome.replies)) if notes else outcome

@@ -101,3 +101,41 @@ def telegram_length(text: str) -> int:
 def escape(text: str) -> str:
     """Make plain text safe inside an HTML message."""
     return html.escape(text, quote=False)
+
+
+def split_message(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:
+    """Split ``text`` into messages within ``limit``, at paragraph, then line boundaries.
+
+    Tags in our texts never span lines, so cutting between lines keeps each part valid; a single
+    line over the limit loses its formatting and is cut as plain text.
+    """
+    if telegram_length(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        for piece in _fit(paragraph, limit):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if telegram_length(candidate) <= limit:
+                current = candidate
+            else:
+                parts.append(current)
+                current = piece
+    if current:
+        parts.append(current)
+    return [part for part in parts if part.strip()]
+
+
+def _fit(paragraph: str, limit: int) -> list[str]:
+    """A paragraph as pieces within ``limit``: whole, or by lines, or cut as plain text."""
+    if telegram_length(paragraph) <= limit:
+        return [paragraph]
+    pieces: list[str] = []
+    for line in paragraph.split("\n"):
+        if telegram_length(line) <= limit:
+            pieces.append(line)
+            continue
+        plain = strip_html(line)
+        step = limit // 2  # UTF-16: a character may count twice
+        pieces += [escape(plain[i : i + step]) for i in range(0, len(plain), step)]
+    return pieces

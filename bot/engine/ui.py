@@ -33,6 +33,7 @@ STALE_BUTTON = pgettext(
 )
 FORGED_BUTTON = pgettext("reply", "That button is not valid. Here is the main menu.")
 CONTENT_CHANGED = pgettext("reply", "The bot's content has changed since your last visit. Here is the main menu.")
+UNREADABLE = pgettext("reply", "I can only read text and buttons. Here is the main menu.")
 CHOOSE_LANGUAGE = pgettext("reply", "Choose your language:")
 # TRANSLATORS: {language} is the language's own name, e.g. "Tiếng Việt" or "日本語".
 LANGUAGE_SET = pgettext("reply", "Language: {language}")

@@ -1,0 +1,261 @@
+"""A fake Telegram Bot API server for the tests: the real Application talks to it over HTTP.
+
+It answers the methods the bot calls, records every message sent, and hands out updates that a
+test queues (through ``getUpdates``), so conversations run through python-telegram-bot's real
+request, polling and handler machinery. Only Telegram's servers are replaced.
+
+Run it alone to try the bot without Telegram::
+
+    python -m tests.fakebotapi --port 8081
+    TELEGRAM_BOT_TOKEN=123:abc TELEGRAM_API_URL=http://127.0.0.1:8081/bot python -m bot
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import tornado.web
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+TOKEN = "123:abc"
+BOT_USER = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "Retainment",
+    "username": "retainment_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "link_preview_options", "results", "scope"}
+
+
+@dataclass
+class Sent:
+    """One call the bot made, with its decoded parameters."""
+
+    method: str
+    params: dict[str, Any]
+    failed: bool = False
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.params["chat_id"])
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        markup = self.params.get("reply_markup") or {}
+        return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+@dataclass
+class FakeBotApi:
+    """The server's state; ``start()`` binds it to a free port on 127.0.0.1."""
+
+    token: str = TOKEN
+    calls: list[Sent] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: list[tuple[str, int, str]] = field(default_factory=list)
+    port: int = 0
+    _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))  # type: ignore[type-arg]
+    _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
+    _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _new_call: asyncio.Event = field(default_factory=asyncio.Event)
+    _server: HTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self, port: int = 0) -> None:
+        app = tornado.web.Application([(r"/bot([^/]+)/(\w+)", _MethodHandler, {"api": self})])
+        sockets = bind_sockets(port, "127.0.0.1")
+        self.port = sockets[0].getsockname()[1]
+        self._server = HTTPServer(app)
+        self._server.add_sockets(sockets)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            await self._server.close_all_connections()
+
+    # -- what a test does -----------------------------------------------------------------------
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    def queue(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Make ``update`` (with an ``update_id``) available to ``getUpdates``."""
+        update.setdefault("update_id", self.next_update_id())
+        self.updates.append(update)
+        self._new_update.set()
+        return update
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        return [c for c in self.calls if c.method == "sendMessage" and c.chat_id == chat_id and not c.failed]
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> list[Sent]:
+        """Wait until ``predicate(calls)`` is true; returns the calls."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.calls):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met; calls so far: {[c.method for c in self.calls]}")
+            self._new_call.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_call.wait(), remaining)
+        return self.calls
+
+    async def wait_messages(self, chat_id: int, count: int, timeout: float = 10.0) -> list[Sent]:
+        await self.wait_for(lambda calls: len(self.messages_to(chat_id)) >= count, timeout)
+        return self.messages_to(chat_id)
+
+    # -- the API -------------------------------------------------------------------------------
+
+    async def call(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.fail_next and self.fail_next[0][0] == method:
+            _, code, description = self.fail_next.pop(0)
+            self.calls.append(Sent(method, params, failed=True))
+            self._new_call.set()
+            body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+            if code == 429:
+                body["parameters"] = {"retry_after": 1}
+            return code, body
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": await self._get_updates(params)}
+        self.calls.append(Sent(method, params))
+        self._new_call.set()
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method == "sendMessage":
+            return 200, {"ok": True, "result": self._message(params)}
+        if method in {"answerCallbackQuery", "setMyCommands", "deleteWebhook", "setWebhook", "answerInlineQuery"}:
+            return 200, {"ok": True, "result": True}
+        if method == "getWebhookInfo":
+            return 200, {"ok": True, "result": {"url": "", "has_custom_certificate": False, "pending_update_count": 0}}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            self._new_update.clear()
+            timeout = min(float(params.get("timeout") or 0), 1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+        return [u for u in self.updates if u["update_id"] >= offset][:100]
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": BOT_USER,
+            "text": params.get("text", ""),
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+
+class _MethodHandler(tornado.web.RequestHandler):
+    def initialize(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    async def post(self, token: str, method: str) -> None:
+        await self._answer(token, method)
+
+    async def get(self, token: str, method: str) -> None:
+        await self._answer(token, method)
+
+    async def _answer(self, token: str, method: str) -> None:
+        if token != self.api.token:
+            self.set_status(401)
+            self.finish({"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        status, body = await self.api.call(method, self._params())
+        self.set_status(status)
+        self.finish(body)
+
+    def _params(self) -> dict[str, Any]:
+        content_type = self.request.headers.get("Content-Type", "")
+        if "application/json" in content_type and self.request.body:
+            return dict(json.loads(self.request.body))
+        raw = dict(parse_qsl(self.request.body.decode())) if self.request.body else {}
+        raw.update({k: self.get_argument(k) for k in self.request.query_arguments})
+        return {k: json.loads(v) if k in JSON_FIELDS else v for k, v in raw.items()}
+
+
+# -- updates as Telegram sends them ---------------------------------------------------------------
+
+
+def user(user_id: int, lang: str | None = "en") -> dict[str, Any]:
+    data: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Worker"}
+    if lang:
+        data["language_code"] = lang
+    return data
+
+
+def message(
+    user_id: int, text: str | None = None, lang: str | None = "en", chat_id: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A ``message`` update; a text starting with / carries a bot_command entity, as Telegram's does."""
+    chat_id = user_id if chat_id is None else chat_id
+    body: dict[str, Any] = {
+        "message_id": int(time.time() * 1000) % 1_000_000,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+        "from": user(user_id, lang),
+        **extra,
+    }
+    if text is not None:
+        body["text"] = text
+        if text.startswith("/"):
+            body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ")[0])}]
+    return {"message": body}
+
+
+def press(user_id: int, data: str, lang: str | None = "en") -> dict[str, Any]:
+    """A ``callback_query`` update for a button with ``data`` on an earlier message."""
+    return {
+        "callback_query": {
+            "id": str(time.time_ns()),
+            "from": user(user_id, lang),
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "from": BOT_USER,
+                "text": "earlier",
+            },
+        }
+    }
+
+
+async def _serve(port: int) -> None:
+    api = FakeBotApi()
+    await api.start(port)
+    print(f"fake Bot API at {api.base_url} (token {api.token}); Ctrl-C stops it")
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="A fake Telegram Bot API server for trying the bot")
+    parser.add_argument("--port", type=int, default=8081)
+    asyncio.run(_serve(parser.parse_args().port))

@@ -1,0 +1,84 @@
+"""The stores on their own: schema migration, retention, erasure, and a database that is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.engine.engine import State
+from bot.store import PostgresStore, SqliteStore, Store, StoreError, open_store
+from bot.store.base import DEDUPLICATION_SECONDS
+
+DAY = 24 * 3600
+
+
+def put(state: State) -> Any:
+    return lambda _old: (state, None)
+
+
+async def test_inactive_users_are_deleted_after_the_retention(store: Store) -> None:
+    await store.open()
+    try:
+        now = 1_800_000_000
+        await store.apply(1, None, now - 200 * DAY, put(State("vi", node="ssw.start")))
+        await store.apply(2, None, now - 10 * DAY, put(State("ja")))
+        assert await store.purge(now, retention_seconds=180 * DAY) == 1
+        assert await store.load(1) is None
+        assert (await store.load(2)) == State("ja")
+        assert await store.count_users() == 1
+    finally:
+        await store.close()
+
+
+async def test_update_ids_are_forgotten_after_the_deduplication_window(store: Store) -> None:
+    await store.open()
+    try:
+        now = 1_800_000_000
+        assert not (await store.apply(1, 99, now, put(State("en")))).duplicate
+        assert (await store.apply(1, 99, now, put(State("en")))).duplicate
+        await store.purge(now + DEDUPLICATION_SECONDS + 1, retention_seconds=365 * DAY)
+        assert not (await store.apply(1, 99, now, put(State("en")))).duplicate
+    finally:
+        await store.close()
+
+
+async def test_forget_erases_the_user(store: Store) -> None:
+    await store.open()
+    try:
+        await store.apply(5, 1, 0, put(State("en", answers=(("status", "ssw"),))))
+        assert await store.forget(5) is True
+        assert await store.load(5) is None
+        assert await store.forget(5) is False
+    finally:
+        await store.close()
+
+
+async def test_opening_twice_migrates_once(store: Store) -> None:
+    await store.open()
+    await store.close()
+    await store.open()  # a second replica, or a restart: the schema is already there
+    try:
+        await store.apply(1, None, 0, put(State("en")))
+        assert await store.count_users() == 1
+    finally:
+        await store.close()
+
+
+async def test_an_unreachable_database_raises_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError):
+        await SqliteStore(blocker / "bot.sqlite3").open()
+    postgres = PostgresStore("postgresql://nobody@127.0.0.1:1/none", open_timeout=2)
+    with pytest.raises(StoreError):
+        await postgres.open()
+    await postgres.close()
+
+
+def test_the_database_url_chooses_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_store(None, tmp_path), SqliteStore)
+    assert isinstance(open_store("postgres://u@h/db", tmp_path), PostgresStore)
+    assert isinstance(open_store("postgresql://u@h/db", tmp_path), PostgresStore)
+    assert open_store(None, tmp_path).path == tmp_path / "bot.sqlite3"  # type: ignore[attr-defined]

@@ -1,0 +1,215 @@
+"""The real python-telegram-bot Application against a local fake Bot API server, on real
+SQLite and PostgreSQL: conversations, every kind of bad input, groups, and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.engine.engine import Engine
+from bot.store import SqliteStore, Store
+from tests.conftest import KASUMIGASEKI
+from tests.fakebotapi import FakeBotApi, message, press
+from tests.telegram_harness import running, settings_for
+
+USER = 777
+
+
+def data_of(sent: Any, prefix: str) -> str:
+    found = [b["callback_data"] for b in sent.buttons if b.get("callback_data", "").startswith(prefix)]
+    assert found, f"no {prefix!r} in {sent.buttons}"
+    return found[0]
+
+
+async def send(api: FakeBotApi, update: dict[str, Any], replies: int = 1, chat: int = USER) -> list[Any]:
+    """Queue an update and wait for ``replies`` more messages to ``chat``; return the new ones."""
+    before = len(api.messages_to(chat))
+    api.queue(update)
+    messages = await api.wait_messages(chat, before + replies)
+    return messages[before:]
+
+
+async def test_a_full_conversation_in_vietnamese(api: FakeBotApi, engine: Engine, store: Store) -> None:
+    """Start, walk the eligibility check with buttons, switch language, then erase the data."""
+    async with running(engine, store, settings_for(api)):
+        (menu,) = await send(api, message(USER, "/start", lang="vi"))
+        assert "Hãy chọn một chủ đề" in menu.text
+        assert menu.params["parse_mode"] == "HTML"
+        assert {b["callback_data"] for b in menu.buttons} >= {"lang:en", "lang:ja"}
+
+        (question,) = await send(api, press(USER, data_of(menu, "start.menu:0:"), lang="vi"))
+        (reason,) = await send(api, press(USER, data_of(question, "eligibility.start:0:"), lang="vi"))
+        (status,) = await send(api, press(USER, data_of(reason, "eligibility.reason:0:"), lang="vi"))
+        (wish,) = await send(api, press(USER, data_of(status, "eligibility.status:0:"), lang="vi"))
+        (result,) = await send(api, message(USER, "có", lang="vi"))  # typed yes presses Yes
+        assert "phù hợp với quy định" in result.text
+        assert all(line in result.text for line in KASUMIGASEKI)
+        assert "Hoạt động đặc định" in result.text
+        assert wish.text != result.text
+
+        note, again = await send(api, press(USER, "lang:ja", lang="vi"), replies=2)
+        assert "日本語" in note.text
+        assert "該当します" in again.text
+        saved = await store.load(USER)
+        assert saved is not None and saved.lang == "ja" and saved.answer("status") == "titp"
+
+        (confirm,) = await send(api, message(USER, "/forget", lang="vi"))
+        assert {b["callback_data"] for b in confirm.buttons} == {"forget:yes", "forget:no"}
+        (done,) = await send(api, press(USER, "forget:yes", lang="vi"))
+        assert "消去" in done.text  # the chosen language still applies to the goodbye
+        assert await store.load(USER) is None
+        answered = [c for c in api.calls if c.method == "answerCallbackQuery"]
+        assert len(answered) >= 5
+
+
+async def test_a_deep_link_opens_the_topic_in_its_language(api: FakeBotApi, engine: Engine, store: Store) -> None:
+    async with running(engine, store, settings_for(api)):
+        (reply,) = await send(api, message(USER, "/start consent_form-vi", lang="en"))
+        assert "Giấy đồng ý" in reply.text
+        saved = await store.load(USER)
+        assert saved is not None and saved.lang == "vi" and saved.node == "consent_form.start"
+
+
+async def test_commands_are_registered_for_each_language(api: FakeBotApi, engine: Engine, store: Store) -> None:
+    async with running(engine, store, settings_for(api)):
+        registered = [c for c in api.calls if c.method == "setMyCommands"]
+    by_language = {c.params.get("language_code"): c.params["commands"] for c in registered}
+    assert set(by_language) == {None, "vi", "ja"}
+    assert {c["command"] for c in by_language[None]} == {"start", "menu", "language", "help", "privacy", "forget"}
+    assert by_language["ja"][1]["description"] != by_language[None][1]["description"]
+
+
+NOT_TEXT = {
+    "sticker": {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+                            "is_animated": False, "is_video": False}},
+    "photo": {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]},
+    "voice": {"voice": {"file_id": "v", "file_unique_id": "v", "duration": 1}},
+    "video": {"video": {"file_id": "v", "file_unique_id": "v", "width": 1, "height": 1, "duration": 1}},
+    "document": {"document": {"file_id": "d", "file_unique_id": "d"}},
+    "location": {"location": {"latitude": 35.67, "longitude": 139.75}},
+    "contact": {"contact": {"phone_number": "+810000", "first_name": "A"}},
+    "poll": {"poll": {"id": "1", "question": "?", "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
+                      "type": "regular", "allows_multiple_answers": False, "allows_revoting": False,
+                      "members_only": False,
+                      "options": [{"text": "a", "voter_count": 0, "persistent_id": "o1"}]}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_TEXT))
+async def test_a_message_that_is_not_text_gets_a_short_note_and_the_menu(
+    api: FakeBotApi, engine: Engine, tmp_path: Any, kind: str
+) -> None:
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings_for(api)):
+        note, menu = await send(api, message(USER, None, lang="ja", **NOT_TEXT[kind]), replies=2)
+    assert "テキスト" in note.text
+    assert "start.menu:0:" in str(menu.buttons)
+
+
+BAD_TEXT = {
+    "very_long_text": ("x" * 4096, "did not understand"),
+    "emoji_only": ("😀🙏🎌", "did not understand"),
+    "unknown_command": ("/doesnotexist", "did not understand"),
+    "unknown_deep_link": ("/start no_such_topic", "link is not known"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TEXT))
+async def test_bad_text_gets_a_short_answer_and_the_menu(
+    api: FakeBotApi, engine: Engine, tmp_path: Any, case: str
+) -> None:
+    text, expected = BAD_TEXT[case]
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings_for(api)):
+        note, menu = await send(api, message(USER, text), replies=2)
+    assert expected in note.text
+    assert len(note.text) < 200
+    assert "start.menu:0:" in str(menu.buttons)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [("eligibility.start:0:ffff", "older message"), ("<script>", "not valid"), ("x" * 64, "not valid")],
+)
+async def test_stale_or_forged_buttons_are_explained(
+    api: FakeBotApi, engine: Engine, tmp_path: Any, data: str, expected: str
+) -> None:
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings_for(api)):
+        note, _screen = await send(api, press(USER, data), replies=2)
+    assert expected in note.text
+
+
+async def test_an_edited_message_is_answered_without_changing_state(
+    api: FakeBotApi, engine: Engine, tmp_path: Any
+) -> None:
+    store = SqliteStore(tmp_path / "bot.sqlite3")
+    async with running(engine, store, settings_for(api)):
+        await send(api, message(USER, "/start ssw", lang="vi"))
+        edited = message(USER, "hello", lang="vi")
+        (note,) = await send(api, {"edited_message": edited["message"]})
+        assert "tin nhắn mới" in note.text
+        saved = await store.load(USER)
+        assert saved is not None and saved.node == "ssw.start"
+
+
+async def test_in_a_group_only_start_and_mentions_are_answered(api: FakeBotApi, engine: Engine, tmp_path: Any) -> None:
+    group = -100123
+    store = SqliteStore(tmp_path / "bot.sqlite3")
+    async with running(engine, store, settings_for(api)):
+        (reply,) = await send(api, message(USER, "/start", chat_id=group), chat=group)
+        assert "https://t.me/retainment_test_bot" in reply.text
+        api.queue(message(USER, "just chatting", chat_id=group))
+        mention = message(USER, "@retainment_test_bot hello", chat_id=group)
+        mention["message"]["entities"] = [{"type": "mention", "offset": 0, "length": 20}]
+        (again,) = await send(api, mention, chat=group)
+        assert "private chat" in again.text
+        assert len(api.messages_to(group)) == 2  # "just chatting" got no answer
+        assert await store.load(USER) is None  # nothing personal is stored from groups
+
+
+async def test_help_and_privacy_answer_in_the_user_language(api: FakeBotApi, engine: Engine, tmp_path: Any) -> None:
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings_for(api, retention_days=90)):
+        (help_text,) = await send(api, message(USER, "/help", lang="ja"))
+        (privacy,) = await send(api, message(USER, "/privacy", lang="ja"))
+    assert "/forget" in help_text.text
+    assert "90" in privacy.text
+    assert "forget:ask" in str(privacy.buttons)
+
+
+async def test_a_database_that_goes_away_gets_an_apology_and_the_menu(
+    api: FakeBotApi, engine: Engine, tmp_path: Any
+) -> None:
+    """The error handler logs and apologises; nothing crashes, and the bot recovers."""
+    data = tmp_path / "data"
+    store = SqliteStore(data / "bot.sqlite3")
+    async with running(engine, store, settings_for(api)):
+        await send(api, message(USER, "/start"))
+        for path in data.iterdir():
+            path.unlink()
+        data.rmdir()
+        apology, menu = await send(api, message(USER, "/menu"), replies=2)
+        assert "went wrong" in apology.text
+        assert "start.menu:0:" in str(menu.buttons)
+
+
+async def test_a_user_who_blocked_the_bot_is_handled_quietly(api: FakeBotApi, engine: Engine, tmp_path: Any) -> None:
+    """Forbidden from Telegram: nothing crashes, the state is still saved, the next user is served."""
+    store = SqliteStore(tmp_path / "bot.sqlite3")
+    async with running(engine, store, settings_for(api)):
+        api.fail_next.append(("sendMessage", 403, "Forbidden: bot was blocked by the user"))
+        api.queue(message(USER, "/start ssw"))
+        await api.wait_for(lambda calls: any(c.failed and c.chat_id == USER for c in calls))
+        (reply,) = await send(api, message(USER + 1, "/start"), chat=USER + 1)
+        saved = await store.load(USER)
+    assert "start.menu:0:" in str(reply.buttons)
+    assert saved is not None and saved.node == "ssw.start"
+    assert api.messages_to(USER) == []
+
+
+async def test_flood_limits_are_retried_after_the_delay_telegram_asks(
+    api: FakeBotApi, engine: Engine, tmp_path: Any
+) -> None:
+    """A 429 with retry_after: AIORateLimiter waits and sends again."""
+    api.fail_next.append(("sendMessage", 429, "Too Many Requests: retry after 1"))
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings_for(api)):
+        (reply,) = await send(api, message(USER, "/start"))
+    assert "start.menu:0:" in str(reply.buttons)
