@@ -15,7 +15,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog as BabelCatalog
 from babel.messages.pofile import PoFileError, read_po
 
-from bot.engine.html import html_problems
+from bot.engine.html import TELEGRAM_MESSAGE_LIMIT, html_problems, telegram_length
 from bot.engine.render import PLACEHOLDER
 from bot.errors import Location, Problem, display_path
 
@@ -129,6 +129,9 @@ def translation_problems(context: str | None, source: str, translation: str) -> 
     for name in sorted(found - wanted):
         problems.append(f"placeholder {{{name}}} is not in the source: remove it")
     problems += [f"HTML: {p}" for p in html_problems(translation)]
+    length = telegram_length(translation)
+    if length > TELEGRAM_MESSAGE_LIMIT:
+        problems.append(f"{length} characters, over Telegram's limit of {TELEGRAM_MESSAGE_LIMIT}: shorten it")
     if "<" not in source and "<" in translation:
         problems.append("the source has no HTML tags; neither may the translation")
     if context == SYNONYMS_CONTEXT and any(not word.strip() for word in translation.split("|")):
