@@ -10,16 +10,56 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.engine import ui
 from bot.engine.engine import Engine
 from bot.engine.loader import dialogue_files, load_content
+from bot.engine.matcher import Matcher, content_phrases
+from bot.engine.model import Content
+from bot.engine.render import interface_text
+from bot.engine.ui import UiText
 from bot.engine.validate import validate
 from bot.engine.yamlread import LineDict, read_yaml
-from bot.errors import ContentError, Location, Problem
-from bot.i18n.catalog import load_catalogs
+from bot.errors import ContentError, Location, Problem, display_path
+from bot.i18n.catalog import Catalogs, load_catalogs
 from bot.i18n.checks import CheckSettings, check_catalogs, template_keys
+from bot.i18n.readings import reading_phrases
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES_FILE = "languages.yaml"
+SEARCH_FILE = "search.yaml"
+
+
+def _importance(content: Content) -> list[str]:
+    """Nodes in the order ties are broken: topic entries first (general screens before specific
+    ones), in the main menu's order, then every other screen in the same topic order."""
+    menu = content.nodes.get(content.menu)
+    targets = [b.goto for b in (menu.buttons if menu else ()) if b.goto and b.goto in content.nodes]
+    topics = [content.nodes[target].topic for target in targets]
+    topics += [slug for slug in content.topics if slug not in topics]
+    entries = [content.topics[slug].entry for slug in topics if slug in content.topics]
+    rest = [node.id for slug in topics for node in content.nodes.values() if node.topic == slug]
+    return entries + [node for node in rest if node not in entries]
+
+
+def build_matcher(
+    content: Content, catalogs: Catalogs, extra: dict[str, dict[str, list[str]]] | None = None
+) -> Matcher:
+    """The free-text index: the content's phrases plus the per-language files, and the small-talk,
+    filler and off-topic word lists of every language."""
+
+    def words(text: UiText) -> list[str]:
+        return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
+
+    phrases = content_phrases(content, catalogs, extra)
+    return Matcher.build(
+        [*phrases, *reading_phrases(phrases)],
+        greetings=words(ui.GREETINGS),
+        thanks=words(ui.THANKS),
+        off_topic=words(ui.OFF_TOPIC),
+        stopwords=words(ui.STOPWORDS),
+        order=_importance(content),
+        entries=[topic.entry for topic in content.topics.values()],
+    )
 
 
 @dataclass(frozen=True)
@@ -80,7 +120,36 @@ class Project:
                 Problem(Location("locales/messages.pot", 0), "missing: run `python -m bot i18n extract`")
             )
         problems += validate(content, catalogs)
-        return Loaded(Engine(content, catalogs), problems, translation)
+        extra, found = self.search_files(set(content.nodes))
+        translation += found
+        return Loaded(Engine(content, catalogs, build_matcher(content, catalogs, extra)), problems, translation)
+
+    def search_files(self, nodes: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[Problem]]:
+        """Extra search phrases from ``locales/<lang>/search.yaml``: node id -> "a | b" or a list."""
+        extra: dict[str, dict[str, list[str]]] = {}
+        problems: list[Problem] = []
+        for path in sorted(self.locales.glob(f"*/{SEARCH_FILE}")):
+            name = display_path(path, self.root)
+            data, found = read_yaml(path.read_text(encoding="utf-8"), name)
+            problems += found
+            if data is None:
+                continue
+            if not isinstance(data, LineDict):
+                problems.append(Problem(Location(name, 1), "must map node ids to phrases"))
+                continue
+            phrases: dict[str, list[str]] = {}
+            for node_id, value in data.items():
+                where = Location(name, data.lines[node_id])
+                if node_id not in nodes:
+                    problems.append(Problem(where, f"unknown node '{node_id}'"))
+                    continue
+                words = value.split("|") if isinstance(value, str) else value
+                if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+                    problems.append(Problem(where, "phrases must be text separated by |, or a list"))
+                    continue
+                phrases[node_id] = [word.strip() for word in words if word.strip()]
+            extra[path.parent.name] = phrases
+        return extra, problems
 
     def engine(self) -> Engine:
         """A ready engine; raises :class:`ContentError` if the dialogues are broken.

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from bot.engine import ui
+from bot.engine.matcher import Matcher
 from bot.engine.model import Content, Node
 from bot.engine.normalize import compact
 from bot.engine.render import (
@@ -35,7 +36,7 @@ PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)(?:-([a-z]{2,3}))?$")
 CONTENT_BUTTON = re.compile(r"^([a-z0-9_]+\.[a-z0-9_]+):([0-9]{1,3}):([0-9a-f]{4})$")
 
 BACK_DATA, MENU_DATA, LANGUAGES_DATA = "nav:back", "nav:menu", "nav:lang"
-LANGUAGE_PREFIX, JAPANESE_PREFIX = "lang:", "ja:"
+LANGUAGE_PREFIX, JAPANESE_PREFIX, GO_PREFIX = "lang:", "ja:", "go:"
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class Engine:
 
     content: Content
     translator: Translator
+    matcher: Matcher | None = None
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -207,6 +209,11 @@ class Engine:
             return self._set_language(state, data.removeprefix(LANGUAGE_PREFIX))
         if data.startswith(JAPANESE_PREFIX):
             return self._bilingual(state, data.removeprefix(JAPANESE_PREFIX))
+        if data.startswith(GO_PREFIX):
+            target = self.content.nodes.get(data.removeprefix(GO_PREFIX))
+            if target is None or target.is_junction:
+                return self._note_then_current(state, ui.STALE_BUTTON)
+            return self._go(state, target.id)
         match = CONTENT_BUTTON.match(data)
         if match is None:
             return self._note_then_menu(state, ui.FORGED_BUTTON)
@@ -223,11 +230,37 @@ class Engine:
         return self._go(state, button.goto)
 
     def _typed(self, state: State, text: str) -> Outcome:
+        """A typed answer to the current screen first, then a search of every topic."""
         screen = self._render_current(state)
         chosen = self._match_button(state, screen, text)
         if chosen is not None:
             return self._press(state, chosen)
-        return self._note_then_menu(state, ui.NOT_UNDERSTOOD)
+        verdict = self.matcher.match(text) if self.matcher else None
+        if verdict is None or verdict.kind == "none":
+            return self._note_then_menu(state, ui.NOT_UNDERSTOOD)
+        if verdict.kind == "greeting":
+            return self._note_then_menu(state, ui.GREETING_REPLY)
+        if verdict.kind == "thanks":
+            return self._note_then_menu(state, ui.THANKS_REPLY)
+        if verdict.kind == "answer":
+            return self._go(state, verdict.candidates[0].node)
+        rows = tuple(
+            (ReplyButton(self._title(state.lang, candidate.node), data=f"{GO_PREFIX}{candidate.node}"),)
+            for candidate in verdict.candidates
+        )
+        menu = (ReplyButton(self._ui(state, ui.MENU), data=MENU_DATA),)
+        return Outcome(state, (Reply(None, self._ui(state, ui.SUGGEST), (*rows, menu)),))
+
+    def _title(self, lang: str, node_id: str) -> str:
+        """A short name for a node: its topic's title, or the label of the menu button leading to it."""
+        for topic in self.content.topics.values():
+            if topic.entry == node_id:
+                return self.translator.translate(lang, node_id, topic.title)
+        for node in self.content.nodes.values():
+            for button in node.buttons:
+                if button.goto == node_id and button.value is None:
+                    return self.translator.translate(lang, node.id, button.label)
+        return node_id
 
     def _back(self, state: State) -> Outcome:
         if not state.history:

@@ -15,7 +15,7 @@ from bot.engine.yamlread import LineDict, LineList, read_yaml
 from bot.errors import Location, Problem, display_path
 
 TOPIC_KEYS = {"topic", "title", "source", "as_of", "notice", "nodes", "notices", "snippets"}
-NODE_KEYS = {"id", "text", "buttons", "ask", "route", "source", "as_of", "notice", "note"}
+NODE_KEYS = {"id", "text", "buttons", "ask", "route", "source", "as_of", "notice", "note", "search"}
 BUTTON_KEYS = {"label", "goto", "url", "value", "note"}
 NOTICE_KEYS = {"text", "note"}
 
@@ -204,6 +204,7 @@ def _read_node(
         as_of=own["as_of"] or defaults["as_of"],
         notice=own["notice"] or defaults["notice"],
         note=_text(data, "note", file, problems),
+        search=_text(data, "search", file, problems),
     )
 
 

@@ -54,6 +54,7 @@ class Node:
     as_of: str | None = None
     notice: str | None = None
     note: str | None = None
+    search: str | None = None
 
     @property
     def is_junction(self) -> bool:

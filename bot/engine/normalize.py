@@ -14,18 +14,23 @@ _KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
 _KEEP_MARKS = {"\u3099", "\u309a"}
 
 
-def fold(text: str, keep_diacritics: bool = False) -> str:
-    """Lower-case, width- and script-folded words separated by single spaces."""
+def fold(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
+    """Lower-case, width- and script-folded words separated by single spaces.
+
+    ``kana=False`` keeps katakana as katakana (same length, so positions still line up).
+    """
     text = unicodedata.normalize("NFKC", text).casefold()
     if not keep_diacritics:
         text = text.replace("đ", "d")
         decomposed = unicodedata.normalize("NFD", text)
         text = "".join(c for c in decomposed if c in _KEEP_MARKS or not unicodedata.combining(c))
-    text = unicodedata.normalize("NFC", text).translate(_KATAKANA_TO_HIRAGANA)
+    text = unicodedata.normalize("NFC", text)
+    if kana:
+        text = text.translate(_KATAKANA_TO_HIRAGANA)
     kept = (c if unicodedata.category(c)[0] in "LN" else " " for c in text)
     return " ".join("".join(kept).split())
 
 
-def compact(text: str, keep_diacritics: bool = False) -> str:
+def compact(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
     """:func:`fold` without spaces, for comparing character by character (Japanese has none)."""
-    return fold(text, keep_diacritics).replace(" ", "")
+    return fold(text, keep_diacritics, kana).replace(" ", "")

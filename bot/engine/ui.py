@@ -47,3 +47,31 @@ JAPANESE_FOLLOWS = pgettext(
 YES_WORDS = pgettext("synonyms", "yes|y|yeah|yep|ok|sure")
 # TRANSLATORS: words a user may type to press a "No" button, separated by |.
 NO_WORDS = pgettext("synonyms", "no|n|nope|not")
+
+# Free-text search. Each list is |-separated; add the forms people type in your language.
+# TRANSLATORS: whole messages that are only a greeting.
+GREETINGS = pgettext("search", "hello|hi|hey|hello there|good morning|good afternoon|good evening|yo|hi bot")
+# TRANSLATORS: whole messages that only say thank you.
+THANKS = pgettext("search", "thanks|thank you|thank you very much|thanks a lot|thx|ty|many thanks|ok thanks")
+# TRANSLATORS: filler words ignored when matching a question (question words, pronouns, particles).
+STOPWORDS = pgettext(
+    "search",
+    "i|me|my|mine|you|u|we|our|a|an|the|to|of|in|on|at|for|is|are|was|were|be|do|does|did|can|could|"
+    "will|would|should|how|what|when|where|which|who|why|please|pls|plz|about|tell|want|need|know|"
+    "if|it|this|that|and|or|so|with|get|have|has|any|there|still|now|just|very|much",
+)
+# TRANSLATORS: words that show a question is about something this bot does not cover; with one of
+# them the bot suggests topics instead of answering. Add only words that cannot be about the measure.
+OFF_TOPIC = pgettext(
+    "search",
+    "wife|husband|spouse|girlfriend|boyfriend|marriage|married|child|children|baby|tax|taxes|"
+    "driving licence|driving license|driver license|bank account|weather|food|restaurant|football|"
+    "music|song|joke|movie|game|bitcoin|rent|apartment|tourist|travel|holiday|permanent residence",
+)
+GREETING_REPLY = pgettext(
+    "reply",
+    "Hello! I explain Japan's COVID-19 employment retainment measure (it has ended) and the residence "
+    "statuses around it. Type a question, or choose a topic:",
+)
+THANKS_REPLY = pgettext("reply", "You're welcome! Type another question, or choose a topic:")
+SUGGEST = pgettext("reply", "I am not sure what you mean. Is it one of these?")

@@ -15,6 +15,11 @@ from bot.engine.yamlread import LineDict, LineList, read_yaml
 from bot.errors import ContentError
 
 Extracted = tuple[int, str, tuple[str, str], list[str]]
+SEARCH_COMMENT = (
+    "Search phrases: what users type to find this screen, separated by |. Not shown to users. "
+    "Translate them and add the words, abbreviations and colloquial forms people use in your "
+    "language. Forms without Vietnamese diacritics, half-width forms and katakana vs hiragana are matched anyway."
+)
 
 
 def extract_dialogues(
@@ -56,6 +61,8 @@ def extract_topic(data: LineDict) -> Iterator[Extracted]:
             continue
         if isinstance(node.get("text"), str):
             yield node.lines["text"], "pgettext", (node_id, node["text"]), _comments(node)
+        if isinstance(node.get("search"), str):
+            yield node.lines["search"], "pgettext", (node_id, node["search"]), [SEARCH_COMMENT]
         buttons = node.get("buttons")
         for button in buttons if isinstance(buttons, LineList) else []:
             if isinstance(button, LineDict) and isinstance(button.get("label"), str):

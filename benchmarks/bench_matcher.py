@@ -1,0 +1,85 @@
+"""Free-text matching latency: p50 and p99 per question over the real index, and over an index
+ten times larger, in the same run (the ratio is what to compare between machines).
+
+    python benchmarks/bench_matcher.py [--rounds 5]
+
+Target (issue 4): p99 below 1 ms per question on one core for the real index. This is a
+benchmark, not a test: these machines are noisy, so it reports and never fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import yaml
+
+from bot.engine.matcher import Matcher, Phrase, content_phrases
+from bot.i18n.readings import reading_phrases
+from bot.project import Project, build_matcher
+
+EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval"
+
+
+def questions() -> list[str]:
+    found: list[str] = []
+    for path in sorted(EVAL.glob("questions_*.yaml")):
+        found += [str(entry["q"]) for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    return found
+
+
+def tenfold(project: Project) -> Matcher:
+    """The real phrases plus nine variants of each, every variant with words of its own."""
+    loaded = project.load()
+    engine = loaded.engine
+    phrases = content_phrases(engine.content, engine.translator)  # type: ignore[arg-type]
+    phrases += reading_phrases(phrases)
+    grown = list(phrases)
+    for copy in range(1, 10):
+        grown += [Phrase(p.node, p.lang, f"{p.text} {'variant'}{copy}{index}") for index, p in enumerate(phrases)]
+    real = engine.matcher
+    assert real is not None
+    return Matcher.build(grown, stopwords=real.stopwords, order=real.order)
+
+
+def latencies(matcher: Matcher, asked: list[str], rounds: int) -> list[float]:
+    times: list[float] = []
+    for _ in range(rounds):
+        for question in asked:
+            started = time.perf_counter()
+            matcher.match(question)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    project = Project()
+    engine = project.engine()
+    real = build_matcher(engine.content, engine.translator)  # type: ignore[arg-type]
+    big = tenfold(project)
+    asked = questions()
+    latencies(real, asked, 1)  # warm up caches and rapidfuzz
+    rows = []
+    for name, matcher in (("real", real), ("10x", big)):
+        runs = [latencies(matcher, asked, 1) for _ in range(args.rounds)]
+        p50 = statistics.median(percentile(run, 0.50) for run in runs) * 1000
+        p99 = statistics.median(percentile(run, 0.99) for run in runs) * 1000
+        rows.append((name, matcher.size, p50, p99))
+    print(f"{len(asked)} questions x {args.rounds} rounds; medians of per-round percentiles")
+    for name, size, p50, p99 in rows:
+        print(f"{name:<5} {size:>6} phrases  p50 {p50:6.3f} ms  p99 {p99:6.3f} ms")
+    print(f"10x / real: p50 x{rows[1][2] / rows[0][2]:.2f}, p99 x{rows[1][3] / rows[0][3]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+"""Free-text questions: match what a user typed against every search phrase, in all languages.
+
+Phrases come from the content (each node's ``search`` list, translated in the catalogs), from
+topic titles and the main menu's labels, and from ``locales/<lang>/search.yaml``. A worker with an
+English interface may type Vietnamese, so every language is searched at once.
+
+A node's phrases are *facets*: ``consent_form.ssw`` lists both "consent form" and "specified
+skilled worker". Each phrase found in the question (rapidfuzz's ``partial_ratio``, so typos are
+forgiven) covers a stretch of it; a node scores by how much of the question its phrases cover
+together. So "ssw, where do I send the consent form" covers more with ``consent_form.ssw`` than
+with ``consent_form.start`` or ``ssw.start``. Filler words ("how", "tôi", "ですか") count little.
+Latin text is compared word by word, Japanese character by character; the same words with their
+Vietnamese diacritics score a little higher than without. The verdict answers only when the best
+node is strong and clearly ahead of the next; otherwise it suggests. Off-topic words (family, tax,
+weather…) never get an answer, only suggestions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol, TypeVar
+
+from rapidfuzz import fuzz, process
+
+from bot.engine.model import Content
+from bot.engine.normalize import compact, fold
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
+
+RARITY = 0.0
+COMPLETENESS = 0.3
+Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One search phrase of one node."""
+
+    node: str
+    lang: str
+    text: str
+
+    @property
+    def is_cjk(self) -> bool:
+        return bool(_CJK.search(self.text))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A node and how well the question matched it (0-100: the share of the question covered)."""
+
+    node: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a question: answer with the first candidate, suggest them, or neither."""
+
+    kind: Kind
+    candidates: tuple[Candidate, ...] = ()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When to answer and when to suggest; tuned on ``tests/eval``."""
+
+    answer: float = 75.0
+    margin: float = 10.0
+    suggest: float = 35.0
+    phrase: float = 84.0
+    smalltalk: float = 86.0
+    suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A Latin-script phrase as words: folded, and the same words with diacritics."""
+
+    node: str
+    words: tuple[str, ...]
+    exact: tuple[str, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class _Chars:
+    """A Japanese phrase, compared character by character."""
+
+    node: str
+    text: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """An index of search phrases, built once; :meth:`match` is pure."""
+
+    latin: tuple[_Words, ...]
+    postings: Mapping[str, tuple[int, ...]]
+    vocabulary: tuple[str, ...]
+    cjk: tuple[_Chars, ...]
+    bigrams: Mapping[str, tuple[int, ...]]
+    greetings: tuple[str, ...] = ()
+    thanks: tuple[str, ...] = ()
+    off_topic: frozenset[str] = frozenset()
+    off_topic_cjk: tuple[str, ...] = ()
+    stopwords: frozenset[str] = frozenset()
+    order: tuple[str, ...] = ()
+    entries: frozenset[str] = frozenset()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @classmethod
+    def build(
+        cls,
+        phrases: Iterable[Phrase],
+        greetings: Iterable[str] = (),
+        thanks: Iterable[str] = (),
+        off_topic: Iterable[str] = (),
+        stopwords: Iterable[str] = (),
+        order: Iterable[str] = (),
+        entries: Iterable[str] = (),
+        thresholds: Thresholds | None = None,
+    ) -> Matcher:
+        """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
+        ``order`` wins. ``entries`` are the topics' first screens: general answers that may
+        answer a question their own sub-screens match equally well."""
+        filler = frozenset(fold(w) for w in stopwords if fold(w))
+        latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
+        cjk: dict[tuple[str, str], _Chars] = {}
+        for phrase in phrases:
+            if phrase.is_cjk:
+                text = compact(phrase.text)
+                if len(text) >= 2:
+                    cjk.setdefault((phrase.node, text), _Chars(phrase.node, text))
+                continue
+            folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
+            pairs = list(zip(folded, exact if len(exact) == len(folded) else folded, strict=True))
+            # Filler words in a phrase are optional; a phrase of filler only keeps them.
+            kept = [pair for pair in pairs if pair[0] not in filler] or pairs
+            if kept and sum(len(word) for word, _ in kept) >= 2:
+                words = tuple(word for word, _ in kept)
+                latin.setdefault((phrase.node, words), _Words(phrase.node, words, tuple(e for _, e in kept)))
+        latin_list = _weighted_by_rarity(list(latin.values()), lambda p: p.words)
+        cjk_list = _weighted_by_rarity(list(cjk.values()), lambda p: p.text)
+        postings: dict[str, list[int]] = {}
+        for index, entry in enumerate(latin_list):
+            for word in set(entry.words):
+                postings.setdefault(word, []).append(index)
+        grams: dict[str, list[int]] = {}
+        for index, chars in enumerate(cjk_list):
+            for gram in _bigrams(chars.text):
+                grams.setdefault(gram, []).append(index)
+        unwanted = [fold(word) for word in off_topic if word.strip()]
+        return cls(
+            latin=tuple(latin_list),
+            postings={word: tuple(indices) for word, indices in postings.items()},
+            vocabulary=tuple(word for word in postings if len(word) >= 4),
+            cjk=tuple(cjk_list),
+            bigrams={gram: tuple(indices) for gram, indices in grams.items()},
+            greetings=tuple(g for g in (compact(g) for g in greetings) if g),
+            thanks=tuple(t for t in (compact(t) for t in thanks) if t),
+            off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
+            off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
+            stopwords=filler,
+            order=tuple(order),
+            entries=frozenset(entries),
+            thresholds=thresholds or Thresholds(),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.latin) + len(self.cjk)
+
+    def match(self, text: str) -> Verdict:
+        """Decide what ``text`` asks for."""
+        folded = fold(text)
+        small = self._smalltalk(folded)
+        if small is not None:
+            return Verdict(small)
+        scores: dict[str, float] = {}
+        # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
+        tokens = _CJK.sub(" ", folded).split()
+        if sum(len(token) for token in tokens) >= 3:
+            exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
+            self._cover_words(tokens, exact if len(exact) == len(tokens) else tokens, scores)
+        squeezed = compact(text)
+        if _CJK.search(squeezed):
+            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores)
+        rank = {node: index for index, node in enumerate(self.order)}
+        ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
+        limits = self.thresholds
+        if not ranked or ranked[0][1] < limits.suggest:
+            return Verdict("none")
+        best = ranked[0][1]
+        candidates = tuple(
+            Candidate(node, round(score, 1))
+            for node, score in ranked[: limits.suggestions]
+            if score >= limits.suggest and score >= best - 25
+        )
+        if best >= limits.answer and self._clearly_ahead(ranked) and not self._off_topic(folded):
+            return Verdict("answer", candidates)
+        return Verdict("suggest", candidates)
+
+    def _clearly_ahead(self, ranked: list[tuple[str, float]]) -> bool:
+        """The best node leads every other by the margin, except that a topic's first screen
+        may merely tie with screens of other kinds ("consent form" opens the consent form topic,
+        which then asks which case applies)."""
+        (best_node, best), rest = ranked[0], ranked[1:]
+        for node, score in rest:
+            tie_allowed = best_node in self.entries and node not in self.entries
+            if best - score < (0 if tie_allowed else self.thresholds.margin):
+                return False
+        return True
+
+    def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float]) -> None:
+        """Latin text, word by word: each phrase whose words appear close together covers them."""
+        where: dict[str, list[tuple[int, float]]] = {}
+        for position, token in enumerate(tokens):
+            found = {token: 1.0} if token in self.postings else {}
+            # A typo is looked for only in words that are not already known (or filler).
+            if not found and len(token) >= 4 and token not in self.stopwords:
+                for word, score, _ in process.extract(
+                    token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
+                ):
+                    found[word] = score / 100
+            for word, similarity in found.items():
+                where.setdefault(word, []).append((position, similarity))
+        hits: dict[int, int] = {}
+        for word in where:
+            for index in self.postings[word]:
+                hits[index] = hits.get(index, 0) + 1
+        covered: dict[str, list[float]] = {}
+        for index, count in hits.items():
+            phrase = self.latin[index]
+            if count < _needed(len(phrase.words)):
+                continue
+            placed = _place(phrase.words, where)
+            if placed is None:
+                continue
+            positions, quality = placed
+            share = len(positions) / len(phrase.words)
+            accents = sum(exact[p] == phrase.exact[k] for k, p in positions.items()) / len(positions)
+            # A phrase found only in part counts much less than a whole one.
+            quality *= (0.9 + 0.1 * accents) * share * share * phrase.weight
+            marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
+            for position in positions.values():
+                marks[position] = max(marks[position], quality)
+        weights = [0.2 if token in self.stopwords else 1.0 for token in tokens]
+        _score(covered, weights, scores)
+
+    def _cover_chars(self, squeezed: str, weights: list[float], scores: dict[str, float]) -> None:
+        """Japanese, character by character: each phrase found (with typos) covers a stretch."""
+        candidates = {index for gram in _bigrams(squeezed) for index in self.bigrams.get(gram, ())}
+        covered: dict[str, list[float]] = {}
+        limit = self.thresholds.phrase
+        for index in candidates:
+            phrase = self.cjk[index]
+            alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
+            if alignment is None or alignment.score < limit:
+                continue
+            share = min(1.0, (alignment.src_end - alignment.src_start) / len(phrase.text))
+            quality = alignment.score / 100 * (1 - COMPLETENESS + COMPLETENESS * share) * phrase.weight
+            marks = covered.setdefault(phrase.node, [0.0] * len(squeezed))
+            for position in range(alignment.dest_start, min(alignment.dest_end, len(squeezed))):
+                marks[position] = max(marks[position], quality)
+        _score(covered, weights, scores)
+
+    def _smalltalk(self, folded: str) -> Kind | None:
+        """A message that is only a greeting or only thanks (a greeting before a question is not)."""
+        squeezed = folded.replace(" ", "")
+        if not squeezed:
+            return None
+        limit = self.thresholds.smalltalk
+        for kind, phrases in (("thanks", self.thanks), ("greeting", self.greetings)):
+            if not phrases:
+                continue
+            if process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
+                return kind  # type: ignore[return-value]
+            rest = [w for w in folded.split() if w not in self.stopwords]
+            starts = rest and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit)
+            if starts and sum(len(w) for w in rest[1:]) <= 4:
+                return kind  # type: ignore[return-value]
+        return None
+
+    def _off_topic(self, folded: str) -> bool:
+        tokens = folded.split()
+        grams = set(tokens) | {" ".join(pair) for pair in itertools.pairwise(tokens)}
+        if self.off_topic & grams:
+            return True
+        squeezed = folded.replace(" ", "")
+        return any(word in squeezed for word in self.off_topic_cjk)
+
+
+P = TypeVar("P", _Words, _Chars)
+
+
+def _weighted_by_rarity(phrases: list[P], key: Callable[[P], object]) -> list[P]:
+    """Give each phrase a weight that falls with the number of nodes sharing it."""
+    nodes: dict[object, set[str]] = {}
+    for phrase in phrases:
+        nodes.setdefault(key(phrase), set()).add(phrase.node)
+    return [replace(phrase, weight=1 / (1 + RARITY * (len(nodes[key(phrase)]) - 1))) for phrase in phrases]
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _needed(length: int) -> int:
+    """How many of a phrase's words must be found: all of one or two, two thirds of more."""
+    return length if length <= 2 else -(-2 * length // 3)
+
+
+def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]]) -> tuple[dict[int, int], float] | None:
+    """Where a phrase's words occur in the question, close together and mostly in order.
+
+    Returns (phrase word -> question position, mean similarity), or None when too little of the
+    phrase is there or its words are scattered.
+    """
+    positions: dict[int, int] = {}
+    total = 0.0
+    previous = -1
+    for k, word in enumerate(words):
+        options = [option for option in where.get(word, ()) if option[0] not in positions.values()]
+        if not options:
+            continue
+        # Prefer the occurrence right after the previous word, then the most similar.
+        position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
+        positions[k] = position
+        total += score
+        previous = position
+    if len(positions) < _needed(len(words)):
+        return None
+    spots = sorted(positions.values())
+    if spots[-1] - spots[0] + 1 > len(words) + 2:
+        return None
+    return positions, total / len(positions)
+
+
+def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[str, float]) -> None:
+    """Score each node by the weighted share of the question its phrases cover: half against
+    the whole question, half against what any node explains (the rest is likely filler)."""
+    total = sum(weights)
+    if not covered or not total:
+        return
+    explained = [max(column) for column in zip(*covered.values(), strict=True)]
+    reach = sum(mark * weight for mark, weight in zip(explained, weights, strict=True)) or 1.0
+    for node, marks in covered.items():
+        own = sum(mark * weight for mark, weight in zip(marks, weights, strict=True))
+        scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+
+
+def _cjk_weights(squeezed: str) -> list[float]:
+    """Kanji, katakana and Latin carry the meaning; hiragana next to them is mostly grammar
+    (particles, endings), so it counts a quarter. A question all in hiragana counts in full."""
+    light = 0.25 if any(not _HIRAGANA.match(char) for char in squeezed) else 1.0
+    return [light if _HIRAGANA.match(char) else 1.0 for char in squeezed]
+
+
+class _Translator(Protocol):
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+    def translate(self, lang: str, context: str | None, message: str) -> str: ...
+
+
+def content_phrases(
+    content: Content, translator: _Translator, extra: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+) -> list[Phrase]:
+    """Every search phrase of the content in every language: ``search`` lists, topic titles, the
+    main menu's labels, and ``extra`` (language -> node -> phrases, from ``locales/<lang>/search.yaml``)."""
+    phrases: list[Phrase] = []
+    menu = content.nodes.get(content.menu)
+    for lang in translator.languages:
+        for node in content.nodes.values():
+            if node.search:
+                listed = translator.translate(lang, node.id, node.search)
+                phrases += [Phrase(node.id, lang, word.strip()) for word in listed.split("|") if word.strip()]
+        for topic in content.topics.values():
+            if topic.slug != "start":
+                phrases.append(Phrase(topic.entry, lang, translator.translate(lang, topic.entry, topic.title)))
+        for button in menu.buttons if menu else ():
+            if button.goto:
+                phrases.append(Phrase(button.goto, lang, translator.translate(lang, content.menu, button.label)))
+    for lang, nodes in (extra or {}).items():
+        for node_id, words in nodes.items():
+            phrases += [Phrase(node_id, lang, word.strip()) for word in words if word.strip()]
+    return phrases
