@@ -10,6 +10,10 @@
     python -m bot i18n compile    write .mo files
     python -m bot i18n stats      per-language progress
     python -m bot i18n init LANG  start a catalog for a new language
+    python -m bot links --username BOT [--lang vi] [--qr DIR]
+                                  every topic x language deep link; --qr writes printable PNGs
+    python -m bot stats [--since DATE] [--csv FILE] [--png FILE]
+                                  anonymous usage figures from the store
 
 Output is built by small functions and printed here; errors map to exit codes in :func:`main`.
 """
@@ -17,18 +21,23 @@ Output is built by small functions and printed here; errors map to exit codes in
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from bot.chat import run_interactive, run_jsonl
+from bot.engine.links import clean_username
 from bot.errors import BotError, ContentError, Problem, UsageError
 from bot.i18n import commands as i18n
 from bot.i18n.catalog import Catalogs
 from bot.project import Project
 from bot.settings import Settings
+from bot.store.base import UsageReport
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -51,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("stats", help="translated, fuzzy and untranslated messages per language")
     new = actions.add_parser("init", help="start the catalog of a new language")
     new.add_argument("lang", help="a language code such as id, ne, my, fil or zh")
+    share = commands.add_parser("links", help="deep links to every topic in every language, and QR codes")
+    share.add_argument("--username", required=True, help="the bot's Telegram username, e.g. MyHelpBot")
+    share.add_argument("--lang", action="append", help="only this language (repeat for several)")
+    share.add_argument("--qr", type=Path, metavar="DIR", help="write one labelled PNG QR code per link here")
+    figures = commands.add_parser("stats", help="anonymous usage figures (DATABASE_URL or DATA_DIR)")
+    figures.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD (default: 30 days ago)")
+    figures.add_argument("--csv", type=Path, metavar="FILE", help="write every figure as CSV")
+    figures.add_argument("--png", type=Path, metavar="FILE", help="write a bar chart of the last 30 days")
     return parser
 
 
@@ -65,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return translators(project, args.action, getattr(args, "lang", None))
         if args.command == "chat":
             return chat(project, args.lang, args.jsonl)
+        if args.command == "links":
+            return share_links(project, args.username, args.lang, args.qr)
+        if args.command == "stats":
+            return usage(args.since, args.csv, args.png)
         return run(project, args.command)
     except ContentError as exc:
         print(format_problems(exc.problems), file=sys.stderr)
@@ -101,6 +122,54 @@ def chat(project: Project, lang: str | None, jsonl: bool) -> int:
         run_jsonl(engine, lang, sys.stdin, sys.stdout)
     else:
         run_interactive(engine, lang, sys.stdin, sys.stdout)
+    return EXIT_OK
+
+
+def share_links(project: Project, username: str, languages: list[str] | None, qr: Path | None) -> int:
+    """Print the deep-link table; with ``qr``, write a PNG per link."""
+    from bot.qr import links, write_qr
+
+    name = clean_username(username)
+    if name is None:
+        raise UsageError(f"not a Telegram bot username: {username!r}")
+    engine = project.engine()
+    unknown = sorted(set(languages or ()) - set(engine.languages))
+    if unknown:
+        raise UsageError(f"unknown language {', '.join(unknown)} (offered: {', '.join(engine.languages)})")
+    rows = links(engine, name, tuple(languages) if languages else None)
+    width = max(len(row.topic) for row in rows)
+    for row in rows:
+        print(f"{row.topic:<{width}}  {row.lang:<4}  {row.url}")
+    if qr is not None:
+        for row in rows:
+            write_qr(row, qr)
+        print(f"wrote {len(rows)} QR codes to {qr}", file=sys.stderr)
+    return EXIT_OK
+
+
+def usage(since: date | None, csv_path: Path | None, png_path: Path | None) -> int:
+    """Print the usage figures; optionally write them as CSV and a chart."""
+    from bot import stats
+    from bot.store import open_store
+
+    settings = Settings.from_env()
+    today = datetime.now(UTC).date()
+    first = (since or today - timedelta(days=29)).isoformat()
+
+    async def read() -> UsageReport:
+        store = open_store(settings.database_url, settings.data_dir)
+        await store.open()
+        try:
+            return await store.report(first)
+        finally:
+            await store.close()
+
+    report = asyncio.run(read())
+    print(stats.summary(report, first))
+    if csv_path is not None:
+        stats.write_csv(report, csv_path)
+    if png_path is not None:
+        stats.write_png(report, png_path, today)
     return EXIT_OK
 
 

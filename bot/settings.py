@@ -24,11 +24,16 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path("data")
     retention_days: int = 180
+    unanswered_days: int = 30
     admin_ids: frozenset[int] = frozenset()
 
     @property
     def retention_seconds(self) -> int:
         return self.retention_days * DAY
+
+    @property
+    def unanswered_seconds(self) -> int:
+        return self.unanswered_days * DAY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +48,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(env.get("DATA_DIR") or "data"),
             retention_days=_integer(env, "RETENTION_DAYS", 180),
+            unanswered_days=_integer(env, "UNANSWERED_DAYS", 30),
             admin_ids=frozenset(_integer_list(env, "ADMIN_IDS")),
         )
 

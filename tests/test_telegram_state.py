@@ -33,9 +33,8 @@ async def test_a_restart_in_the_middle_of_a_conversation_keeps_the_state(
     async with running(engine, store, settings):
         api.queue(message(USER, "/start eligibility"))
         (question,) = await api.wait_messages(USER, 1)
-        returnee = next(
-            b["callback_data"] for b in question.buttons if b["callback_data"].startswith("eligibility.start:1:")
-        )
+        data = [b.get("callback_data", "") for b in question.buttons]
+        returnee = next(d for d in data if d.startswith("eligibility.start:1:"))
         api.queue(press(USER, returnee))
         await api.wait_messages(USER, 2)
     # A new process: a new Application and a new store object on the same database.

@@ -13,9 +13,11 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from bot.engine import ui
+from bot.engine.links import deep_link, share_link
 from bot.engine.matcher import Matcher
 from bot.engine.model import Content, Node
 from bot.engine.normalize import compact
+from bot.engine.redact import redact
 from bot.engine.render import (
     JAPANESE,
     Reply,
@@ -111,10 +113,18 @@ Event = Start | Press | Typed | Back | Menu | ShowLanguages | SetLanguage | Unre
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a step produced: the state to save and the replies to send, in order."""
+    """What a step produced: the state to save and the replies to send, in order, and (for the
+    usage figures) a typed question that found no confident answer, already redacted."""
 
     state: State
     replies: tuple[Reply, ...]
+    unanswered: str | None = None
+
+
+def _unanswered(text: str) -> str | None:
+    """A typed question kept (redacted) for the content editors; commands are not questions."""
+    kept = redact(text)
+    return kept if kept and not kept.startswith("/") else None
 
 
 def parse_command(text: str) -> Event:
@@ -150,6 +160,7 @@ class Engine:
     content: Content
     translator: Translator
     matcher: Matcher | None = None
+    bot_username: str | None = None
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -178,7 +189,7 @@ class Engine:
             outcome = self._note_then_menu(state, ui.UNREADABLE)
         else:
             outcome = self._set_language(state, event.lang)
-        return Outcome(outcome.state, (*notes, *outcome.replies)) if notes else outcome
+        return replace(outcome, replies=(*notes, *outcome.replies)) if notes else outcome
 
     # -- events ---------------------------------------------------------------------------
 
@@ -231,13 +242,16 @@ class Engine:
 
     def _typed(self, state: State, text: str) -> Outcome:
         """A typed answer to the current screen first, then a search of every topic."""
+        if text.lstrip().startswith("/"):
+            return self._note_then_menu(state, ui.NOT_UNDERSTOOD)  # an unknown command
         screen = self._render_current(state)
         chosen = self._match_button(state, screen, text)
         if chosen is not None:
             return self._press(state, chosen)
         verdict = self.matcher.match(text) if self.matcher else None
         if verdict is None or verdict.kind == "none":
-            return self._note_then_menu(state, ui.NOT_UNDERSTOOD)
+            outcome = self._note_then_menu(state, ui.NOT_UNDERSTOOD)
+            return replace(outcome, unanswered=_unanswered(text))
         if verdict.kind == "greeting":
             return self._note_then_menu(state, ui.GREETING_REPLY)
         if verdict.kind == "thanks":
@@ -245,13 +259,35 @@ class Engine:
         if verdict.kind == "answer":
             return self._go(state, verdict.candidates[0].node)
         rows = tuple(
-            (ReplyButton(self._title(state.lang, candidate.node), data=f"{GO_PREFIX}{candidate.node}"),)
+            (ReplyButton(self.title(state.lang, candidate.node), data=f"{GO_PREFIX}{candidate.node}"),)
             for candidate in verdict.candidates
         )
         menu = (ReplyButton(self._ui(state, ui.MENU), data=MENU_DATA),)
-        return Outcome(state, (Reply(None, self._ui(state, ui.SUGGEST), (*rows, menu)),))
+        suggestion = Reply(None, self._ui(state, ui.SUGGEST), (*rows, menu))
+        return Outcome(state, (suggestion,), unanswered=_unanswered(text))
 
-    def _title(self, lang: str, node_id: str) -> str:
+    def search(self, lang: str, query: str, limit: int = 20) -> tuple[Reply, ...]:
+        """Answers for ``query`` without a conversation (Telegram's inline mode): the matched
+        screens, or every topic when the query is empty. Each reply's only button opens the bot."""
+        if not query.strip():
+            nodes = [t.entry for t in self.content.topics.values() if t.entry != self.content.menu]
+        elif self.matcher is not None:
+            verdict = self.matcher.match(query)
+            nodes = [c.node for c in verdict.candidates] if verdict.kind in ("answer", "suggest") else []
+        else:
+            nodes = []
+        replies = []
+        for node_id in nodes[:limit]:
+            node = self.content.nodes[node_id]
+            text = node_text(self.content, self.translator, node, lang)
+            rows: tuple[tuple[ReplyButton, ...], ...] = ()
+            if self.bot_username:
+                url = deep_link(self.bot_username, node.topic, lang)
+                rows = ((ReplyButton(self._ui_in(lang, ui.OPEN_IN_BOT), url=url),),)
+            replies.append(Reply(node_id, text, rows))
+        return tuple(replies)
+
+    def title(self, lang: str, node_id: str) -> str:
         """A short name for a node: its topic's title, or the label of the menu button leading to it."""
         for topic in self.content.topics.values():
             if topic.entry == node_id:
@@ -313,8 +349,14 @@ class Engine:
     def _render(self, state: State, node: Node) -> Reply:
         text = node_text(self.content, self.translator, node, state.lang)
         rows = content_rows(self.translator, state.lang, node)
+        extras: list[ReplyButton] = []
         if state.lang != JAPANESE and JAPANESE in self.languages:
-            rows.append((ReplyButton(self._ui(state, ui.SHOW_JAPANESE), data=f"{JAPANESE_PREFIX}{node.id}"),))
+            extras.append(ReplyButton(self._ui(state, ui.SHOW_JAPANESE), data=f"{JAPANESE_PREFIX}{node.id}"))
+        if self.bot_username:
+            link = deep_link(self.bot_username, node.topic, state.lang)
+            extras.append(ReplyButton(self._ui(state, ui.SHARE), url=share_link(link, self.title(state.lang, node.id))))
+        if extras:
+            rows.append(tuple(extras))
         navigation: list[ReplyButton] = []
         if state.history:
             navigation.append(ReplyButton(self._ui(state, ui.BACK), data=BACK_DATA))

@@ -15,7 +15,8 @@ from bot.engine.yamlread import LineDict, LineList, read_yaml
 from bot.errors import Location, Problem, display_path
 
 TOPIC_KEYS = {"topic", "title", "source", "as_of", "notice", "nodes", "notices", "snippets"}
-NODE_KEYS = {"id", "text", "buttons", "ask", "route", "source", "as_of", "notice", "note", "search"}
+NODE_KEYS = {"id", "text", "buttons", "ask", "route", "source", "as_of", "notice", "note", "search", "outcome"}
+OUTCOMES = {"eligible", "not_eligible"}
 BUTTON_KEYS = {"label", "goto", "url", "value", "note"}
 NOTICE_KEYS = {"text", "note"}
 
@@ -205,7 +206,16 @@ def _read_node(
         notice=own["notice"] or defaults["notice"],
         note=_text(data, "note", file, problems),
         search=_text(data, "search", file, problems),
+        outcome=_outcome(data, file, problems),
     )
+
+
+def _outcome(data: LineDict, file: str, problems: list[Problem]) -> str | None:
+    outcome = _text(data, "outcome", file, problems)
+    if outcome is not None and outcome not in OUTCOMES:
+        problems.append(Problem(_at(file, data, "outcome"), f"outcome must be one of: {', '.join(sorted(OUTCOMES))}"))
+        return None
+    return outcome
 
 
 def _read_buttons(data: LineDict, file: str, ask: str | None, problems: list[Problem]) -> tuple[Button, ...]:

@@ -55,6 +55,7 @@ class Node:
     notice: str | None = None
     note: str | None = None
     search: str | None = None
+    outcome: str | None = None
 
     @property
     def is_junction(self) -> bool:

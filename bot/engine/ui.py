@@ -25,6 +25,8 @@ BACK = pgettext("button", "⬅️ Back")
 MENU = pgettext("button", "🏠 Main menu")
 SHOW_JAPANESE = pgettext("button", "🇯🇵 Show in Japanese")
 LANGUAGE = pgettext("button", "🌐 Language")
+SHARE = pgettext("button", "📤 Share")
+OPEN_IN_BOT = pgettext("button", "Open in the bot")
 
 NOT_UNDERSTOOD = pgettext("reply", "Sorry, I did not understand. Tap a button, or choose a topic:")
 UNKNOWN_LINK = pgettext("reply", "That link is not known. Here is the main menu.")

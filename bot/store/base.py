@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.engine.engine import State
@@ -17,6 +18,28 @@ T_co = TypeVar("T_co", covariant=True)
 DEDUPLICATION_SECONDS = 2 * 24 * 3600
 
 Step = Callable[[State | None], tuple[State, T]]
+UNANSWERED_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Anonymous figures of one step: no user id, the question already redacted."""
+
+    day: str
+    lang: str
+    topics: tuple[str, ...] = ()
+    outcomes: tuple[tuple[str, str], ...] = ()
+    unanswered: str | None = None
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Figures since a day: views (day, topic, language, count), eligibility outcomes
+    (day, node, outcome, language, count), and unanswered questions (day, language, text)."""
+
+    views: tuple[tuple[str, str, str, int], ...] = ()
+    outcomes: tuple[tuple[str, str, str, str, int], ...] = ()
+    unanswered: tuple[tuple[str, str, str], ...] = ()
 
 
 class StoreError(BotError):
@@ -49,11 +72,23 @@ class Store(Protocol):
     async def forget(self, user_id: int) -> bool:
         """Erase everything stored about the user; ``True`` if there was something."""
 
-    async def purge(self, now: int, retention_seconds: int) -> int:
-        """Delete users inactive for longer than the retention, and old update ids; return users deleted."""
+    async def purge(self, now: int, retention_seconds: int, unanswered_seconds: int = UNANSWERED_SECONDS) -> int:
+        """Delete users inactive for longer than the retention, old update ids and old unanswered
+        questions; return how many users were deleted."""
 
     async def count_users(self) -> int:
         """How many users have a saved state."""
+
+    async def record(self, usage: Usage) -> None:
+        """Add one step's anonymous figures."""
+
+    async def report(self, since: str) -> UsageReport:
+        """The figures from ``since`` (YYYY-MM-DD) on."""
+
+
+def epoch(day: str) -> int:
+    """Midnight UTC of ``day`` (YYYY-MM-DD) in seconds: unanswered questions keep only their day."""
+    return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
 
 
 def encode(state: State) -> dict[str, Any]:

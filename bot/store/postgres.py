@@ -13,7 +13,19 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from bot.engine.engine import State
-from bot.store.base import DEDUPLICATION_SECONDS, Applied, Step, StoreError, T, decode, encode
+from bot.store.base import (
+    DEDUPLICATION_SECONDS,
+    UNANSWERED_SECONDS,
+    Applied,
+    Step,
+    StoreError,
+    T,
+    Usage,
+    UsageReport,
+    decode,
+    encode,
+    epoch,
+)
 
 # Keeps schema changes of replicas starting together one at a time.
 MIGRATION_LOCK = 0x5E7A_1E00
@@ -32,6 +44,21 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX users_last_seen ON users (last_seen)",
         "CREATE TABLE processed_updates (update_id BIGINT PRIMARY KEY, seen_at BIGINT NOT NULL)",
         "CREATE INDEX processed_updates_seen_at ON processed_updates (seen_at)",
+    ],
+    [
+        """CREATE TABLE usage_views (
+            day TEXT NOT NULL, topic TEXT NOT NULL, lang TEXT NOT NULL, views INTEGER NOT NULL,
+            PRIMARY KEY (day, topic, lang)
+        )""",
+        """CREATE TABLE usage_outcomes (
+            day TEXT NOT NULL, node TEXT NOT NULL, outcome TEXT NOT NULL, lang TEXT NOT NULL,
+            results INTEGER NOT NULL, PRIMARY KEY (day, node, lang)
+        )""",
+        """CREATE TABLE usage_unanswered (
+            id BIGSERIAL PRIMARY KEY, day TEXT NOT NULL, lang TEXT NOT NULL,
+            question TEXT NOT NULL, created_at BIGINT NOT NULL
+        )""",
+        "CREATE INDEX usage_unanswered_created_at ON usage_unanswered (created_at)",
     ],
 ]
 
@@ -131,12 +158,15 @@ class PostgresStore:
         except (psycopg.Error, TimeoutError) as exc:
             raise StoreError(f"PostgreSQL store: {exc}") from exc
 
-    async def purge(self, now: int, retention_seconds: int) -> int:
+    async def purge(self, now: int, retention_seconds: int, unanswered_seconds: int = UNANSWERED_SECONDS) -> int:
         try:
             async with self.pool.connection() as connection, connection.transaction():
                 users = await connection.execute("DELETE FROM users WHERE last_seen < %s", (now - retention_seconds,))
                 await connection.execute(
                     "DELETE FROM processed_updates WHERE seen_at < %s", (now - DEDUPLICATION_SECONDS,)
+                )
+                await connection.execute(
+                    "DELETE FROM usage_unanswered WHERE created_at < %s", (now - unanswered_seconds,)
                 )
                 return users.rowcount
         except (psycopg.Error, TimeoutError) as exc:
@@ -150,3 +180,55 @@ class PostgresStore:
                 return int(row[0]) if row else 0
         except (psycopg.Error, TimeoutError) as exc:
             raise StoreError(f"PostgreSQL store: {exc}") from exc
+
+    async def record(self, usage: Usage) -> None:
+        try:
+            async with self.pool.connection() as connection, connection.transaction():
+                for topic in usage.topics:
+                    await connection.execute(
+                        """INSERT INTO usage_views (day, topic, lang, views) VALUES (%s, %s, %s, 1)
+                           ON CONFLICT (day, topic, lang) DO UPDATE SET views = usage_views.views + 1""",
+                        (usage.day, topic, usage.lang),
+                    )
+                for node, outcome in usage.outcomes:
+                    await connection.execute(
+                        """INSERT INTO usage_outcomes (day, node, outcome, lang, results) VALUES (%s, %s, %s, %s, 1)
+                           ON CONFLICT (day, node, lang) DO UPDATE SET results = usage_outcomes.results + 1""",
+                        (usage.day, node, outcome, usage.lang),
+                    )
+                if usage.unanswered:
+                    await connection.execute(
+                        "INSERT INTO usage_unanswered (day, lang, question, created_at) VALUES (%s, %s, %s, %s)",
+                        (usage.day, usage.lang, usage.unanswered, epoch(usage.day)),
+                    )
+        except (psycopg.Error, TimeoutError) as exc:
+            raise StoreError(f"PostgreSQL store: {exc}") from exc
+
+    async def report(self, since: str) -> UsageReport:
+        try:
+            async with self.pool.connection() as connection:
+                views = await (
+                    await connection.execute(
+                        "SELECT day, topic, lang, views FROM usage_views WHERE day >= %s ORDER BY day, topic, lang",
+                        (since,),
+                    )
+                ).fetchall()
+                outcomes = await (
+                    await connection.execute(
+                        """SELECT day, node, outcome, lang, results FROM usage_outcomes WHERE day >= %s
+                           ORDER BY day, node, lang""",
+                        (since,),
+                    )
+                ).fetchall()
+                unanswered = await (
+                    await connection.execute(
+                        "SELECT day, lang, question FROM usage_unanswered WHERE day >= %s ORDER BY id", (since,)
+                    )
+                ).fetchall()
+        except (psycopg.Error, TimeoutError) as exc:
+            raise StoreError(f"PostgreSQL store: {exc}") from exc
+        return UsageReport(
+            tuple((d, t, lang, int(n)) for d, t, lang, n in views),
+            tuple((d, node, o, lang, int(n)) for d, node, o, lang, n in outcomes),
+            tuple((d, lang, q) for d, lang, q in unanswered),
+        )

@@ -15,7 +15,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.engine.engine import State
-from bot.store.base import DEDUPLICATION_SECONDS, Applied, Step, StoreError, T, decode, encode
+from bot.store.base import (
+    DEDUPLICATION_SECONDS,
+    UNANSWERED_SECONDS,
+    Applied,
+    Step,
+    StoreError,
+    T,
+    Usage,
+    UsageReport,
+    decode,
+    encode,
+)
+from bot.store.base import (
+    epoch as _epoch,
+)
 
 R = TypeVar("R")
 
@@ -33,6 +47,21 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX users_last_seen ON users (last_seen)",
         "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL)",
         "CREATE INDEX processed_updates_seen_at ON processed_updates (seen_at)",
+    ],
+    [
+        """CREATE TABLE usage_views (
+            day TEXT NOT NULL, topic TEXT NOT NULL, lang TEXT NOT NULL, views INTEGER NOT NULL,
+            PRIMARY KEY (day, topic, lang)
+        )""",
+        """CREATE TABLE usage_outcomes (
+            day TEXT NOT NULL, node TEXT NOT NULL, outcome TEXT NOT NULL, lang TEXT NOT NULL,
+            results INTEGER NOT NULL, PRIMARY KEY (day, node, lang)
+        )""",
+        """CREATE TABLE usage_unanswered (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, day TEXT NOT NULL, lang TEXT NOT NULL,
+            question TEXT NOT NULL, created_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX usage_unanswered_created_at ON usage_unanswered (created_at)",
     ],
 ]
 
@@ -137,12 +166,13 @@ class SqliteStore:
 
         return await self._call(delete)
 
-    async def purge(self, now: int, retention_seconds: int) -> int:
+    async def purge(self, now: int, retention_seconds: int, unanswered_seconds: int = UNANSWERED_SECONDS) -> int:
         def delete() -> int:
             with closing(self._connect()) as connection:
                 connection.execute("BEGIN IMMEDIATE")
                 users = connection.execute("DELETE FROM users WHERE last_seen < ?", (now - retention_seconds,))
                 connection.execute("DELETE FROM processed_updates WHERE seen_at < ?", (now - DEDUPLICATION_SECONDS,))
+                connection.execute("DELETE FROM usage_unanswered WHERE created_at < ?", (now - unanswered_seconds,))
                 connection.execute("COMMIT")
                 return users.rowcount
 
@@ -154,3 +184,46 @@ class SqliteStore:
                 return int(connection.execute("SELECT count(*) FROM users").fetchone()[0])
 
         return await self._call(count)
+
+    async def record(self, usage: Usage) -> None:
+        def write() -> None:
+            with closing(self._connect()) as connection:
+                connection.execute("BEGIN IMMEDIATE")
+                for topic in usage.topics:
+                    connection.execute(
+                        """INSERT INTO usage_views (day, topic, lang, views) VALUES (?, ?, ?, 1)
+                           ON CONFLICT (day, topic, lang) DO UPDATE SET views = views + 1""",
+                        (usage.day, topic, usage.lang),
+                    )
+                for node, outcome in usage.outcomes:
+                    connection.execute(
+                        """INSERT INTO usage_outcomes (day, node, outcome, lang, results) VALUES (?, ?, ?, ?, 1)
+                           ON CONFLICT (day, node, lang) DO UPDATE SET results = results + 1""",
+                        (usage.day, node, outcome, usage.lang),
+                    )
+                if usage.unanswered:
+                    connection.execute(
+                        "INSERT INTO usage_unanswered (day, lang, question, created_at) VALUES (?, ?, ?, ?)",
+                        (usage.day, usage.lang, usage.unanswered, _epoch(usage.day)),
+                    )
+                connection.execute("COMMIT")
+
+        await self._call(write)
+
+    async def report(self, since: str) -> UsageReport:
+        def read() -> UsageReport:
+            with closing(self._connect()) as connection:
+                views = connection.execute(
+                    "SELECT day, topic, lang, views FROM usage_views WHERE day >= ? ORDER BY day, topic, lang", (since,)
+                ).fetchall()
+                outcomes = connection.execute(
+                    """SELECT day, node, outcome, lang, results FROM usage_outcomes WHERE day >= ?
+                       ORDER BY day, node, lang""",
+                    (since,),
+                ).fetchall()
+                unanswered = connection.execute(
+                    "SELECT day, lang, question FROM usage_unanswered WHERE day >= ? ORDER BY id", (since,)
+                ).fetchall()
+            return UsageReport(tuple(map(tuple, views)), tuple(map(tuple, outcomes)), tuple(map(tuple, unanswered)))
+
+        return await self._call(read)

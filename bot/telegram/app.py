@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
@@ -18,6 +19,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -37,18 +39,19 @@ PURGE_INTERVAL_SECONDS = 6 * 3600
 def build_application(engine: Engine, store: Store, settings: Settings) -> Application:  # type: ignore[type-arg]
     """The Application with every handler registered; the store opens and closes with it."""
     assert settings.token, "TELEGRAM_BOT_TOKEN is required"
+    handlers = Handlers(engine, store, settings)
     builder = (
         Application.builder()
         .token(settings.token)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(lambda app: _on_start(app, engine, store, settings))
+        .post_init(lambda app: _on_start(app, handlers, store))
         .post_shutdown(lambda app: store.close())
     )
     if settings.api_url:
         builder = builder.base_url(settings.api_url).base_file_url(settings.api_url.replace("/bot", "/file/bot"))
     application = builder.build()
 
-    h = Handlers(engine, store, settings)
+    h = handlers
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     edited = filters.UpdateType.EDITED
     application.add_handlers(
@@ -60,6 +63,8 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> Appli
             CommandHandler("help", h.help, private),
             CommandHandler("privacy", h.privacy, private),
             CommandHandler("forget", h.forget, private),
+            CommandHandler("stats", h.stats, private),
+            InlineQueryHandler(h.inline),
             CallbackQueryHandler(h.forget_button, pattern=r"^forget:"),
             CallbackQueryHandler(h.button),
             MessageHandler(private & (filters.TEXT | filters.COMMAND), h.text),
@@ -73,10 +78,13 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> Appli
     return application
 
 
-async def _on_start(application: Application, engine: Engine, store: Store, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Open the store (creating or migrating the schema) and register the command menus."""
+async def _on_start(application: Application, handlers: Handlers, store: Store) -> None:  # type: ignore[type-arg]
+    """Open the store (creating or migrating the schema), register the command menus, and give
+    the engine the bot's username for Share buttons and inline results."""
     await store.open()
     bot = application.bot
+    handlers.engine = replace(handlers.engine, bot_username=bot.username)
+    engine = handlers.engine
     for lang in engine.languages:
         commands = [BotCommand(name, interface_text(engine.translator, lang, text)) for name, text in texts.COMMANDS]
         if lang == engine.languages[0]:
@@ -88,7 +96,7 @@ async def _on_start(application: Application, engine: Engine, store: Store, sett
 def _purge(store: Store, settings: Settings):  # type: ignore[no-untyped-def]
     async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
         """Delete the state of users inactive for longer than the retention."""
-        deleted = await store.purge(int(time.time()), settings.retention_seconds)
+        deleted = await store.purge(int(time.time()), settings.retention_seconds, settings.unanswered_seconds)
         if deleted:
             log.info("deleted the state of %d inactive users", deleted)
 

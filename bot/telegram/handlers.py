@@ -7,10 +7,13 @@ import html
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
     LinkPreviewOptions,
     MessageEntity,
     Update,
@@ -24,6 +27,7 @@ from bot.engine.engine import (
     Engine,
     Event,
     Menu,
+    Outcome,
     Press,
     ShowLanguages,
     Start,
@@ -31,10 +35,11 @@ from bot.engine.engine import (
     Typed,
     Unreadable,
 )
-from bot.engine.html import split_message
+from bot.engine.html import split_message, strip_html
 from bot.engine.render import Reply, ReplyButton, interface_text
 from bot.engine.ui import MENU, UiText
 from bot.settings import Settings
+from bot.stats import summary, usage_of
 from bot.store import Store, StoreError
 from bot.telegram import texts
 
@@ -94,7 +99,8 @@ class Handlers:
     async def privacy(self, update: Update, context: Context) -> None:
         """/privacy: what is stored, why, and for how long."""
         lang = await self._language(update)
-        text = self._text(lang, texts.PRIVACY, days=str(self.settings.retention_days))
+        days, question_days = str(self.settings.retention_days), str(self.settings.unanswered_days)
+        text = self._text(lang, texts.PRIVACY, days=days, question_days=question_days)
         buttons = ((ReplyButton(self._text(lang, texts.ERASE), data=FORGET_ASK),),)
         await self._send(update, context, [Reply(None, text, (*buttons, self._menu_row(lang)))])
 
@@ -142,6 +148,40 @@ class Handlers:
         link = html.escape(f"https://t.me/{username}")
         await self._send(update, context, [Reply(None, self._text(lang, texts.GROUP, link=link))])
 
+    async def inline(self, update: Update, context: Context) -> None:
+        """Inline mode (@bot consent): matching topics in the user's language, each posting its
+        answer with a button that opens the bot at that topic."""
+        query = update.inline_query
+        if query is None:
+            return
+        lang = await self._language(update)
+        results = [
+            InlineQueryResultArticle(
+                id=reply.node or str(index),
+                title=self.engine.title(lang, reply.node or ""),
+                description=_preview(reply.text),
+                input_message_content=InputTextMessageContent(
+                    reply.text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+                ),
+                reply_markup=_keyboard(reply.buttons),
+            )
+            for index, reply in enumerate(self.engine.search(lang, query.query))
+        ]
+        await query.answer(results, cache_time=300, is_personal=True)
+
+    async def stats(self, update: Update, context: Context) -> None:
+        """/stats: the usage figures of the last 30 days for the admins; anyone else gets the
+        ordinary answer to an unknown command."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None or user.id not in self.settings.admin_ids:
+            await self.text(update, context)
+            return
+        today = datetime.fromtimestamp(self.clock(), UTC).date()
+        since = (today - timedelta(days=29)).isoformat()
+        report = await self.store.report(since)
+        text = f"<pre>{html.escape(summary(report, since))}</pre>"
+        await self._send(update, context, [Reply(None, text)])
+
     async def error(self, update: object, context: Context) -> None:
         """Log the error (never message text or the token), then apologise with the menu."""
         log.error("error while handling an update", exc_info=context.error)
@@ -163,15 +203,24 @@ class Handlers:
             return
         language_code = user.language_code
 
-        def step(state: State | None) -> tuple[State, tuple[Reply, ...]]:
-            outcome = self.engine.step(state or self.engine.new_state(language_code), event)
-            return outcome.state, outcome.replies
+        engine = self.engine
 
-        applied = await self.store.apply(user.id, update.update_id, int(self.clock()), step)
+        def step(state: State | None) -> tuple[State, Outcome]:
+            outcome = engine.step(state or engine.new_state(language_code), event)
+            return outcome.state, outcome
+
+        now = self.clock()
+        applied = await self.store.apply(user.id, update.update_id, int(now), step)
         if applied.duplicate or applied.result is None:
             log.info("dropped a redelivered update")
             return
-        await self._send(update, context, applied.result)
+        outcome = applied.result
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        try:
+            await self.store.record(usage_of(engine.content, outcome, outcome.state.lang, day))
+        except StoreError:
+            log.warning("could not record usage figures")  # the user still gets the answer
+        await self._send(update, context, outcome.replies)
 
     async def _language(self, update: Update) -> str:
         """The user's language: their saved choice, else their Telegram client's."""
@@ -213,6 +262,12 @@ class Handlers:
 
     def _note(self, lang: str, text: UiText, menu: bool = False) -> Reply:
         return Reply(None, self._text(lang, text), (self._menu_row(lang),) if menu else ())
+
+
+def _preview(text: str) -> str:
+    """The first line of an answer, as plain text, for an inline result's description."""
+    lines = [line for line in strip_html(text).splitlines() if line.strip()]
+    return " ".join(lines[1:2] or lines[:1])[:100]
 
 
 def _keyboard(rows: tuple[tuple[ReplyButton, ...], ...]) -> InlineKeyboardMarkup | None:

@@ -11,7 +11,7 @@ HELP = pgettext(
     "/menu — main menu\n/language — change language\n/privacy — what I store about you\n"
     "/forget — erase what I store about you",
 )
-# TRANSLATORS: {days} is a number of days, e.g. 180.
+# TRANSLATORS: {days} and {question_days} are numbers of days, e.g. 180 and 30.
 PRIVACY = pgettext(
     "telegram",
     "<b>What I store about you</b>\n"
@@ -20,7 +20,11 @@ PRIVACY = pgettext(
     "<b>Why</b>: so that you can continue where you left off.\n"
     "<b>How long</b>: it is deleted after {days} days without use.\n\n"
     "I do not store the text of your messages, your name or your phone number. "
-    "/forget erases everything now.",
+    "/forget erases everything now.\n\n"
+    "<b>Anonymous figures</b>: I count how often each topic is shown, per day and language, and "
+    "the results of the eligibility check, without any user id. A typed question I could not "
+    "answer is kept for {question_days} days, without your id and with numbers, e-mail addresses "
+    "and @names removed, so that the answers can be improved.",
 )
 FORGET_CONFIRM = pgettext("telegram", "Erase everything I store about you? This cannot be undone.")
 ERASE = pgettext("button", "🗑 Erase my data")

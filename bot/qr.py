@@ -1,0 +1,84 @@
+"""Printable QR codes for deep links: one PNG per link, the code above a short label."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from babel.core import Locale, UnknownLocaleError
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.engine.engine import Engine
+from bot.engine.links import deep_link
+
+SCALE = 12  # pixels per module: about 5 cm wide at 300 dpi for a typical link
+
+
+@dataclass(frozen=True)
+class Link:
+    """One deep link: a topic in a language."""
+
+    topic: str
+    title: str
+    lang: str
+    url: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.topic}-{self.lang}.png"
+
+
+def links(engine: Engine, username: str, languages: tuple[str, ...] | None = None) -> list[Link]:
+    """Every topic x language deep link, topics in the main menu's order."""
+    chosen = languages or engine.languages
+    menu = engine.content.nodes.get(engine.content.menu)
+    order = [engine.content.nodes[b.goto].topic for b in (menu.buttons if menu else ()) if b.goto]
+    topics = ["start", *order, *(t for t in engine.content.topics if t not in order and t != "start")]
+    found = []
+    for slug in dict.fromkeys(topics):
+        topic = engine.content.topics.get(slug)
+        if topic is None:
+            continue
+        for lang in chosen:
+            title = engine.translator.translate("en", topic.entry, topic.title)
+            found.append(Link(slug, title, lang, deep_link(username, slug, lang)))
+    return found
+
+
+def english_name(lang: str) -> str:
+    try:
+        return Locale.parse(lang).get_display_name("en") or lang
+    except (UnknownLocaleError, ValueError):
+        return lang
+
+
+def _fitting(text: str, size: int, width: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The default font at ``size``, smaller if ``text`` would not fit in ``width`` pixels."""
+    font = ImageFont.load_default(size=size)
+    while size > 8 and font.getlength(text) > width:
+        size -= 1
+        font = ImageFont.load_default(size=size)
+    return font
+
+
+def write_qr(link: Link, directory: Path) -> Path:
+    """A PNG with the QR code of ``link.url`` and, under it, the topic, language and URL."""
+    buffer = io.BytesIO()
+    segno.make(link.url, error="m").save(buffer, kind="png", scale=SCALE, border=4)
+    code = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    lines = [(f"{link.title} - {english_name(link.lang)}", code.width // 20), (link.url, code.width // 28)]
+    fonts = [_fitting(text, size, code.width - 2 * SCALE) for text, size in lines]
+    height = sum(int(font.getbbox(text)[3]) + 12 for (text, _), font in zip(lines, fonts, strict=True)) + 16
+    page = Image.new("RGB", (code.width, code.height + height), "white")
+    page.paste(code, (0, 0))
+    draw = ImageDraw.Draw(page)
+    y = code.height
+    for (text, _), font in zip(lines, fonts, strict=True):
+        draw.text(((code.width - font.getlength(text)) / 2, y), text, fill="black", font=font)
+        y += int(font.getbbox(text)[3]) + 12
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / link.filename
+    page.save(path)
+    return path
