@@ -5,23 +5,24 @@ topic titles and the main menu's labels, and from ``locales/<lang>/search.yaml``
 English interface may type Vietnamese, so every language is searched at once.
 
 A node's phrases are *facets*: ``consent_form.ssw`` lists both "consent form" and "specified
-skilled worker". Each phrase found in the question (rapidfuzz's ``partial_ratio``, so typos are
-forgiven) covers a stretch of it; a node scores by how much of the question its phrases cover
-together. So "ssw, where do I send the consent form" covers more with ``consent_form.ssw`` than
-with ``consent_form.start`` or ``ssw.start``. Filler words ("how", "tôi", "ですか") count little.
-Latin text is compared word by word, Japanese character by character; the same words with their
-Vietnamese diacritics score a little higher than without. The verdict answers only when the best
-node is strong and clearly ahead of the next; otherwise it suggests. Off-topic words (family, tax,
-weather…) never get an answer, only suggestions.
+skilled worker". Each phrase found in the question covers part of it; a node scores by how much of
+the question its phrases cover together. So "ssw, where do I send the consent form" covers more
+with ``consent_form.ssw`` than with ``consent_form.start`` or ``ssw.start``. Latin text is matched
+word by word (an inverted index; rapidfuzz's ``ratio`` forgives a typo inside a word; the same
+words with their Vietnamese diacritics score a little higher), Japanese character by character
+(a bigram prefilter, then rapidfuzz's ``partial_ratio`` alignment). Filler words ("how", "tôi")
+and hiragana next to kanji count little. The verdict answers only when the best node is strong
+and clearly ahead of the others (a topic's first screen may tie with screens of other kinds);
+otherwise it suggests. Off-topic words (family, tax, weather…) never get an answer.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 from rapidfuzz import fuzz, process
 
@@ -31,8 +32,8 @@ from bot.engine.normalize import compact, fold
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
-RARITY = 0.0
-COMPLETENESS = 0.3
+# A Japanese phrase found only in part: how much the missing part costs.
+PARTIAL_PENALTY = 0.3
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
 
 
@@ -84,7 +85,6 @@ class _Words:
     node: str
     words: tuple[str, ...]
     exact: tuple[str, ...]
-    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,6 @@ class _Chars:
 
     node: str
     text: str
-    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -145,8 +144,7 @@ class Matcher:
             if kept and sum(len(word) for word, _ in kept) >= 2:
                 words = tuple(word for word, _ in kept)
                 latin.setdefault((phrase.node, words), _Words(phrase.node, words, tuple(e for _, e in kept)))
-        latin_list = _weighted_by_rarity(list(latin.values()), lambda p: p.words)
-        cjk_list = _weighted_by_rarity(list(cjk.values()), lambda p: p.text)
+        latin_list, cjk_list = list(latin.values()), list(cjk.values())
         postings: dict[str, list[int]] = {}
         for index, entry in enumerate(latin_list):
             for word in set(entry.words):
@@ -246,7 +244,7 @@ class Matcher:
             share = len(positions) / len(phrase.words)
             accents = sum(exact[p] == phrase.exact[k] for k, p in positions.items()) / len(positions)
             # A phrase found only in part counts much less than a whole one.
-            quality *= (0.9 + 0.1 * accents) * share * share * phrase.weight
+            quality *= (0.9 + 0.1 * accents) * share * share
             marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
             for position in positions.values():
                 marks[position] = max(marks[position], quality)
@@ -264,7 +262,7 @@ class Matcher:
             if alignment is None or alignment.score < limit:
                 continue
             share = min(1.0, (alignment.src_end - alignment.src_start) / len(phrase.text))
-            quality = alignment.score / 100 * (1 - COMPLETENESS + COMPLETENESS * share) * phrase.weight
+            quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
             marks = covered.setdefault(phrase.node, [0.0] * len(squeezed))
             for position in range(alignment.dest_start, min(alignment.dest_end, len(squeezed))):
                 marks[position] = max(marks[position], quality)
@@ -294,17 +292,6 @@ class Matcher:
             return True
         squeezed = folded.replace(" ", "")
         return any(word in squeezed for word in self.off_topic_cjk)
-
-
-P = TypeVar("P", _Words, _Chars)
-
-
-def _weighted_by_rarity(phrases: list[P], key: Callable[[P], object]) -> list[P]:
-    """Give each phrase a weight that falls with the number of nodes sharing it."""
-    nodes: dict[object, set[str]] = {}
-    for phrase in phrases:
-        nodes.setdefault(key(phrase), set()).add(phrase.node)
-    return [replace(phrase, weight=1 / (1 + RARITY * (len(nodes[key(phrase)]) - 1))) for phrase in phrases]
 
 
 def _bigrams(text: str) -> set[str]:
