@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -140,21 +140,17 @@ def test_redaction_removes_what_identifies_people() -> None:
     assert len(redact("a" * 1000)) == 300
 
 
-async def test_the_stats_command_prints_and_writes_csv_and_png(tmp_path: Path) -> None:
+async def test_the_stats_command_prints_and_writes_csv_and_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = SqliteStore(tmp_path / "data" / "bot.sqlite3")
     await store.open()
-    today = __import__("datetime").date.today().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     for lang, topics in (("vi", ("eligibility", "consent_form")), ("ja", ("eligibility",))):
         await store.record(Usage(day=today, lang=lang, topics=topics))
     await store.record(Usage(day=today, lang="vi", outcomes=(("eligibility.result_ssw", "eligible"),)))
     await store.record(Usage(day=today, lang="en", unanswered="where is [link]"))
     await store.close()
-    env = {"DATA_DIR": str(tmp_path / "data")}
-    os.environ.update(env)
-    try:
-        result = run_bot("stats", "--csv", str(tmp_path / "u.csv"), "--png", str(tmp_path / "u.png"))
-    finally:
-        os.environ.pop("DATA_DIR")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    result = run_bot("stats", "--csv", str(tmp_path / "u.csv"), "--png", str(tmp_path / "u.png"))
     assert result.returncode == 0, result.stderr
     assert "eligibility" in result.stdout and "eligible" in result.stdout
     assert "Questions without a confident answer: 1" in result.stdout
