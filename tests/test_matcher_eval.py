@@ -38,7 +38,7 @@ class Case:
 
 def load_cases() -> list[Case]:
     cases = []
-    for path in sorted(EVAL.glob("questions_*.yaml")):
+    for path in sorted(EVAL.glob("*/questions_*.yaml")):
         lang = path.stem.removeprefix("questions_")
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
             expected = entry["expect"] if isinstance(entry["expect"], list) else [entry["expect"]]
