@@ -1,13 +1,17 @@
 """The project's files on disk: where dialogues and catalogs live, and loading them into an Engine.
 
 This is the one place that knows the layout (``dialogues/``, ``locales/``), so the CLI, the
-terminal chat and the Telegram front end all start the same way.
+terminal chat and the Telegram front end all start the same way. The content is read from, in
+order: ``$BOT_CONTENT_DIR`` (an editable copy), the source checkout this package runs from (a
+clone or an editable install), else the copy the wheel carries inside the package
+(``<package>/content/``, put there by ``setup.py``), found with :mod:`importlib.resources`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from bot.engine import ui
@@ -24,7 +28,7 @@ from bot.i18n.catalog import Catalogs, load_catalogs
 from bot.i18n.checks import CheckSettings, check_catalogs, template_keys
 from bot.i18n.readings import reading_phrases
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_ENV = "BOT_CONTENT_DIR"
 LANGUAGES_FILE = "languages.yaml"
 SEARCH_FILE = "search.yaml"
 
@@ -62,16 +66,36 @@ def build_matcher(
     )
 
 
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from (a clone or an editable install), if any."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "dialogues").is_dir() else None
+
+
+def installed_root() -> Path:
+    """The content the wheel carries in ``<package>/content/``."""
+    content = resources.files(__package__ or __name__.rpartition(".")[0]) / "content"
+    if not isinstance(content, Path):  # a zipped install: the loaders need real files
+        raise ContentError([Problem(Location(str(content), 0), "the package must be installed unzipped")])
+    return content
+
+
+def default_root() -> Path:
+    """Where the content is read from when ``$BOT_CONTENT_DIR`` is unset."""
+    return checkout_root() or installed_root()
+
+
 @dataclass(frozen=True)
 class Project:
-    """A checkout's content: ``root/dialogues`` and ``root/locales``."""
+    """The content at ``root``: ``root/dialogues`` and ``root/locales``."""
 
-    root: Path = DEFAULT_ROOT
+    root: Path = field(default_factory=default_root)
 
     @classmethod
     def from_env(cls) -> Project:
-        """The project at ``$BOT_CONTENT_DIR``, else the one this package was installed from."""
-        return cls(Path(os.environ.get("BOT_CONTENT_DIR", DEFAULT_ROOT)))
+        """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy."""
+        configured = os.environ.get(CONTENT_ENV)
+        return cls(Path(configured)) if configured else cls()
 
     @property
     def dialogues(self) -> Path:

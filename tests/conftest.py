@@ -99,11 +99,14 @@ class JsonlChat:
 
     @property
     def node(self) -> str | None:
-        return self.last["node"]
+        node = self.last["node"]
+        assert node is None or isinstance(node, str)
+        return node
 
     @property
     def buttons(self) -> list[dict[str, str]]:
-        return self.last["buttons"]
+        buttons: list[dict[str, str]] = self.last["buttons"]
+        return buttons
 
     @property
     def all_text(self) -> str:

@@ -95,7 +95,7 @@ class FakeBotApi:
     # -- what a test does -----------------------------------------------------------------------
 
     def next_update_id(self) -> int:
-        return next(self._update_ids)
+        return int(next(self._update_ids))
 
     def queue(self, update: dict[str, Any]) -> dict[str, Any]:
         """Make ``update`` (with an ``update_id``) available to ``getUpdates``."""

@@ -47,7 +47,7 @@ def test_an_editor_note_becomes_a_translator_comment(tmp_path: Path) -> None:
     pybabel_extract(ROOT, output)
     with output.open("rb") as fileobj:
         catalog = read_po(fileobj)
-    message = next(m for m in catalog if m.context == "consent_form.other" and m.id.startswith("<b>"))
+    message = next(m for m in catalog if m.context == "consent_form.other" and str(m.id).startswith("<b>"))
     assert "which is never translated" in " ".join(message.auto_comments)
 
 
