@@ -45,8 +45,10 @@ def scratch(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_bot(*args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot ARGS`` on the project at ``root``."""
+def run_bot(
+    *args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot ARGS`` on the project at ``root``, in ``cwd``."""
     env = {**os.environ, "BOT_CONTENT_DIR": str(root)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
@@ -55,7 +57,7 @@ def run_bot(*args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60)
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=timeout,
     )
 
