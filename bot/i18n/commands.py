@@ -35,7 +35,8 @@ EXTRACT = (
     "extract", "-F", MAPPING, "-o", TEMPLATE, "-c", "TRANSLATORS:", "--add-location=file", "--sort-by-file",
     "--no-wrap", f"--project={PROJECT}", f"--copyright-holder={PROJECT} contributors", ".",
 )  # fmt: skip
-UPDATE = ("update", "-i", TEMPLATE, "-d", "locales", "-D", DOMAIN, "--previous", "--no-wrap")
+# No --previous: Babel writes a multi-line previous msgid as "#|" lines gettext cannot read.
+UPDATE = ("update", "-i", TEMPLATE, "-d", "locales", "-D", DOMAIN, "--no-wrap")
 
 
 def init_command(lang: str) -> tuple[str, ...]:
@@ -81,9 +82,16 @@ def catalog_files(root: Path) -> list[Path]:
 
 
 def extract(root: Path) -> Path:
-    """Collect every string of the dialogues and the Python interface into the template."""
-    _require_sources(root)
-    _pybabel(root, EXTRACT)
+    """Collect every string of the dialogues and the Python interface into the template.
+
+    In a checkout the command runs in place; for a content copy without the code beside it
+    (``BOT_CONTENT_DIR`` next to an installed package), it runs on a scratch copy of both."""
+    if (root / PACKAGE_DIR.name).is_dir():
+        _pybabel(root, EXTRACT)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            print(f"(in a scratch copy of {root / 'dialogues'} and {PACKAGE_DIR})", file=sys.stderr)
+            shutil.copy(_extracted(root, Path(scratch), show=True), root / TEMPLATE)
     gnu_layout(root / TEMPLATE)
     return root / TEMPLATE
 
@@ -101,10 +109,18 @@ def init(root: Path, lang: str) -> None:
     gnu_layout(root / "locales" / lang / "LC_MESSAGES" / f"{DOMAIN}.po")
 
 
-def _require_sources(root: Path) -> None:
-    package = PACKAGE_DIR.name
-    if not (root / MAPPING).is_file() or not (root / package).is_dir():
-        raise BotError(f"{root} has no {MAPPING} and {package}/ beside dialogues/: extract in a source checkout")
+def _extracted(root: Path, work: Path, show: bool = False) -> Path:
+    """Extract the dialogues of ``root`` and the code of the running package, side by side in
+    ``work`` as in a checkout (an installed package's content has no Python sources beside it)."""
+    if not (root / MAPPING).is_file():
+        raise BotError(f"{root / MAPPING} is missing: copy it from the source")
+    (work / "locales").mkdir()
+    shutil.copytree(root / "dialogues", work / "dialogues", dirs_exist_ok=True)
+    shutil.copy(root / MAPPING, work / MAPPING)
+    ignore = shutil.ignore_patterns("__pycache__", "content", "*.pyc")
+    shutil.copytree(PACKAGE_DIR, work / PACKAGE_DIR.name, ignore=ignore)
+    _pybabel(work, EXTRACT, show=show)
+    return work / TEMPLATE
 
 
 @dataclass(frozen=True)
@@ -152,19 +168,11 @@ def template_problems(root: Path) -> list[Problem]:
     if not (root / MAPPING).is_file():
         return [Problem(Location(MAPPING, 0), "missing: the extraction settings (copy it from the source)")]
     with tempfile.TemporaryDirectory() as scratch:
-        # The dialogues of ``root`` and the code of the running package, side by side as in a
-        # checkout: an installed package's content directory has no Python sources beside it.
-        work = Path(scratch)
-        (work / "locales").mkdir()
-        shutil.copytree(root / "dialogues", work / "dialogues", dirs_exist_ok=True)
-        shutil.copy(root / MAPPING, work / MAPPING)
-        ignore = shutil.ignore_patterns("__pycache__", "content", "*.pyc")
-        shutil.copytree(PACKAGE_DIR, work / PACKAGE_DIR.name, ignore=ignore)
         try:
-            _pybabel(work, EXTRACT, show=False)
+            fresh = _extracted(root, Path(scratch))
         except ContentError:
             return []  # unreadable dialogues: the loader reports them with file and line
-        if _messages(work / TEMPLATE) != _messages(committed):
+        if _messages(fresh) != _messages(committed):
             return [Problem(Location(TEMPLATE, 1), "stale: run `python -m bot i18n extract` and `update`")]
     return []
 
