@@ -33,7 +33,8 @@ def run(*args: str | Path, cwd: Path, stdin: str = "") -> subprocess.CompletedPr
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh venv with the wheel built from this checkout; yields its ``bin`` directory."""
     work = tmp_path_factory.mktemp("wheel")
-    built = run(sys.executable, "-m", "build", "--wheel", "--outdir", work / "dist", ROOT, cwd=work)
+    # sdist first, then the wheel from the unpacked sdist: what an index serves, and no stale build/
+    built = run(sys.executable, "-m", "build", "--outdir", work / "dist", ROOT, cwd=work)
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = (work / "dist").glob("retainment_bot-*.whl")
     assert run(sys.executable, "-m", "venv", work / "venv", cwd=work).returncode == 0
