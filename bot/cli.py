@@ -181,6 +181,8 @@ def usage(since: date | None, csv_path: Path | None, png_path: Path | None) -> i
 
 
 def translators(project: Project, action: str, lang: str | None) -> int:
+    if action != "stats" and project.installed:
+        raise UsageError("the content inside the installed package is not for editing: set BOT_CONTENT_DIR to a copy")
     if action == "extract":
         print(f"wrote {i18n.extract(project.root)}")
     elif action == "update":

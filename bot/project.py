@@ -98,6 +98,11 @@ class Project:
         return cls(Path(configured)) if configured else cls()
 
     @property
+    def installed(self) -> bool:
+        """Whether this is the copy inside the installed package (not to be edited in place)."""
+        return self.root.resolve().is_relative_to(Path(__file__).resolve().parent)
+
+    @property
     def dialogues(self) -> Path:
         return self.root / "dialogues"
 

@@ -83,3 +83,18 @@ def test_the_optional_tools_name_the_extra_they_need(installed: Path, elsewhere:
     assert stats.returncode == 1
     assert "pip install 'retainment-bot[charts]'" in stats.stderr
     assert not env_data.exists()  # refused before opening the store
+
+
+def test_the_installed_content_is_not_edited_in_place(installed: Path, elsewhere: Path) -> None:
+    """The translators' commands refuse to write into site-packages and say what to do instead."""
+    update = run(installed / "retainment-bot", "i18n", "update", cwd=elsewhere)
+    assert update.returncode == 2
+    assert "set BOT_CONTENT_DIR to a copy" in update.stderr
+
+
+def test_starting_the_cli_loads_no_library_only_a_subcommand_needs() -> None:
+    """Charts, QR codes, the store's drivers and Telegram load when a command needs them."""
+    code = "import sys, bot.cli; print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    loaded = set(run(sys.executable, "-c", code, cwd=ROOT).stdout.split())
+    assert "bot" in loaded
+    assert not loaded & {"matplotlib", "segno", "PIL", "telegram", "psycopg", "psycopg_pool", "tornado", "numpy"}

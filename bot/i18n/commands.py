@@ -25,8 +25,8 @@ from babel.messages.pofile import read_po
 
 from bot.errors import BotError, ContentError, Location, Problem
 from bot.i18n.catalog import DOMAIN, Catalogs
+from bot.i18n.checks import PROJECT
 
-PROJECT = "retainment-bot"
 MAPPING = "babel.cfg"
 TEMPLATE = f"locales/{DOMAIN}.pot"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the package whose interface strings are extracted
