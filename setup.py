@@ -1,10 +1,10 @@
 """The one build step ``pyproject.toml`` cannot express: ship the content inside the package.
 
-Editors and translators keep ``dialogues/``, ``locales/`` and ``babel.cfg`` at the top of the
-repository; the wheel carries a copy in ``<package>/content/`` with the same layout, read with
-``importlib.resources`` (``bot/project.py``). A source checkout or an editable install reads
-the checkout instead, so this step only runs for real builds. The sdist gets the same files
-through ``MANIFEST.in``.
+Editors and translators keep ``dialogues/``, ``locales/``, ``search/``, ``languages.yaml`` and
+``babel.cfg`` at the top of the repository; the wheel carries a copy in ``<package>/content/``
+with the same layout, read with ``importlib.resources`` (``bot/project.py``). A source checkout
+or an editable install reads the checkout instead, so this step only runs for real builds. The
+sdist gets the same files through ``MANIFEST.in``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 PACKAGE = "bot"  # the import name, as in pyproject.toml's [tool.setuptools.packages.find]
-CONTENT = ("babel.cfg", "dialogues", "locales")  # what project.py reads, in the checkout's layout
+CONTENT = ("babel.cfg", "languages.yaml", "dialogues", "locales", "search")  # what project.py reads
 SKIP = shutil.ignore_patterns("*.mo", "__pycache__", "*~", ".*")
 
 

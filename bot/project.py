@@ -1,6 +1,7 @@
 """The project's files on disk: where dialogues and catalogs live, and loading them into an Engine.
 
-This is the one place that knows the layout (``dialogues/``, ``locales/``), so the CLI, the
+This is the one place that knows the layout (``dialogues/``, ``locales/``, ``search/``,
+``languages.yaml``), so the CLI, the
 terminal chat and the Telegram front end all start the same way. The content is read from, in
 order: ``$BOT_CONTENT_DIR`` (an editable copy), the source checkout this package runs from (a
 clone or an editable install), else the copy the wheel carries inside the package
@@ -29,8 +30,10 @@ from bot.i18n.checks import CheckSettings, check_catalogs, template_keys
 from bot.i18n.readings import reading_phrases
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
+# Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
+# read every file there as a catalog.
 LANGUAGES_FILE = "languages.yaml"
-SEARCH_FILE = "search.yaml"
+SEARCH_DIR = "search"
 
 
 def _importance(content: Content) -> list[str]:
@@ -116,8 +119,8 @@ class Project:
 
     def settings(self) -> tuple[CheckSettings, float, list[Problem]]:
         """Shipped languages and the completeness needed to offer a language."""
-        path = self.locales / LANGUAGES_FILE
-        name = f"locales/{LANGUAGES_FILE}"
+        path = self.root / LANGUAGES_FILE
+        name = LANGUAGES_FILE
         if not path.exists():
             return CheckSettings(frozenset()), 0.9, []
         data, problems = read_yaml(path.read_text(encoding="utf-8"), name)
@@ -154,10 +157,10 @@ class Project:
         return Loaded(Engine(content, catalogs, build_matcher(content, catalogs, extra)), problems, translation)
 
     def search_files(self, nodes: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[Problem]]:
-        """Extra search phrases from ``locales/<lang>/search.yaml``: node id -> "a | b" or a list."""
+        """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list."""
         extra: dict[str, dict[str, list[str]]] = {}
         problems: list[Problem] = []
-        for path in sorted(self.locales.glob(f"*/{SEARCH_FILE}")):
+        for path in sorted((self.root / SEARCH_DIR).glob("*.yaml")):
             name = display_path(path, self.root)
             data, found = read_yaml(path.read_text(encoding="utf-8"), name)
             problems += found
@@ -177,7 +180,7 @@ class Project:
                     problems.append(Problem(where, "phrases must be text separated by |, or a list"))
                     continue
                 phrases[node_id] = [word.strip() for word in words if word.strip()]
-            extra[path.parent.name] = phrases
+            extra[path.stem] = phrases
         return extra, problems
 
     def engine(self) -> Engine:

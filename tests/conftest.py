@@ -37,9 +37,10 @@ def engine(project: Project) -> Engine:
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
     """A copy of the project's content and catalogs that a test may break."""
-    for name in ("dialogues", "locales"):
+    for name in ("dialogues", "locales", "search"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "babel.cfg", tmp_path / "babel.cfg")
+    for name in ("babel.cfg", "languages.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
     # The interface strings, for extraction (Babel does not follow symlinks).
     shutil.copytree(ROOT / "bot", tmp_path / "bot", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path

@@ -86,7 +86,7 @@ def test_a_broken_translation_falls_back_to_english_at_run_time(scratch: Path) -
 
 
 def test_a_language_in_progress_gets_warnings_only(scratch: Path) -> None:
-    languages = scratch / "locales" / "languages.yaml"
+    languages = scratch / "languages.yaml"
     languages.write_text(languages.read_text(encoding="utf-8").replace("shipped: [vi, ja]", "shipped: [ja]"))
     line = edit(scratch, "titp.start", "<b>Technical", fuzzy)
     result = run_bot("check", root=scratch)

@@ -46,7 +46,7 @@ def check_catalogs(
         severity: Severity = "error" if lang in settings.shipped else "warning"
         problems += _check_catalog(catalog, keys, severity, root)
     for lang in sorted(settings.shipped - set(catalogs.catalogs) - {catalogs.source}):
-        problems.append(Problem(Location("locales/languages.yaml", 0), f"shipped language '{lang}' has no catalog"))
+        problems.append(Problem(Location("languages.yaml", 0), f"shipped language '{lang}' has no catalog"))
     return problems
 
 
