@@ -5,9 +5,8 @@
     python -m bot polling         the Telegram bot with long polling
     python -m bot chat            the terminal chat [--lang vi|en|ja] [--jsonl]
     python -m bot check           check every dialogue and catalog; exit 1 on any error
-    python -m bot i18n extract    collect strings into locales/messages.pot
-    python -m bot i18n update     merge the template into every catalog
-    python -m bot i18n compile    write .mo files
+    python -m bot i18n extract    collect strings into locales/messages.pot (prints the pybabel command)
+    python -m bot i18n update     merge the template into every catalog (prints the pybabel command)
     python -m bot i18n stats      per-language progress
     python -m bot i18n init LANG  start a catalog for a new language
     python -m bot links --username BOT [--lang vi] [--qr DIR]
@@ -29,21 +28,24 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.chat import run_interactive, run_jsonl
 from bot.engine.links import clean_username
-from bot.errors import BotError, ContentError, Problem, UsageError
+from bot.errors import BotError, ContentError, Problem, UsageError, require_extra
 from bot.i18n import commands as i18n
 from bot.i18n.catalog import Catalogs
 from bot.project import Project
 from bot.settings import Settings
-from bot.store.base import UsageReport
+
+if TYPE_CHECKING:
+    from bot.store.base import UsageReport  # the store's drivers load only for `stats`
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the terminal chat")
     commands.add_parser("webhook", help="the Telegram bot behind a webhook (WEBHOOK_URL, PORT, WEBHOOK_SECRET)")
@@ -52,11 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", help="the client's language code, as Telegram would send it (vi, en, ja)")
     chat.add_argument("--jsonl", action="store_true", help="JSON lines in and out, for scripts and tests")
     commands.add_parser("check", help="check every dialogue and catalog")
-    translate = commands.add_parser("i18n", help="translators' commands (wrapping pybabel)")
+    translate = commands.add_parser("i18n", help="translators' commands: pybabel with the project's options")
     actions = translate.add_subparsers(dest="action", required=True)
     actions.add_parser("extract", help="collect strings into locales/messages.pot")
     actions.add_parser("update", help="merge messages.pot into every catalog")
-    actions.add_parser("compile", help="write .mo files")
     actions.add_parser("stats", help="translated, fuzzy and untranslated messages per language")
     new = actions.add_parser("init", help="start the catalog of a new language")
     new.add_argument("lang", help="a language code such as id, ne, my, fil or zh")
@@ -127,7 +128,10 @@ def chat(project: Project, lang: str | None, jsonl: bool) -> int:
 
 def share_links(project: Project, username: str, languages: list[str] | None, qr: Path | None) -> int:
     """Print the deep-link table; with ``qr``, write a PNG per link."""
-    from bot.qr import links, write_qr
+    from bot.qr import QR_EXTRA, links, write_qr
+
+    if qr is not None:
+        require_extra(QR_EXTRA[0], "`links --qr`", *QR_EXTRA[1:])
 
     name = clean_username(username)
     if name is None:
@@ -152,6 +156,9 @@ def usage(since: date | None, csv_path: Path | None, png_path: Path | None) -> i
     from bot import stats
     from bot.store import open_store
 
+    if png_path is not None:
+        require_extra(stats.CHARTS_EXTRA[0], "`stats --png`", *stats.CHARTS_EXTRA[1:])
+
     settings = Settings.from_env()
     today = datetime.now(UTC).date()
     first = (since or today - timedelta(days=29)).isoformat()
@@ -174,12 +181,12 @@ def usage(since: date | None, csv_path: Path | None, png_path: Path | None) -> i
 
 
 def translators(project: Project, action: str, lang: str | None) -> int:
+    if action != "stats" and project.installed:
+        raise UsageError("the content inside the installed package is not for editing: set BOT_CONTENT_DIR to a copy")
     if action == "extract":
         print(f"wrote {i18n.extract(project.root)}")
     elif action == "update":
         i18n.update(project.root)
-    elif action == "compile":
-        i18n.compile_catalogs(project.root)
     elif action == "init":
         if not lang or not lang.replace("_", "").isalpha():
             raise UsageError(f"not a language code: {lang!r}")

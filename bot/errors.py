@@ -2,7 +2,8 @@
 
     BotError
      ├── ContentError   the dialogues or catalogs are broken; carries every Problem found
-     └── UsageError     a command was called with arguments that cannot work
+     ├── UsageError     a command was called with arguments that cannot work
+     └── MissingExtra   a command needs an optional dependency that is not installed
 
 Each problem carries the file and line it points at, so a content editor or translator can fix it
 without reading a traceback.
@@ -10,6 +11,7 @@ without reading a traceback.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,3 +71,24 @@ class ContentError(BotError):
 
 class UsageError(BotError):
     """A command-line option or argument that cannot work."""
+
+
+DISTRIBUTION = "retainment-bot"  # the name pip installs, as in pyproject.toml
+
+
+def require_extra(extra: str, purpose: str, *modules: str) -> None:
+    """Raise :class:`MissingExtra` unless every module of the optional ``extra`` can be imported."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise MissingExtra(extra, purpose, module)
+
+
+class MissingExtra(BotError):
+    """A tool needs the packages of an optional extra (``pip install 'retainment-bot[extra]'``)."""
+
+    def __init__(self, extra: str, purpose: str, missing: str) -> None:
+        self.extra = extra
+        super().__init__(
+            f"{purpose} needs the optional '{extra}' packages ({missing} is not installed): "
+            f"pip install '{DISTRIBUTION}[{extra}]'"
+        )

@@ -1,13 +1,18 @@
 """The project's files on disk: where dialogues and catalogs live, and loading them into an Engine.
 
-This is the one place that knows the layout (``dialogues/``, ``locales/``), so the CLI, the
-terminal chat and the Telegram front end all start the same way.
+This is the one place that knows the layout (``dialogues/``, ``locales/``, ``search/``,
+``languages.yaml``), so the CLI, the
+terminal chat and the Telegram front end all start the same way. The content is read from, in
+order: ``$BOT_CONTENT_DIR`` (an editable copy), the source checkout this package runs from (a
+clone or an editable install), else the copy the wheel carries inside the package
+(``<package>/content/``, put there by ``setup.py``), found with :mod:`importlib.resources`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from bot.engine import ui
@@ -24,9 +29,11 @@ from bot.i18n.catalog import Catalogs, load_catalogs
 from bot.i18n.checks import CheckSettings, check_catalogs, template_keys
 from bot.i18n.readings import reading_phrases
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_ENV = "BOT_CONTENT_DIR"
+# Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
+# read every file there as a catalog.
 LANGUAGES_FILE = "languages.yaml"
-SEARCH_FILE = "search.yaml"
+SEARCH_DIR = "search"
 
 
 def _importance(content: Content) -> list[str]:
@@ -62,16 +69,41 @@ def build_matcher(
     )
 
 
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from (a clone or an editable install), if any."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "dialogues").is_dir() else None
+
+
+def installed_root() -> Path:
+    """The content the wheel carries in ``<package>/content/``."""
+    content = resources.files(__package__ or __name__.rpartition(".")[0]) / "content"
+    if not isinstance(content, Path):  # a zipped install: the loaders need real files
+        raise ContentError([Problem(Location(str(content), 0), "the package must be installed unzipped")])
+    return content
+
+
+def default_root() -> Path:
+    """Where the content is read from when ``$BOT_CONTENT_DIR`` is unset."""
+    return checkout_root() or installed_root()
+
+
 @dataclass(frozen=True)
 class Project:
-    """A checkout's content: ``root/dialogues`` and ``root/locales``."""
+    """The content at ``root``: ``root/dialogues`` and ``root/locales``."""
 
-    root: Path = DEFAULT_ROOT
+    root: Path = field(default_factory=default_root)
 
     @classmethod
     def from_env(cls) -> Project:
-        """The project at ``$BOT_CONTENT_DIR``, else the one this package was installed from."""
-        return cls(Path(os.environ.get("BOT_CONTENT_DIR", DEFAULT_ROOT)))
+        """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy."""
+        configured = os.environ.get(CONTENT_ENV)
+        return cls(Path(configured)) if configured else cls()
+
+    @property
+    def installed(self) -> bool:
+        """Whether this is the copy inside the installed package (not to be edited in place)."""
+        return self.root.resolve().is_relative_to(Path(__file__).resolve().parent)
 
     @property
     def dialogues(self) -> Path:
@@ -87,8 +119,8 @@ class Project:
 
     def settings(self) -> tuple[CheckSettings, float, list[Problem]]:
         """Shipped languages and the completeness needed to offer a language."""
-        path = self.locales / LANGUAGES_FILE
-        name = f"locales/{LANGUAGES_FILE}"
+        path = self.root / LANGUAGES_FILE
+        name = LANGUAGES_FILE
         if not path.exists():
             return CheckSettings(frozenset()), 0.9, []
         data, problems = read_yaml(path.read_text(encoding="utf-8"), name)
@@ -125,10 +157,10 @@ class Project:
         return Loaded(Engine(content, catalogs, build_matcher(content, catalogs, extra)), problems, translation)
 
     def search_files(self, nodes: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[Problem]]:
-        """Extra search phrases from ``locales/<lang>/search.yaml``: node id -> "a | b" or a list."""
+        """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list."""
         extra: dict[str, dict[str, list[str]]] = {}
         problems: list[Problem] = []
-        for path in sorted(self.locales.glob(f"*/{SEARCH_FILE}")):
+        for path in sorted((self.root / SEARCH_DIR).glob("*.yaml")):
             name = display_path(path, self.root)
             data, found = read_yaml(path.read_text(encoding="utf-8"), name)
             problems += found
@@ -148,7 +180,7 @@ class Project:
                     problems.append(Problem(where, "phrases must be text separated by |, or a list"))
                     continue
                 phrases[node_id] = [word.strip() for word in words if word.strip()]
-            extra[path.parent.name] = phrases
+            extra[path.stem] = phrases
         return extra, problems
 
     def engine(self) -> Engine:

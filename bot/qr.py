@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import segno
 from babel.core import Locale, UnknownLocaleError
-from PIL import Image, ImageDraw, ImageFont
 
 from bot.engine.engine import Engine
 from bot.engine.links import deep_link
 
+if TYPE_CHECKING:
+    from PIL import ImageFont
+
+QR_EXTRA = ("qr", "segno", "PIL")  # the optional extra and the modules it provides
 SCALE = 12  # pixels per module: about 5 cm wide at 300 dpi for a typical link
 
 
@@ -56,6 +59,8 @@ def english_name(lang: str) -> str:
 
 def _fitting(text: str, size: int, width: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The default font at ``size``, smaller if ``text`` would not fit in ``width`` pixels."""
+    from PIL import ImageFont
+
     font = ImageFont.load_default(size=size)
     while size > 8 and font.getlength(text) > width:
         size -= 1
@@ -65,6 +70,9 @@ def _fitting(text: str, size: int, width: int) -> ImageFont.FreeTypeFont | Image
 
 def write_qr(link: Link, directory: Path) -> Path:
     """A PNG with the QR code of ``link.url`` and, under it, the topic, language and URL."""
+    import segno  # the 'qr' extra (see QR_EXTRA): imported only by this tool
+    from PIL import Image, ImageDraw
+
     buffer = io.BytesIO()
     segno.make(link.url, error="m").save(buffer, kind="png", scale=SCALE, border=4)
     code = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")

@@ -13,6 +13,8 @@ from bot.engine.engine import Outcome
 from bot.engine.model import Content
 from bot.store.base import Usage, UsageReport
 
+CHARTS_EXTRA = ("charts", "matplotlib")  # the optional extra and the module it provides
+
 
 def usage_of(content: Content, outcome: Outcome, lang: str, day: str) -> Usage:
     """The figures one step adds: topics shown, eligibility results reached, an unanswered question."""
@@ -62,7 +64,7 @@ def write_csv(report: UsageReport, path: Path) -> None:
 
 def write_png(report: UsageReport, path: Path, today: date, days: int = 30) -> None:
     """A bar chart of the last ``days`` days: views per day, stacked by language."""
-    import matplotlib
+    import matplotlib  # the 'charts' extra (see CHARTS_EXTRA): imported only by this tool
 
     matplotlib.use("Agg")  # no screen: draw to a file
     from matplotlib import pyplot

@@ -37,16 +37,19 @@ def engine(project: Project) -> Engine:
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
     """A copy of the project's content and catalogs that a test may break."""
-    for name in ("dialogues", "locales"):
+    for name in ("dialogues", "locales", "search"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "babel.cfg", tmp_path / "babel.cfg")
+    for name in ("babel.cfg", "languages.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
     # The interface strings, for extraction (Babel does not follow symlinks).
     shutil.copytree(ROOT / "bot", tmp_path / "bot", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 
-def run_bot(*args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot ARGS`` on the project at ``root``."""
+def run_bot(
+    *args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot ARGS`` on the project at ``root``, in ``cwd``."""
     env = {**os.environ, "BOT_CONTENT_DIR": str(root)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
@@ -55,7 +58,7 @@ def run_bot(*args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60)
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=timeout,
     )
 
@@ -99,11 +102,14 @@ class JsonlChat:
 
     @property
     def node(self) -> str | None:
-        return self.last["node"]
+        node = self.last["node"]
+        assert node is None or isinstance(node, str)
+        return node
 
     @property
     def buttons(self) -> list[dict[str, str]]:
-        return self.last["buttons"]
+        buttons: list[dict[str, str]] = self.last["buttons"]
+        return buttons
 
     @property
     def all_text(self) -> str:

@@ -4,10 +4,15 @@ It answers the methods the bot calls, records every message sent, and hands out 
 test queues (through ``getUpdates``), so conversations run through python-telegram-bot's real
 request, polling and handler machinery. Only Telegram's servers are replaced.
 
-Run it alone to try the bot without Telegram::
+Run it alone to try the bot without Telegram (the README's recipe), then talk to the bot::
 
-    python -m tests.fakebotapi --port 8081
-    TELEGRAM_BOT_TOKEN=123:abc TELEGRAM_API_URL=http://127.0.0.1:8081/bot python -m bot
+    python -m tests.fakebotapi --port 8081 &
+    TELEGRAM_BOT_TOKEN=123:abc TELEGRAM_API_URL=http://127.0.0.1:8081/bot python -m bot &
+    python -m tests.fakebotapi say "/start consent_form-vi"
+    python -m tests.fakebotapi press "consent_form.start:0:..."   # a button's data, as printed
+
+``say`` and ``press`` post to the server's local ``/local/say`` route, which queues the update as
+Telegram would and answers with the messages the bot sent back.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -81,7 +89,9 @@ class FakeBotApi:
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def start(self, port: int = 0) -> None:
-        app = tornado.web.Application([(r"/bot([^/]+)/(\w+)", _MethodHandler, {"api": self})])
+        app = tornado.web.Application(
+            [(r"/bot([^/]+)/(\w+)", _MethodHandler, {"api": self}), (r"/local/say", _SayHandler, {"api": self})]
+        )
         sockets = bind_sockets(port, "127.0.0.1")
         self.port = sockets[0].getsockname()[1]
         self._server = HTTPServer(app)
@@ -95,7 +105,7 @@ class FakeBotApi:
     # -- what a test does -----------------------------------------------------------------------
 
     def next_update_id(self) -> int:
-        return next(self._update_ids)
+        return int(next(self._update_ids))
 
     def queue(self, update: dict[str, Any]) -> dict[str, Any]:
         """Make ``update`` (with an ``update_id``) available to ``getUpdates``."""
@@ -122,6 +132,18 @@ class FakeBotApi:
     async def wait_messages(self, chat_id: int, count: int, timeout: float = 10.0) -> list[Sent]:
         await self.wait_for(lambda calls: len(self.messages_to(chat_id)) >= count, timeout)
         return self.messages_to(chat_id)
+
+    async def converse(self, update: dict[str, Any], chat_id: int, quiet: float = 0.7) -> list[Sent]:
+        """Queue ``update`` and return the messages the bot sends to ``chat_id`` in answer (all of
+        them: until it has been quiet for ``quiet`` seconds)."""
+        before = len(self.messages_to(chat_id))
+        self.queue(update)
+        await self.wait_messages(chat_id, before + 1, timeout=60)
+        count = -1
+        while count != len(self.calls):
+            count = len(self.calls)
+            await asyncio.sleep(quiet)
+        return self.messages_to(chat_id)[before:]
 
     # -- the API -------------------------------------------------------------------------------
 
@@ -200,6 +222,25 @@ class _MethodHandler(tornado.web.RequestHandler):
         return {k: json.loads(v) if k in JSON_FIELDS else v for k, v in raw.items()}
 
 
+class _SayHandler(tornado.web.RequestHandler):
+    """``POST /local/say`` ``{"text"|"press": ..., "user": 1, "lang": "en"}``: the bot's answers."""
+
+    def initialize(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    async def post(self) -> None:
+        body = json.loads(self.request.body)
+        user_id, lang = int(body.get("user", 1)), body.get("lang") or None
+        update = press(user_id, body["press"], lang) if "press" in body else message(user_id, body["text"], lang)
+        try:
+            sent = await self.api.converse(update, user_id)
+        except TimeoutError:
+            self.set_status(504)
+            self.finish({"error": "no answer: is the bot running against this server?"})
+            return
+        self.finish({"replies": [{"text": s.text, "buttons": s.buttons} for s in sent]})
+
+
 # -- updates as Telegram sends them ---------------------------------------------------------------
 
 
@@ -255,7 +296,50 @@ async def _serve(port: int) -> None:
     await asyncio.Event().wait()
 
 
-if __name__ == "__main__":
+def say(port: int, payload: dict[str, Any]) -> str:
+    """Send a message or a button press through the running server; the bot's replies as text."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/local/say", json.dumps(payload).encode(), {"Content-Type": "application/json"}
+    )
+    for attempt in range(20):  # the server may still be starting
+        try:
+            with urllib.request.urlopen(request, timeout=90) as response:
+                replies = json.loads(response.read())["replies"]
+            break
+        except urllib.error.URLError as exc:
+            if attempt == 19 or not isinstance(exc.reason, ConnectionRefusedError):
+                raise
+            time.sleep(0.5)
+    return "\n\n".join(_reply_text(reply) for reply in replies)
+
+
+def _reply_text(reply: dict[str, Any]) -> str:
+    lines = [f"bot: {reply['text']}"]
+    for button in reply.get("buttons") or []:
+        target = button.get("callback_data") or button.get("url") or button.get("switch_inline_query") or ""
+        lines.append(f"  [{button.get('text', '')}]  {target}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A fake Telegram Bot API server for trying the bot")
     parser.add_argument("--port", type=int, default=8081)
-    asyncio.run(_serve(parser.parse_args().port))
+    commands = parser.add_subparsers(dest="command")
+    text = commands.add_parser("say", help="send a text message as a user and print the bot's answers")
+    text.add_argument("text")
+    button = commands.add_parser("press", help="press a button (its data, as printed) and print the answers")
+    button.add_argument("data")
+    for command in (text, button):
+        command.add_argument("--lang", default="en", help="the user's Telegram language (vi, en, ja)")
+        command.add_argument("--user", type=int, default=1, help="the user's id")
+    args = parser.parse_args(argv)
+    if args.command == "say":
+        print(say(args.port, {"text": args.text, "lang": args.lang, "user": args.user}))
+    elif args.command == "press":
+        print(say(args.port, {"press": args.data, "lang": args.lang, "user": args.user}))
+    else:
+        asyncio.run(_serve(args.port))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,10 +14,23 @@ from bot.engine.engine import Engine
 from tests.conftest import ROOT, run_bot
 
 
+def documented(command: str) -> str:
+    """The line of docs/translating.md that starts with ``command``."""
+    text = (ROOT / "docs" / "translating.md").read_text(encoding="utf-8")
+    (line,) = [line for line in text.splitlines() if line.startswith(command)]
+    return line
+
+
+def shell(line: str, cwd: Path) -> None:
+    """Run a documented command line as a person would, with this environment's tools first on PATH."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{line}\n{result.stderr}"
+
+
 def pybabel_extract(root: Path, output: Path) -> None:
-    pybabel = Path(sys.executable).with_name("pybabel")
-    command = [str(pybabel), "extract", "-F", "babel.cfg", "-o", str(output), "-c", "TRANSLATORS:", "."]
-    subprocess.run(command, cwd=root, check=True, capture_output=True)
+    """The documented `pybabel extract` line, writing to ``output``."""
+    shell(documented("pybabel extract").replace("-o locales/messages.pot", f"-o {output}"), root)
 
 
 def test_pybabel_extract_collects_every_string_with_node_context_and_notes(tmp_path: Path, engine: Engine) -> None:
@@ -47,7 +61,7 @@ def test_an_editor_note_becomes_a_translator_comment(tmp_path: Path) -> None:
     pybabel_extract(ROOT, output)
     with output.open("rb") as fileobj:
         catalog = read_po(fileobj)
-    message = next(m for m in catalog if m.context == "consent_form.other" and m.id.startswith("<b>"))
+    message = next(m for m in catalog if m.context == "consent_form.other" and str(m.id).startswith("<b>"))
     assert "which is never translated" in " ".join(message.auto_comments)
 
 
@@ -75,3 +89,38 @@ def test_a_new_source_string_makes_the_catalogs_fuzzy_after_update(scratch: Path
     check = run_bot("check", root=scratch)
     assert check.returncode == 1
     assert "fuzzy translation" in check.stderr
+
+
+def catalog_bytes(root: Path) -> dict[str, bytes]:
+    """The template and catalogs, without the line that records when they were extracted."""
+    files = [root / "locales/messages.pot", *sorted(root.glob("locales/*/LC_MESSAGES/messages.po"))]
+    return {
+        str(path.relative_to(root)): b"\n".join(
+            line for line in path.read_bytes().split(b"\n") if not line.startswith(b'"POT-Creation-Date:')
+        )
+        for path in files
+    }
+
+
+def test_the_documented_pybabel_commands_write_what_the_i18n_commands_write(scratch: Path) -> None:
+    """Plain `pybabel extract`/`update` as docs/translating.md gives them, then its msgcat line,
+    write byte for byte what `python -m bot i18n extract`/`update` write; GNU msgcat keeps those
+    files unchanged (so Poedit, Weblate or msgcat saves change no other line), and `check`
+    accepts them."""
+    path = scratch / "dialogues" / "titp.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("The longest period is 5 years.", "Five years."), "utf-8")
+    assert run_bot("i18n", "extract", root=scratch).returncode == 0
+    update = run_bot("i18n", "update", root=scratch)
+    assert update.returncode == 0
+    assert documented("pybabel update") in update.stderr  # the wrapper shows the command it runs
+    wrapper = catalog_bytes(scratch)
+    for name in wrapper:
+        shell(f"msgcat --no-wrap -o {scratch / 'gnu'} {name}", scratch)
+        assert (scratch / "gnu").read_bytes() == (scratch / name).read_bytes(), f"msgcat changes {name}"
+    shell(documented("pybabel extract"), scratch)
+    shell(documented("pybabel update"), scratch)
+    shell(documented("for f in locales/messages.pot"), scratch)
+    assert catalog_bytes(scratch) == wrapper
+    check = run_bot("check", root=scratch)
+    assert "stale" not in check.stderr and "missing msgctxt" not in check.stderr, check.stderr
+    assert "fuzzy translation" in check.stderr  # the changed source string, as expected

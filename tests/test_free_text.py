@@ -107,8 +107,8 @@ def test_the_jsonl_chat_shows_the_routed_node_for_typed_questions() -> None:
 
 
 def test_a_search_file_with_an_unknown_node_is_reported(scratch) -> None:  # type: ignore[no-untyped-def]
-    path = scratch / "locales" / "vi" / "search.yaml"
+    path = scratch / "search" / "vi.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "nowhere.node: something\n", encoding="utf-8")
     result = run_bot("check", root=scratch)
     line = len(path.read_text(encoding="utf-8").splitlines())
-    assert f"locales/vi/search.yaml:{line}: unknown node 'nowhere.node'" in result.stderr
+    assert f"search/vi.yaml:{line}: unknown node 'nowhere.node'" in result.stderr

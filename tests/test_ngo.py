@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,17 @@ async def test_stats_in_telegram_is_for_admins_only(api: FakeBotApi, engine: Eng
     assert json.dumps(ordinary[2].buttons).count("start.menu:") >= 1
 
 
-@pytest.mark.parametrize("path", ["README.md", "docs/architecture.md"])
-def test_the_ngo_features_are_documented(path: str) -> None:
-    text = (ROOT / path).read_text(encoding="utf-8")
-    assert "links" in text and "stats" in text
+def test_the_readme_flyer_command_does_what_the_readme_says(tmp_path: Path) -> None:
+    """The README's `links ... --qr flyers/` line, run as written in an empty directory, prints the
+    link the README shows and writes the file it names, a code that opens that link."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## For NGO staff") :]
+    command = re.search(r"`python -m bot (links [^`]+)`", section)
+    link = re.search(r"prints\s+`(https://t\.me/\S+)`", section)
+    written = re.search(r"writes\s+`(flyers/\S+\.png)`", section)
+    assert command and link and written, "the README's flyer example changed: update this test"
+    result = run_bot(*command[1].split(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert link[1] in result.stdout.split()
+    (decoded,) = zxingcpp.read_barcodes(Image.open(tmp_path / written[1]))
+    assert decoded.text == link[1]

@@ -17,7 +17,7 @@ USER = 777
 
 
 def data_of(sent: Any, prefix: str) -> str:
-    found = [b.get("callback_data", "") for b in sent.buttons if b.get("callback_data", "").startswith(prefix)]
+    found = [str(b.get("callback_data", "")) for b in sent.buttons if b.get("callback_data", "").startswith(prefix)]
     assert found, f"no {prefix!r} in {sent.buttons}"
     return found[0]
 
@@ -80,7 +80,7 @@ async def test_commands_are_registered_for_each_language(api: FakeBotApi, engine
     assert by_language["ja"][1]["description"] != by_language[None][1]["description"]
 
 
-NOT_TEXT = {
+NOT_TEXT: dict[str, dict[str, Any]] = {
     "sticker": {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
                             "is_animated": False, "is_video": False}},
     "photo": {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ def edit(root: Path, context: str, msgid_start: str, change: object, lang: str =
     path = root / f"locales/{lang}/LC_MESSAGES/messages.po"
     with path.open("rb") as fileobj:
         catalog = read_po(fileobj)
-    message = next(m for m in catalog if m.context == context and m.id.startswith(msgid_start))
+    message = next(m for m in catalog if m.context == context and str(m.id).startswith(msgid_start))
     change(message)  # type: ignore[operator]
     with path.open("wb") as fileobj:
         write_po(fileobj, catalog, width=76)
@@ -29,7 +31,7 @@ def edit(root: Path, context: str, msgid_start: str, change: object, lang: str =
         if line.startswith("msgid ") and number > 1 and lines[number - 2] == f'msgctxt "{context}"':
             with path.open("rb") as fileobj:
                 found = next(m for m in read_po(fileobj) if m.lineno == number)
-            if found.id.startswith(msgid_start):
+            if str(found.id).startswith(msgid_start):
                 return number
     raise AssertionError("message not found after writing")
 
@@ -84,7 +86,7 @@ def test_a_broken_translation_falls_back_to_english_at_run_time(scratch: Path) -
 
 
 def test_a_language_in_progress_gets_warnings_only(scratch: Path) -> None:
-    languages = scratch / "locales" / "languages.yaml"
+    languages = scratch / "languages.yaml"
     languages.write_text(languages.read_text(encoding="utf-8").replace("shipped: [vi, ja]", "shipped: [ja]"))
     line = edit(scratch, "titp.start", "<b>Technical", fuzzy)
     result = run_bot("check", root=scratch)
@@ -127,6 +129,23 @@ def test_a_new_language_is_added_with_data_alone(scratch: Path) -> None:
     assert re.search(rf"^id\s+{total}\s+0\s+0\s+100\.0%\s+yes", stats, re.M), stats
 
 
-def test_compile_writes_mo_files(scratch: Path) -> None:
-    assert run_bot("i18n", "compile", root=scratch).returncode == 0
-    assert (scratch / "locales/vi/LC_MESSAGES/messages.mo").stat().st_size > 1000
+def pybabel_compile(po: Path, output: Path) -> subprocess.CompletedProcess[str]:
+    pybabel = Path(sys.executable).with_name("pybabel")
+    command = [str(pybabel), "compile", "-i", str(po), "-o", str(output), "-l", "vi"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_pybabel_compile_reports_the_projects_checks(scratch: Path, tmp_path: Path) -> None:
+    """The checks are a registered Babel checker: plain `pybabel compile` fails on a broken
+    translation of this project, at its line, and leaves other projects' catalogs alone."""
+    assert pybabel_compile(scratch / VI, tmp_path / "ok.mo").returncode == 0
+    line = edit(scratch, "reply", "Language: {language}", setter("Ngôn ngữ <b>"))
+    result = pybabel_compile(scratch / VI, tmp_path / "broken.mo")
+    assert result.returncode == 1, result.stderr
+    found = re.search(rf"error: .*{re.escape(VI)}:{line}: (.*)", result.stderr)
+    assert found, result.stderr
+    assert "placeholder {language} is missing" in found[1] and "tag <b> is never closed" in found[1]
+    other = scratch / "other.po"
+    text = (scratch / VI).read_text(encoding="utf-8")
+    other.write_text(text.replace("Project-Id-Version: retainment-bot", "Project-Id-Version: other"), "utf-8")
+    assert pybabel_compile(other, tmp_path / "other.mo").returncode == 0

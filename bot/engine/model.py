@@ -70,7 +70,6 @@ class Topic:
     title: str
     entry: str
     where: Location
-    title_where: Location
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,6 @@ class Catalogs:
         return catalog.translations.get((context, message), message)
 
 
-def po_path(locales: Path, lang: str) -> Path:
-    """Where the catalog of ``lang`` lives."""
-    return locales / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
 def load_catalogs(
     locales: Path, min_completeness: float = 0.9, root: Path | None = None
 ) -> tuple[Catalogs, list[Problem]]:

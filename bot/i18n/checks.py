@@ -10,10 +10,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from babel.messages.catalog import Catalog as BabelCatalog
+from babel.messages.catalog import Message, TranslationError
 from babel.messages.pofile import read_po
 
 from bot.errors import Location, Problem, Severity, display_path
 from bot.i18n.catalog import Catalog, Catalogs, Key, translation_problems
+
+PROJECT = "retainment-bot"  # the catalogs' Project-Id-Version, so other projects' catalogs are left alone
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def check_catalogs(
         severity: Severity = "error" if lang in settings.shipped else "warning"
         problems += _check_catalog(catalog, keys, severity, root)
     for lang in sorted(settings.shipped - set(catalogs.catalogs) - {catalogs.source}):
-        problems.append(Problem(Location("locales/languages.yaml", 0), f"shipped language '{lang}' has no catalog"))
+        problems.append(Problem(Location("languages.yaml", 0), f"shipped language '{lang}' has no catalog"))
     return problems
 
 
@@ -77,3 +81,16 @@ def _check_catalog(catalog: Catalog, expected: list[Key], severity: Severity, ro
                 f"missing msgctxt '{context}' msgid '{text}': run `python -m bot i18n update`",
                 severity,
             )
+
+
+def babel_checker(catalog: BabelCatalog | None, message: Message) -> None:
+    """The per-translation checks as a Babel checker (entry point ``babel.checkers``), so that
+    ``pybabel compile`` reports them too. Only this project's catalogs are checked: entry points
+    apply to every catalog compiled in the environment."""
+    if catalog is None or catalog.project != PROJECT or message.fuzzy or not isinstance(message.id, str):
+        return
+    if not message.id or not isinstance(message.string, str) or not message.string:
+        return
+    problems = translation_problems(message.context, message.id, message.string)
+    if problems:
+        raise TranslationError("; ".join(problems))
