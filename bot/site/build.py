@@ -61,6 +61,19 @@ def environment() -> Environment:
     return env
 
 
+def conditions(engine: Engine, when: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """A route's condition in words, per language: “question” → “the answer's label”."""
+    found: dict[str, list[str]] = {lang: [] for lang in engine.languages}
+    for key, value in when:
+        for node in engine.content.nodes.values():
+            for button in node.buttons if node.ask == key else ():
+                if button.value == value:
+                    for lang in engine.languages:
+                        label = engine.translator.translate(lang, node.id, button.label)
+                        found[lang].append(f"“{short_title(engine, node.id, lang)}” → “{label}”")
+    return found
+
+
 def table_rows(engine: Engine, decisions: Iterable[Decision], lang: str) -> list[TableRow]:
     """The decision table in ``lang``: each answer links to its question's page."""
     rows = []
@@ -144,7 +157,10 @@ def build_site(engine: Engine, out: Path, today: date, root: Path | None = None)
         )
     back = sources(content)
     for node in junctions:
-        routes = [(route, Link(short_title(engine, route.goto), page(route.goto))) for route in node.route]
+        routes = [
+            (route, Link(short_title(engine, route.goto), page(route.goto)), conditions(engine, route.when))
+            for route in node.route
+        ]
         reached = [Link(short_title(engine, origin), page(origin)) for origin in back.get(node.id, [])]
         write(page(node.id), "junction.html", title=node.id, node=node, routes=routes, reached_from=reached)
     write("map.html", "map.html", title="Dialogue map", maps=dialogue_map(engine), box_width=WIDTH, box_height=HEIGHT)
