@@ -14,10 +14,10 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.engine.engine import Engine
 from bot.engine.links import deep_link
 from bot.engine.render import language_name
+from bot.fonts import NOTO_SANS_CJK_JP
 
 SCALE = 12  # pixels per module: about 5 cm wide at 300 dpi for a typical link
-# Noto Sans CJK JP (SIL Open Font License, bot/fonts/OFL.txt), cut down by tools/subset_font.py.
-FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKjp-subset.otf"
+FONT = NOTO_SANS_CJK_JP
 
 
 @dataclass(frozen=True)

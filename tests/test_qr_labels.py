@@ -41,7 +41,7 @@ def test_a_flyer_decodes_to_its_link_and_is_labelled_in_its_language(engine: Eng
         topic = engine.content.topics[link.topic]
         assert link.title == engine.translator.translate(lang, topic.entry, topic.title)
         assert link.language == language_name(lang)
-        label = image.crop((0, image.height - (image.height - image.width), image.width, image.height)).convert("L")
+        label = image.crop((0, image.width, image.width, image.height)).convert("L")  # under the square code
         assert label.getextrema()[0] < 100, "the label area is blank"
     vi = {link.topic: link.title for link in links(engine, BOT, ("vi",))}
     assert vi["eligibility"] != "Was I eligible?" and language_name("vi") == "Tiếng Việt"

@@ -251,7 +251,9 @@ def test_the_site_command_writes_a_site_that_needs_no_server(tmp_path: Path) -> 
         text = (tmp_path / "out" / name).read_text(encoding="utf-8")
         assert "<script" not in text and " src=" not in text, name  # nothing loaded, from anywhere
         assert re.findall(r"<link [^>]*>", text) == ['<link rel="stylesheet" href="site.css">'], name
-    assert "url(" not in (tmp_path / "out" / "site.css").read_text(encoding="utf-8")
+    css = (tmp_path / "out" / "site.css").read_text(encoding="utf-8")
+    assert re.findall(r"url\(([^)]*)\)", css) == ['"NotoSansCJKjp-subset.otf"']
+    assert (tmp_path / "out" / "NotoSansCJKjp-subset.otf").exists()
     screen = (tmp_path / "out" / "consent_form.start.html").read_text(encoding="utf-8")
     assert "https://t.me/share/url?url=https%3A%2F%2Ft.me%2FMyHelpBot%3Fstart%3Dconsent_form-vi" in screen
     bad = run_bot("site", str(tmp_path / "bad"), "--username", "not a bot!")

@@ -8,6 +8,7 @@ that falls back to English), ``handbook-<lang>.html`` (a printable booklet per l
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from bot.engine.engine import Engine
 from bot.engine.render import language_name
+from bot.fonts import NOTO_SANS_CJK_JP as FONT
 from bot.site.decisions import CHECK_TOPIC, Decision, answer_label, decision_table
 from bot.site.graph import HEIGHT, WIDTH, dialogue_map
 from bot.site.handbook import handbook, topic_order
@@ -123,7 +125,9 @@ def build_site(engine: Engine, out: Path, today: date, root: Path | None = None)
 
     css = resources.files("bot.site").joinpath("static", STYLESHEET).read_text(encoding="utf-8")
     (out / STYLESHEET).write_text(css, encoding="utf-8")
-    written.append(out / STYLESHEET)
+    # The flyers' font, so Vietnamese and Japanese show (and print) where no system font has them.
+    shutil.copyfile(FONT, out / FONT.name)
+    written += [out / STYLESHEET, out / FONT.name]
 
     missing = todos(pages)
     topics = [
