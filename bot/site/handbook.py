@@ -94,10 +94,25 @@ def _heading(engine: Engine, lang: str, node_id: str) -> str | None:
     return None if title == node_id else title
 
 
+def _body(engine: Engine, node: Node, lang: str, cover_notice: str) -> str:
+    """The screen's text as the bot sends it, less the notice when the cover already prints the
+    same one (a booklet need not repeat it on every page); a differently dated notice stays."""
+    text = node_text(engine.content, engine.translator, node, lang)
+    ending = "\n\n" + cover_notice
+    return text.removesuffix(ending) if cover_notice else text
+
+
 def handbook(engine: Engine, lang: str, today: date, decisions: Sequence[Decision]) -> Handbook:
     """The booklet of ``lang``, dated ``today``, with the measure's notice at the top."""
     content = engine.content
     shown = {node.id for node in content.nodes.values() if not node.is_junction}
+    menu = content.nodes[content.menu]
+    notice = content.notices.get(MEASURE_NOTICE)
+    notice_text = ""
+    if notice is not None:
+        dated = {"as_of": format_as_of(menu.as_of, lang) if menu.as_of else ""}
+        translated = engine.translator.translate(lang, f"notice.{notice.name}", notice.text)
+        notice_text = fill(translated, dated, fallback=fill(notice.text, dated))
     chapters = []
     for slug in topic_order(engine):
         depth = layers(engine, slug)
@@ -106,20 +121,13 @@ def handbook(engine: Engine, lang: str, today: date, decisions: Sequence[Decisio
             Section(
                 anchor(node_id),
                 _heading(engine, lang, node_id),
-                node_text(content, engine.translator, content.nodes[node_id], lang),
+                _body(engine, content.nodes[node_id], lang, notice_text),
                 _links(engine, content.nodes[node_id], lang, shown),
             )
             for node_id in ordered
         )
         title = engine.translator.translate(lang, content.topics[slug].entry, content.topics[slug].title)
         chapters.append(Chapter(slug, title, sections))
-    menu = content.nodes[content.menu]
-    notice = content.notices.get(MEASURE_NOTICE)
-    notice_text = ""
-    if notice is not None:
-        dated = {"as_of": format_as_of(menu.as_of, lang) if menu.as_of else ""}
-        translated = engine.translator.translate(lang, f"notice.{notice.name}", notice.text)
-        notice_text = fill(translated, dated, fallback=fill(notice.text, dated))
     rows = tuple(
         Row(
             tuple(answer_label(engine, answer, lang) for answer in decision.answers),
