@@ -24,7 +24,6 @@ from bot.site.decisions import CHECK_TOPIC, Decision, answer_label, decision_tab
 from bot.site.graph import HEIGHT, WIDTH, dialogue_map
 from bot.site.handbook import handbook, topic_order
 from bot.site.screens import Labelled, Link, Screen, page, screens, short_title, sources
-from bot.site.strings import StringState
 
 STYLESHEET = "site.css"
 
@@ -175,6 +174,3 @@ def build_site(engine: Engine, out: Path, today: date, root: Path | None = None)
         book = handbook(engine, lang, today, decisions)
         write(f"handbook-{lang}.html", "handbook.html", title=book.name, book=book, lang=lang)
     return written
-
-
-__all__ = ["StringState", "build_site"]
