@@ -13,6 +13,8 @@
                                   every topic x language deep link; --qr writes printable PNGs
     python -m bot stats [--since DATE] [--csv FILE] [--png FILE]
                                   anonymous usage figures from the store
+    python -m bot site OUT_DIR [--username BOT]
+                                  the review site: every screen in every language, map, handbooks
 
 Output is built by small functions and printed here; errors map to exit codes in :func:`main`.
 """
@@ -69,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD (default: 30 days ago)")
     figures.add_argument("--csv", type=Path, metavar="FILE", help="write every figure as CSV")
     figures.add_argument("--png", type=Path, metavar="FILE", help="write a bar chart of the last 30 days")
+    review = commands.add_parser("site", help="write the review site (static HTML) into OUT_DIR")
+    review.add_argument("out", type=Path, metavar="OUT_DIR", help="where to write the pages (created if missing)")
+    review.add_argument("--username", help="the bot's username, to show the Share buttons and deep links")
     return parser
 
 
@@ -87,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return share_links(project, args.username, args.lang, args.qr)
         if args.command == "stats":
             return usage(args.since, args.csv, args.png)
+        if args.command == "site":
+            return review_site(project, args.out, args.username)
         return run(project, args.command)
     except ContentError as exc:
         print(format_problems(exc.problems), file=sys.stderr)
@@ -177,6 +184,22 @@ def usage(since: date | None, csv_path: Path | None, png_path: Path | None) -> i
         stats.write_csv(report, csv_path)
     if png_path is not None:
         stats.write_png(report, png_path, today)
+    return EXIT_OK
+
+
+def review_site(project: Project, out: Path, username: str | None) -> int:
+    """Write the static review site; print where its start page is."""
+    require_extra("site", "`site`", "jinja2")
+    from bot.site import build_site
+
+    engine = project.engine()
+    if username is not None:
+        name = clean_username(username)
+        if name is None:
+            raise UsageError(f"not a Telegram bot username: {username!r}")
+        engine = replace(engine, bot_username=name)
+    written = build_site(engine, out, datetime.now(UTC).date(), project.root)
+    print(f"wrote {len(written)} files; open {out / 'index.html'}", file=sys.stderr)
     return EXIT_OK
 
 

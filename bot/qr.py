@@ -1,4 +1,6 @@
-"""Printable QR codes for deep links: one PNG per link, the code above a short label."""
+"""Printable QR codes for deep links: one PNG per link, the code above a label in the link's
+language (the topic's title and the language's own name), drawn with the bundled Noto Sans CJK JP
+subset (``bot/fonts/``), which covers Vietnamese and Japanese."""
 
 from __future__ import annotations
 
@@ -7,16 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from babel.core import Locale, UnknownLocaleError
-
 from bot.engine.engine import Engine
 from bot.engine.links import deep_link
+from bot.engine.render import language_name
+from bot.fonts import NOTO_SANS_CJK_JP
 
 if TYPE_CHECKING:
     from PIL import ImageFont
 
 QR_EXTRA = ("qr", "segno", "PIL")  # the optional extra and the modules it provides
 SCALE = 12  # pixels per module: about 5 cm wide at 300 dpi for a typical link
+FONT = NOTO_SANS_CJK_JP
 
 
 @dataclass(frozen=True)
@@ -24,9 +27,14 @@ class Link:
     """One deep link: a topic in a language."""
 
     topic: str
-    title: str
+    title: str  # in ``lang``
     lang: str
     url: str
+
+    @property
+    def language(self) -> str:
+        """The language's own name, e.g. ``Tiếng Việt``."""
+        return language_name(self.lang)
 
     @property
     def filename(self) -> str:
@@ -45,27 +53,30 @@ def links(engine: Engine, username: str, languages: tuple[str, ...] | None = Non
         if topic is None:
             continue
         for lang in chosen:
-            title = engine.translator.translate("en", topic.entry, topic.title)
+            title = engine.translator.translate(lang, topic.entry, topic.title)
             found.append(Link(slug, title, lang, deep_link(username, slug, lang)))
     return found
 
 
-def english_name(lang: str) -> str:
-    try:
-        return Locale.parse(lang).get_display_name("en") or lang
-    except (UnknownLocaleError, ValueError):
-        return lang
+def label_font(size: int) -> ImageFont.FreeTypeFont:
+    """The flyers' font at ``size`` pixels."""
+    from PIL import ImageFont  # the 'qr' extra (see QR_EXTRA): imported only by this tool
+
+    return ImageFont.truetype(str(FONT), size)
 
 
-def _fitting(text: str, size: int, width: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """The default font at ``size``, smaller if ``text`` would not fit in ``width`` pixels."""
-    from PIL import ImageFont
-
-    font = ImageFont.load_default(size=size)
+def _fitting(text: str, size: int, width: int) -> ImageFont.FreeTypeFont:
+    """The label font at ``size``, smaller if ``text`` would not fit in ``width`` pixels."""
+    font = label_font(size)
     while size > 8 and font.getlength(text) > width:
         size -= 1
-        font = ImageFont.load_default(size=size)
+        font = label_font(size)
     return font
+
+
+def label_lines(link: Link, width: int) -> list[tuple[str, int]]:
+    """The label's lines, largest first: the topic, the language, the link."""
+    return [(link.title, width // 18), (link.language, width // 24), (link.url, width // 30)]
 
 
 def write_qr(link: Link, directory: Path) -> Path:
@@ -76,7 +87,7 @@ def write_qr(link: Link, directory: Path) -> Path:
     buffer = io.BytesIO()
     segno.make(link.url, error="m").save(buffer, kind="png", scale=SCALE, border=4)
     code = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
-    lines = [(f"{link.title} - {english_name(link.lang)}", code.width // 20), (link.url, code.width // 28)]
+    lines = label_lines(link, code.width)
     fonts = [_fitting(text, size, code.width - 2 * SCALE) for text, size in lines]
     height = sum(int(font.getbbox(text)[3]) + 12 for (text, _), font in zip(lines, fonts, strict=True)) + 16
     page = Image.new("RGB", (code.width, code.height + height), "white")

@@ -131,7 +131,7 @@ def _read_topic(
         entry = entry or node.id
     if entry is not None:
         where = _at(file, data, "topic")
-        topics[slug] = Topic(slug, title, entry, where)
+        topics[slug] = Topic(slug, title, entry, where, _at(file, data, "title"))
 
 
 def _read_notices(data: LineDict, file: str, notices: dict[str, Notice], problems: list[Problem]) -> None:

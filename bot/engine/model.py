@@ -70,6 +70,7 @@ class Topic:
     title: str
     entry: str
     where: Location
+    title_where: Location
 
 
 @dataclass(frozen=True)
