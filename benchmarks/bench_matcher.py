@@ -25,7 +25,7 @@ EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval"
 
 def questions() -> list[str]:
     found: list[str] = []
-    for path in sorted(EVAL.glob("questions_*.yaml")):
+    for path in sorted(EVAL.rglob("questions_*.yaml")):
         found += [str(entry["q"]) for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
     return found
 

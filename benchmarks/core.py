@@ -1,0 +1,83 @@
+"""The pure core on its own: microseconds per engine step (button presses and /start, and typed
+questions), and per question in the free-text matcher (real index, and ten times larger)."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from benchmarks.bench_matcher import latencies, questions, tenfold
+from benchmarks.load import LANGUAGES, material, percentile
+from bot.engine.engine import Engine, Event, Press, Start, Typed
+from bot.project import Project, build_matcher
+
+
+@dataclass(frozen=True)
+class CoreFigures:
+    """Seconds per call, every sample kept."""
+
+    steps: list[float]  # /start and presses
+    typed: list[float]  # engine steps of typed questions (matcher included)
+    matcher: list[float]  # Matcher.match alone, real index
+    matcher_10x: list[float]
+    phrases: tuple[int, int]
+
+
+def walk(engine: Engine, users: int, rng: random.Random) -> tuple[list[float], list[float]]:
+    """Sessions like the load generator's, timed one step at a time."""
+    stuff = material(sorted(engine.content.topics))
+    steps: list[float] = []
+    typed: list[float] = []
+    for _ in range(users):
+        lang = rng.choice(LANGUAGES)
+        state = engine.new_state(lang)
+        payload = rng.choice([None, *stuff.topics])
+        buttons: list[str] = []
+        for kind in ("start", "press", "press", "type", "press", "type"):
+            event: Event
+            if kind == "start":
+                event = Start(payload)
+            elif kind == "press" and buttons:
+                event = Press(rng.choice(buttons))
+            else:
+                kind = "type"
+                event = Typed(rng.choice(stuff.questions[lang]))
+            started = time.perf_counter()
+            outcome = engine.step(state, event)
+            (typed if kind == "type" else steps).append(time.perf_counter() - started)
+            state = outcome.state
+            found = [b.data for reply in outcome.replies for b in reply.flat_buttons if b.data]
+            buttons = found or buttons
+    return steps, typed
+
+
+def measure(users: int, rounds: int) -> CoreFigures:
+    project = Project()
+    engine = project.engine()
+    walk(engine, max(1, users // 10), random.Random(1))  # warm caches
+    steps, typed = walk(engine, users, random.Random(2))
+    real = build_matcher(engine.content, engine.translator)  # type: ignore[arg-type]
+    big = tenfold(project)
+    asked = questions()
+    latencies(real, asked, 1)
+    return CoreFigures(
+        steps=steps,
+        typed=typed,
+        matcher=latencies(real, asked, rounds),
+        matcher_10x=latencies(big, asked, rounds),
+        phrases=(real.size, big.size),
+    )
+
+
+def rows(figures: CoreFigures) -> list[tuple[str, int, float, float]]:
+    """(what, samples, p50 µs, p99 µs)."""
+    found = []
+    for name, values in (
+        ("engine step: /start and presses", figures.steps),
+        ("engine step: typed question", figures.typed),
+        (f"matcher, shipped index ({figures.phrases[0]} phrases)", figures.matcher),
+        (f"matcher, 10x index ({figures.phrases[1]} phrases)", figures.matcher_10x),
+    ):
+        found.append((name, len(values), percentile(values, 0.5) * 1e6, percentile(values, 0.99) * 1e6))
+    return found

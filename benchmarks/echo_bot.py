@@ -1,0 +1,56 @@
+"""The baseline: a bare python-telegram-bot 22 Application behind the same webhook, with one
+MessageHandler and one CallbackQueryHandler, reading the same environment as ``python -m bot``.
+
+    TELEGRAM_BOT_TOKEN=… TELEGRAM_API_URL=… WEBHOOK_URL=… PORT=… WEBHOOK_SECRET=… python -m benchmarks.echo_bot
+
+It echoes text with a two-button keyboard (so the load generator has buttons to press) and
+answers a button press, then echoes its data: the least any bot does per update.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=label.lower()) for label in ("A", "B")]])
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(update.effective_message.text or "?", reply_markup=KEYBOARD)
+
+
+async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await query.answer()
+    await context.bot.send_message(update.effective_chat.id, query.data or "?", reply_markup=KEYBOARD)
+
+
+def main() -> None:
+    api_url = os.environ["TELEGRAM_API_URL"]
+    webhook_url = os.environ["WEBHOOK_URL"]
+    application = (
+        Application.builder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(api_url)
+        .base_file_url(api_url.replace("/bot", "/file/bot"))
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.add_handler(CallbackQueryHandler(press))
+    application.run_webhook(
+        listen="127.0.0.1",
+        port=int(os.environ["PORT"]),
+        url_path=urlparse(webhook_url).path.lstrip("/"),
+        webhook_url=webhook_url,
+        secret_token=os.environ.get("WEBHOOK_SECRET"),
+        allowed_updates=Update.ALL_TYPES,
+    )
+
+
+if __name__ == "__main__":
+    main()
