@@ -52,9 +52,8 @@ def walk(engine: Engine, users: int, rng: random.Random) -> tuple[list[float], l
     return steps, typed
 
 
-def measure(users: int, rounds: int) -> CoreFigures:
+def measure(engine: Engine, users: int, rounds: int) -> CoreFigures:
     project = Project()
-    engine = project.engine()
     walk(engine, max(1, users // 10), random.Random(1))  # warm caches
     steps, typed = walk(engine, users, random.Random(2))
     real = build_matcher(engine.content, engine.translator)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ answer is never taken for the first reply to the next update.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -101,13 +102,16 @@ def press_update(ids: Ids, user_id: int, lang: str, data: str) -> dict[str, Any]
 
 
 class Session:
-    """One user's visit: ``/start``, then presses and typed questions, about six updates."""
+    """One user's visit: ``/start``, then 2 to 8 presses and typed questions (3 to 2)."""
 
     def __init__(self, ids: Ids, stuff: Material, rng: random.Random) -> None:
         self.ids, self.stuff, self.rng = ids, stuff, rng
         self.user_id = next(ids.users)
         self.lang = rng.choice(LANGUAGES)
-        self.plan = iter(("start", "press", "press", "type", "press", "type"))
+        # Sessions of different lengths, presses and questions mixed, so that users started at
+        # the same moment soon fall out of step.
+        steps = rng.randint(2, 8)
+        self.plan = iter(["start", *(rng.choice(("press", "press", "press", "type", "type")) for _ in range(steps))])
 
     def next_update(self, keyboard: tuple[str, ...]) -> dict[str, Any] | None:
         """The next update, pressing a button of ``keyboard`` (the bot's last); None when done."""
@@ -217,6 +221,7 @@ class Generator:
     keyboards: dict[int, tuple[str, ...]] = field(default_factory=dict)
     last_reply: dict[int, float] = field(default_factory=dict)
     waiting: dict[int, asyncio.Future[float]] = field(default_factory=dict)
+    pools: dict[tuple[int, ...], collections.deque[Session]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.api.on_reply = self.on_reply
@@ -232,9 +237,15 @@ class Generator:
     async def run(self, ports: Sequence[int], seconds: float, max_updates: int | None = None) -> RunResult:
         """Keep ``concurrency`` updates in flight for ``seconds`` (or ``max_updates``), then drain."""
         quiet = 0.1 + 3 * self.api.latency
-        ready: asyncio.Queue[Session] = asyncio.Queue()
-        for _ in range(self.concurrency * 16):
-            ready.put_nowait(Session(self.ids, self.stuff, self.rng))
+        # Users whose chat went quiet go first; a new user arrives only when none is ready. The
+        # users carry over to the next run against the same ports, so that after the warm-up
+        # the mix of updates is the sessions' (per /start, about three presses, two questions).
+        ready = self.pools.setdefault(tuple(ports), collections.deque())
+
+        def take() -> Session:
+            if ready and self.last_reply.get(ready[0].user_id, 0.0) + quiet <= time.monotonic():
+                return ready.popleft()
+            return Session(self.ids, self.stuff, self.rng)
         posters: list[Poster] = []
         turn = itertools.cycle(ports)
         latencies: list[float] = []
@@ -242,28 +253,21 @@ class Generator:
         counts = {"posted": 0, "lost": 0}
         replies_before = self.api.replies
         started = time.monotonic()
-        requeues: set[asyncio.Task[None]] = set()
 
         def more() -> bool:
             if max_updates is not None:
                 return counts["posted"] < max_updates
             return time.monotonic() - started < seconds
 
-        async def requeue(session: Session) -> None:
-            while (wait := self.last_reply.get(session.user_id, 0.0) + quiet - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
-            ready.put_nowait(session)
-
         async def worker() -> None:
             poster = Poster()
             posters.append(poster)
             while more():
-                session = await ready.get()
+                session = take()
                 update = session.next_update(self.keyboards.get(session.user_id, ()))
                 if update is None:
                     self.keyboards.pop(session.user_id, None)
                     self.last_reply.pop(session.user_id, None)
-                    ready.put_nowait(Session(self.ids, self.stuff, self.rng))
                     continue
                 counts["posted"] += 1
                 chat = session.user_id
@@ -280,14 +284,10 @@ class Generator:
                 except TimeoutError:
                     counts["lost"] += 1
                     self.waiting.pop(chat, None)
-                task = asyncio.create_task(requeue(session))
-                requeues.add(task)
-                task.add_done_callback(requeues.discard)
+                ready.append(session)
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
         elapsed = time.monotonic() - started
-        for task in list(requeues):
-            task.cancel()
         for poster in posters:
             poster.close()
         return RunResult(

@@ -16,6 +16,8 @@
                                   anonymous usage figures from the store
 
 Output is built by small functions and printed here; errors map to exit codes in :func:`main`.
+Each command imports what only it needs inside its function, so that starting the bot loads
+neither the translators' tools (Babel's command line) nor the terminal chat, QR codes or charts.
 """
 
 from __future__ import annotations
@@ -29,15 +31,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.chat import run_interactive, run_jsonl
-from bot.engine.links import clean_username
 from bot.errors import BotError, ContentError, Problem, UsageError
-from bot.i18n import commands as i18n
-from bot.i18n.catalog import Catalogs
 from bot.project import Project
 from bot.settings import Settings
-from bot.store.base import UsageReport
+
+if TYPE_CHECKING:
+    from bot.store.base import UsageReport
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -107,6 +108,8 @@ def format_problems(problems: Sequence[Problem]) -> str:
 
 def check(project: Project) -> int:
     """Print every problem; exit 1 if any is an error."""
+    from bot.i18n import commands as i18n
+
     problems = project.load().problems + i18n.template_problems(project.root)
     errors = sum(problem.severity == "error" for problem in problems)
     warnings = len(problems) - errors
@@ -117,6 +120,8 @@ def check(project: Project) -> int:
 
 
 def chat(project: Project, lang: str | None, jsonl: bool) -> int:
+    from bot.chat import run_interactive, run_jsonl
+
     engine = project.engine()
     if jsonl:
         run_jsonl(engine, lang, sys.stdin, sys.stdout)
@@ -127,6 +132,7 @@ def chat(project: Project, lang: str | None, jsonl: bool) -> int:
 
 def share_links(project: Project, username: str, languages: list[str] | None, qr: Path | None) -> int:
     """Print the deep-link table; with ``qr``, write a PNG per link."""
+    from bot.engine.links import clean_username
     from bot.qr import links, write_qr
 
     name = clean_username(username)
@@ -174,6 +180,9 @@ def usage(since: date | None, csv_path: Path | None, png_path: Path | None) -> i
 
 
 def translators(project: Project, action: str, lang: str | None) -> int:
+    from bot.i18n import commands as i18n
+    from bot.i18n.catalog import Catalogs
+
     if action == "extract":
         print(f"wrote {i18n.extract(project.root)}")
     elif action == "update":
