@@ -246,6 +246,7 @@ class Generator:
             if ready and self.last_reply.get(ready[0].user_id, 0.0) + quiet <= time.monotonic():
                 return ready.popleft()
             return Session(self.ids, self.stuff, self.rng)
+
         posters: list[Poster] = []
         turn = itertools.cycle(ports)
         latencies: list[float] = []
