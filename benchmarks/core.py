@@ -20,7 +20,7 @@ class CoreFigures:
     steps: list[float]  # /start and presses
     typed: list[float]  # engine steps of typed questions (matcher included)
     matcher: list[float]  # Matcher.match alone, real index
-    matcher_10x: list[float]
+    matcher_10x: list[float]  # empty when not measured
     phrases: tuple[int, int]
 
 
@@ -52,20 +52,20 @@ def walk(engine: Engine, users: int, rng: random.Random) -> tuple[list[float], l
     return steps, typed
 
 
-def measure(engine: Engine, users: int, rounds: int) -> CoreFigures:
+def measure(engine: Engine, users: int, rounds: int, grown: bool = True) -> CoreFigures:
     project = Project()
     walk(engine, max(1, users // 10), random.Random(1))  # warm caches
     steps, typed = walk(engine, users, random.Random(2))
     real = build_matcher(engine.content, engine.translator)  # type: ignore[arg-type]
-    big = tenfold(project)
+    big = tenfold(project) if grown else None
     asked = questions()
     latencies(real, asked, 1)
     return CoreFigures(
         steps=steps,
         typed=typed,
         matcher=latencies(real, asked, rounds),
-        matcher_10x=latencies(big, asked, rounds),
-        phrases=(real.size, big.size),
+        matcher_10x=latencies(big, asked, rounds) if big else [],
+        phrases=(real.size, big.size if big else 0),
     )
 
 
@@ -78,5 +78,6 @@ def rows(figures: CoreFigures) -> list[tuple[str, int, float, float]]:
         (f"matcher, shipped index ({figures.phrases[0]} phrases)", figures.matcher),
         (f"matcher, 10x index ({figures.phrases[1]} phrases)", figures.matcher_10x),
     ):
-        found.append((name, len(values), percentile(values, 0.5) * 1e6, percentile(values, 0.99) * 1e6))
+        if values:
+            found.append((name, len(values), percentile(values, 0.5) * 1e6, percentile(values, 0.99) * 1e6))
     return found

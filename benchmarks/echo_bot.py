@@ -4,7 +4,9 @@ MessageHandler and one CallbackQueryHandler, reading the same environment as ``p
     TELEGRAM_BOT_TOKEN=… TELEGRAM_API_URL=… WEBHOOK_URL=… PORT=… WEBHOOK_SECRET=… python -m benchmarks.echo_bot
 
 It echoes text with a two-button keyboard (so the load generator has buttons to press) and
-answers a button press, then echoes its data: the least any bot does per update.
+answers a button press, then echoes its data: the least any bot does per update. With
+``ECHO_RATE_LIMITER=1`` it sends through PTB's ``AIORateLimiter`` as the bot does (an experiment:
+that limiter allows 30 messages a second in all, Telegram's documented broadcast limit).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 from urllib.parse import urlparse
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=label.lower()) for label in ("A", "B")]])
 
@@ -33,13 +35,15 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def main() -> None:
     api_url = os.environ["TELEGRAM_API_URL"]
     webhook_url = os.environ["WEBHOOK_URL"]
-    application = (
+    builder = (
         Application.builder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(api_url)
         .base_file_url(api_url.replace("/bot", "/file/bot"))
-        .build()
     )
+    if os.environ.get("ECHO_RATE_LIMITER") == "1":
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.add_handler(CallbackQueryHandler(press))
     application.run_webhook(

@@ -29,7 +29,7 @@ def test_benchmark_command_answers_every_update_once_and_writes_every_table(tmp_
         assert f"### {heading}" in text
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("|")]
     throughput = [row for row in rows if row[2:3] == ["updates/s"]]
-    assert {row[0] for row in throughput} == {"2 replicas"}
+    assert {row[0] for row in throughput} == {"postgres"}
     assert all(float(row[3]) > 0 and float(row[4]) > 0 for row in throughput)
     assert all(row[3:5] == ["0", "0"] for row in rows if row[2:3] == ["lost"]), "an update got no reply"
     redelivered = next(row for row in rows if row[2].startswith("answered updates redelivered"))
