@@ -50,7 +50,7 @@ class Plan:
     backends: tuple[str, ...] = ("sqlite", "postgres", "2 replicas")
     startup_runs: int = 3
     rss_updates: int = 1000
-    core_users: int = 400
+    core_users: int = 200
     core_rounds: int = 5
     store_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     store_updates: int = 200
@@ -331,7 +331,8 @@ def report(
             )
         lines.append("")
     if core_rows is not None:
-        lines += ["### 3. Engine and matcher (one core, in process)", "", "| what | samples | p50 µs | p99 µs |",
+        lines += ["### 3. Engine and matcher (in process, CPU time; medians of per-round p50 and p99)", "",
+                  "| what | samples | p50 µs | p99 µs |",
                   "|---|---|---|---|"]  # fmt: skip
         lines += [f"| {name} | {n} | {p50:.0f} | {p99:.0f} |" for name, n, p50, p99 in core_rows]
         lines.append("")
