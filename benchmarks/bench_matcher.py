@@ -35,7 +35,7 @@ def tenfold(project: Project) -> Matcher:
     """The real phrases plus nine variants of each, every variant with words of its own."""
     loaded = project.load()
     engine = loaded.engine
-    phrases = content_phrases(engine.content, engine.translator)  # type: ignore[arg-type]
+    phrases = content_phrases(engine.content, engine.translator)
     phrases += reading_phrases(phrases)
     grown = list(phrases)
     for copy in range(1, 10):

@@ -42,7 +42,7 @@ def main() -> None:
         .base_file_url(api_url.replace("/bot", "/file/bot"))
     )
     if os.environ.get("ECHO_RATE_LIMITER") == "1":
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.add_handler(CallbackQueryHandler(press))

@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,7 +126,7 @@ class E2ERow:
 
     def median(self, kind: str, what: str) -> float:
         runs = self.figures[kind]
-        pick = {
+        pick: Callable[[Measured], float] = {
             "updates/s": lambda m: m.result.updates_per_s,
             "replies/s": lambda m: m.result.replies_per_s,
             "p50 ms": lambda m: m.result.latency(0.5) * 1000,
