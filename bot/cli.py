@@ -17,6 +17,8 @@
                                   the review site: every screen in every language, map, handbooks
 
 Output is built by small functions and printed here; errors map to exit codes in :func:`main`.
+Each command imports what only it needs inside its function, so that starting the bot loads
+neither the translators' tools (Babel's command line) nor the terminal chat, QR codes or charts.
 """
 
 from __future__ import annotations
@@ -32,11 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.chat import run_interactive, run_jsonl
-from bot.engine.links import clean_username
 from bot.errors import BotError, ContentError, Problem, UsageError, require_extra
-from bot.i18n import commands as i18n
-from bot.i18n.catalog import Catalogs
 from bot.project import Project
 from bot.settings import Settings
 
@@ -115,6 +113,8 @@ def format_problems(problems: Sequence[Problem]) -> str:
 
 def check(project: Project) -> int:
     """Print every problem; exit 1 if any is an error."""
+    from bot.i18n import commands as i18n
+
     problems = project.load().problems + i18n.template_problems(project.root)
     errors = sum(problem.severity == "error" for problem in problems)
     warnings = len(problems) - errors
@@ -125,6 +125,8 @@ def check(project: Project) -> int:
 
 
 def chat(project: Project, lang: str | None, jsonl: bool) -> int:
+    from bot.chat import run_interactive, run_jsonl
+
     engine = project.engine()
     if jsonl:
         run_jsonl(engine, lang, sys.stdin, sys.stdout)
@@ -135,6 +137,7 @@ def chat(project: Project, lang: str | None, jsonl: bool) -> int:
 
 def share_links(project: Project, username: str, languages: list[str] | None, qr: Path | None) -> int:
     """Print the deep-link table; with ``qr``, write a PNG per link."""
+    from bot.engine.links import clean_username
     from bot.qr import QR_EXTRA, links, write_qr
 
     if qr is not None:
@@ -190,6 +193,7 @@ def usage(since: date | None, csv_path: Path | None, png_path: Path | None) -> i
 def review_site(project: Project, out: Path, username: str | None) -> int:
     """Write the static review site; print where its start page is."""
     require_extra("site", "`site`", "jinja2")
+    from bot.engine.links import clean_username
     from bot.site import build_site
 
     engine = project.engine()
@@ -206,6 +210,10 @@ def review_site(project: Project, out: Path, username: str | None) -> int:
 def translators(project: Project, action: str, lang: str | None) -> int:
     if action != "stats" and project.installed:
         raise UsageError("the content inside the installed package is not for editing: set BOT_CONTENT_DIR to a copy")
+
+    from bot.i18n import commands as i18n
+    from bot.i18n.catalog import Catalogs
+
     if action == "extract":
         print(f"wrote {i18n.extract(project.root)}")
     elif action == "update":

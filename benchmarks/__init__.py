@@ -1,0 +1,1 @@
+"""Benchmarks of the bot against a bare python-telegram-bot echo bot (``python -m benchmarks``)."""
