@@ -29,13 +29,15 @@ import snowballstemmer
 from rapidfuzz import fuzz, process
 
 from bot.engine.model import Content
-from bot.engine.normalize import compact, fold
+from bot.engine.normalize import clip, compact, fold
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
 # A Japanese phrase found only in part: how much the missing part costs.
 PARTIAL_PENALTY = 0.3
+# Characters of a question that are read; a longer one keeps its start and end.
+QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
 
 
@@ -197,7 +199,8 @@ class Matcher:
         return len(self.latin) + len(self.cjk)
 
     def match(self, text: str) -> Verdict:
-        """Decide what ``text`` asks for."""
+        """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
+        text = clip(text, QUESTION_LIMIT)
         folded = fold(text)
         small = self._smalltalk(folded)
         if small is not None:

@@ -34,3 +34,12 @@ def fold(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
 def compact(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
     """:func:`fold` without spaces, for comparing character by character (Japanese has none)."""
     return fold(text, keep_diacritics, kana).replace(" ", "")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters: its start and its end, where a long story
+    usually asks its question."""
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return f"{text[:head]} … {text[len(text) - (limit - head) :]}"
