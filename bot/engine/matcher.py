@@ -75,9 +75,9 @@ class Thresholds:
     """When to answer and when to suggest; tuned on ``tests/eval``."""
 
     answer: float = 65.0
-    margin: float = 10.0
-    suggest: float = 30.0
-    window: float = 40.0
+    margin: float = 6.0
+    suggest: float = 25.0
+    window: float = 30.0
     navigation: float = 90.0
     phrase: float = 84.0
     smalltalk: float = 86.0
