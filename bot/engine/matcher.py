@@ -95,10 +95,15 @@ class _Words:
 
 @dataclass(frozen=True)
 class _Chars:
-    """A Japanese phrase, compared character by character."""
+    """A Japanese phrase, compared character by character: as written (``RAW``), in dictionary
+    forms (``BASE``), or the same both ways."""
 
     node: str
     text: str
+    forms: int = 1
+
+
+RAW, BASE = 1, 2
 
 
 @dataclass(frozen=True)
@@ -146,15 +151,15 @@ class Matcher:
         folded_filler = {fold(w) for w in stopwords if fold(w)}
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
         latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
-        cjk: dict[tuple[str, str], _Chars] = {}
+        cjk: dict[tuple[str, str], int] = {}
         for phrase in phrases:
             if phrase.is_cjk:
-                forms = {compact(phrase.text)}
+                forms = [(compact(phrase.text), RAW)]
                 if analyser is not None:
-                    forms.add(compact(analyser(phrase.text)))
-                for text in forms:
+                    forms.append((compact(analyser(phrase.text)), BASE))
+                for text, form in forms:
                     if len(text) >= 2:
-                        cjk.setdefault((phrase.node, text), _Chars(phrase.node, text))
+                        cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
                 continue
             folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
             folded, exact = _expand(short, folded, exact if len(exact) == len(folded) else folded)
@@ -165,7 +170,8 @@ class Matcher:
             if kept and sum(len(word) for word, _ in kept) >= 2:
                 words = tuple(word for word, _ in kept)
                 latin.setdefault((phrase.node, words), _Words(phrase.node, words, tuple(e for _, e in kept)))
-        latin_list, cjk_list = list(latin.values()), list(cjk.values())
+        latin_list = list(latin.values())
+        cjk_list = [_Chars(node, text, forms) for (node, text), forms in cjk.items()]
         postings: dict[str, list[int]] = {}
         for index, entry in enumerate(latin_list):
             for word in set(entry.words):
@@ -219,11 +225,11 @@ class Matcher:
             self._cover_words([_stem(token) for token in tokens], exact, scores)
         squeezed = compact(text)
         if _CJK.search(squeezed):
-            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores)
+            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores, RAW)
             if self.analyser is not None:
                 base = self.analyser(text)
                 if _CJK.search(base):
-                    self._cover_chars(compact(base), _cjk_weights(compact(base, kana=False)), scores)
+                    self._cover_chars(compact(base), _cjk_weights(compact(base, kana=False)), scores, BASE)
         rank = {node: index for index, node in enumerate(self.order)}
         return sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
 
@@ -315,13 +321,20 @@ class Matcher:
         weights = [0.2 if token in self.stopwords else 1.0 for token in tokens]
         _score(covered, weights, scores)
 
-    def _cover_chars(self, squeezed: str, weights: list[float], scores: dict[str, float]) -> None:
-        """Japanese, character by character: each phrase found (with typos) covers a stretch."""
-        candidates = {index for gram in _bigrams(squeezed) for index in self.bigrams.get(gram, ())}
+    def _cover_chars(self, squeezed: str, weights: list[float], scores: dict[str, float], form: int) -> None:
+        """Japanese, character by character: each phrase of the ``form`` found (with typos)
+        covers a stretch. Only phrases sharing at least half their bigrams with the question
+        (or with the part of the phrase the question could fill) are aligned."""
+        shared: dict[int, int] = {}
+        for gram in _bigrams(squeezed):
+            for index in self.bigrams.get(gram, ()):
+                shared[index] = shared.get(index, 0) + 1
         covered: dict[str, list[float]] = {}
         limit = self.thresholds.phrase
-        for index in candidates:
+        for index, count in shared.items():
             phrase = self.cjk[index]
+            if not phrase.forms & form or 2 * count < min(len(phrase.text), len(squeezed)) - 1:
+                continue
             alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:
                 continue
