@@ -75,6 +75,7 @@ class Thresholds:
     """When to answer and when to suggest; tuned on ``tests/eval``."""
 
     answer: float = 65.0
+    answer_japanese: float = 70.0
     margin: float = 6.0
     suggest: float = 25.0
     window: float = 30.0
@@ -211,7 +212,7 @@ class Matcher:
         small = self._smalltalk(folded)
         if small is not None:
             return Verdict(small)
-        return self.decide(self.rank(text), self._off_topic(folded))
+        return self.decide(self.rank(text), self._off_topic(folded), japanese=bool(_CJK.search(text)))
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
@@ -233,10 +234,18 @@ class Matcher:
         rank = {node: index for index, node in enumerate(self.order)}
         return sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
 
-    def decide(self, ranked: Sequence[tuple[str, float]], off_topic: bool, limits: Thresholds | None = None) -> Verdict:
-        """The verdict on ranked nodes: answer when the best is strong enough and its rivals
-        agree with it (same screen, or the same topic) or trail by the margin; otherwise
-        suggest up to ``suggestions`` screens of distinct topics, never a navigation screen."""
+    def decide(
+        self,
+        ranked: Sequence[tuple[str, float]],
+        off_topic: bool,
+        limits: Thresholds | None = None,
+        japanese: bool = False,
+    ) -> Verdict:
+        """The verdict on ranked nodes: answer when the best is strong enough (a question in
+        Japanese script needs ``answer_japanese``: character alignment scores higher than word
+        matching) and its rivals agree with it (same screen, or the same topic) or trail by the
+        margin; otherwise suggest up to ``suggestions`` screens of distinct topics, never a
+        navigation screen."""
         limits = limits or self.thresholds
         if not ranked or ranked[0][1] < limits.suggest:
             return Verdict("none")
@@ -245,7 +254,8 @@ class Matcher:
         shown = self._suggestions(ranked, limits)
         if chosen in self.navigation and best < limits.navigation:
             chosen = None
-        if chosen is not None and best >= limits.answer and not off_topic:
+        needed = limits.answer_japanese if japanese else limits.answer
+        if chosen is not None and best >= needed and not off_topic:
             score = dict(ranked)[chosen]
             rest = tuple(c for c in shown if c.node != chosen and _topic(c.node) != _topic(chosen))
             return Verdict("answer", (Candidate(chosen, round(score, 1)), *rest)[: limits.suggestions])
