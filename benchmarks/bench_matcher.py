@@ -22,7 +22,7 @@ import yaml
 from bot.engine.matcher import Matcher, Phrase, content_phrases
 from bot.i18n.japanese import base_forms
 from bot.i18n.readings import reading_phrases
-from bot.project import Project
+from bot.project import Project, build_matcher
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval"
 
@@ -69,15 +69,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     project = Project()
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.thread_time()
     base_forms("起動")  # the analyser's dictionary
-    analyser = time.perf_counter() - started
-    started = time.perf_counter()
+    analyser = (time.perf_counter() - wall, time.thread_time() - cpu)
+    wall, cpu = time.perf_counter(), time.thread_time()
     engine = project.engine()
-    loaded = time.perf_counter() - started
-    real = engine.matcher
-    assert real is not None
-    print(f"start-up: Japanese analyser {1000 * analyser:.0f} ms; content, catalogs and index {1000 * loaded:.0f} ms")
+    loaded = (time.perf_counter() - wall, time.thread_time() - cpu)
+    wall, cpu = time.perf_counter(), time.thread_time()
+    real = build_matcher(engine.content, engine.translator, project.search_files(set(engine.content.nodes))[0])
+    built = (time.perf_counter() - wall, time.thread_time() - cpu)
+    print("start-up, wall / CPU ms: ", end="")
+    print(f"Japanese analyser {1000 * analyser[0]:.0f} / {1000 * analyser[1]:.0f}; ", end="")
+    print(f"content, catalogs and index {1000 * loaded[0]:.0f} / {1000 * loaded[1]:.0f}; ", end="")
+    print(f"of which the index {1000 * built[0]:.0f} / {1000 * built[1]:.0f}")
     big = tenfold(project)
     asked = questions()
     latencies(real, asked, 1)  # warm up caches and rapidfuzz
