@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -80,6 +81,7 @@ class Thresholds:
     suggest: float = 25.0
     window: float = 30.0
     navigation: float = 90.0
+    settled: float = 75.0
     phrase: float = 84.0
     smalltalk: float = 86.0
     suggestions: int = 3
@@ -227,7 +229,8 @@ class Matcher:
         squeezed = compact(text)
         if _CJK.search(squeezed):
             self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores, RAW)
-            if self.analyser is not None:
+            # Dictionary forms only when the text as written leaves doubt: it costs as much again.
+            if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
                 base = self.analyser(text)
                 if _CJK.search(base):
                     self._cover_chars(compact(base), _cjk_weights(compact(base, kana=False)), scores, BASE)
@@ -335,15 +338,12 @@ class Matcher:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
         covers a stretch. Only phrases sharing at least half their bigrams with the question
         (or with the part of the phrase the question could fill) are aligned."""
-        shared: dict[int, int] = {}
-        for gram in _bigrams(squeezed):
-            for index in self.bigrams.get(gram, ()):
-                shared[index] = shared.get(index, 0) + 1
+        shared = Counter(itertools.chain.from_iterable(self.bigrams.get(gram, ()) for gram in _bigrams(squeezed)))
         covered: dict[str, list[float]] = {}
         limit = self.thresholds.phrase
         for index, count in shared.items():
             phrase = self.cjk[index]
-            if not phrase.forms & form or 2 * count < min(len(phrase.text), len(squeezed)) - 1:
+            if not phrase.forms & form or 3 * count < 2 * (min(len(phrase.text), len(squeezed)) - 1):
                 continue
             alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:

@@ -17,11 +17,20 @@ _SKIPPED = frozenset({"助詞", "助動詞", "補助記号", "空白"})
 
 
 @cache
-def _tokenizer() -> Tokenizer:
-    return Dictionary(dict="core").tokenizer(mode=SplitMode.A)
+def _analyser() -> tuple[Tokenizer, frozenset[int]]:
+    """The tokenizer, and the ids of the parts of speech left out."""
+    dictionary = Dictionary(dict="core")
+    skipped = set()
+    index = 0
+    while (pos := dictionary.pos_of(index)) is not None:
+        if pos[0] in _SKIPPED:
+            skipped.add(index)
+        index += 1
+    return dictionary.tokenizer(mode=SplitMode.A), frozenset(skipped)
 
 
 def base_forms(text: str) -> str:
     """``text`` as its content words' normalised dictionary forms, run together (受入れ機関が
     見つからない -> 受ける入れる機関見付かる)."""
-    return "".join(m.normalized_form() for m in _tokenizer().tokenize(text) if m.part_of_speech()[0] not in _SKIPPED)
+    tokenizer, skipped = _analyser()
+    return "".join(m.normalized_form() for m in tokenizer.tokenize(text) if m.part_of_speech_id() not in skipped)
