@@ -7,7 +7,8 @@ for each input line exactly one JSON line is printed::
     {"replies": [{"node": "eligibility.start" | null, "text": "...",
                   "buttons": [{"label": "...", "data": "..."} | {"label": "...", "url": "..."}]}]}
 
-A line that is not such an object gets ``{"replies": [], "error": "..."}``.
+A line that is not exactly one such object (an empty line, invalid JSON, both ``text`` and
+``press``) gets ``{"replies": [], "error": "..."}``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def event_from_json(line: str) -> Event:
         message = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg}") from exc
+    if isinstance(message, dict) and "text" in message and "press" in message:
+        raise ValueError('give either "text" or "press", not both')
     if isinstance(message, dict) and isinstance(message.get("text"), str):
         return parse_command(message["text"])
     if isinstance(message, dict) and isinstance(message.get("press"), str):
@@ -49,9 +52,9 @@ def run_jsonl(engine: Engine, language_code: str | None, lines: Iterable[str], o
     """Answer each input line with exactly one JSON line."""
     state = engine.new_state(language_code)
     for line in lines:
-        if not line.strip():
-            continue
         try:
+            if not line.strip():
+                raise ValueError("empty line")
             event = event_from_json(line)
         except ValueError as exc:
             out.write(json.dumps({"replies": [], "error": str(exc)}, ensure_ascii=False) + "\n")

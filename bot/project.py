@@ -27,6 +27,7 @@ from bot.engine.yamlread import LineDict, read_yaml
 from bot.errors import ContentError, Location, Problem, display_path
 from bot.i18n.catalog import Catalogs, load_catalogs
 from bot.i18n.checks import CheckSettings, check_catalogs, template_keys
+from bot.i18n.japanese import base_forms
 from bot.i18n.readings import reading_phrases
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
@@ -34,6 +35,9 @@ CONTENT_ENV = "BOT_CONTENT_DIR"
 # read every file there as a catalog.
 LANGUAGES_FILE = "languages.yaml"
 SEARCH_DIR = "search"
+# Keys of search/<lang>.yaml that are not node ids: words that mark a question as off topic, and chat
+# abbreviations with what they stand for ("ko = không").
+OFF_TOPIC_KEY, ABBREVIATIONS_KEY = "_off_topic", "_abbreviations"
 
 
 def _importance(content: Content) -> list[str]:
@@ -57,15 +61,22 @@ def build_matcher(
     def words(text: UiText) -> list[str]:
         return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
 
-    phrases = content_phrases(content, catalogs, extra)
+    special = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY)
+    listed = {lang: {k: v for k, v in nodes.items() if k not in special} for lang, nodes in (extra or {}).items()}
+    unwanted = [w for nodes in (extra or {}).values() for w in nodes.get(OFF_TOPIC_KEY, [])]
+    short = [pair.partition("=") for nodes in (extra or {}).values() for pair in nodes.get(ABBREVIATIONS_KEY, [])]
+    phrases = content_phrases(content, catalogs, listed)
     return Matcher.build(
         [*phrases, *reading_phrases(phrases)],
         greetings=words(ui.GREETINGS),
         thanks=words(ui.THANKS),
-        off_topic=words(ui.OFF_TOPIC),
+        off_topic=[*words(ui.OFF_TOPIC), *unwanted],
+        abbreviations={a.strip(): b.strip() for a, _, b in short if a.strip() and b.strip()},
         stopwords=words(ui.STOPWORDS),
         order=_importance(content),
         entries=[topic.entry for topic in content.topics.values()],
+        analyser=base_forms,
+        navigation=[node.id for node in content.nodes.values() if node.topic == content.nodes[content.menu].topic],
     )
 
 
@@ -157,7 +168,9 @@ class Project:
         return Loaded(Engine(content, catalogs, build_matcher(content, catalogs, extra)), problems, translation)
 
     def search_files(self, nodes: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[Problem]]:
-        """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list."""
+        """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list; also
+        ``_off_topic`` (words that mark a question as off topic) and ``_abbreviations``
+        ("ko = không | dc = được")."""
         extra: dict[str, dict[str, list[str]]] = {}
         problems: list[Problem] = []
         for path in sorted((self.root / SEARCH_DIR).glob("*.yaml")):
@@ -172,7 +185,10 @@ class Project:
             phrases: dict[str, list[str]] = {}
             for node_id, value in data.items():
                 where = Location(name, data.lines[node_id])
-                if node_id not in nodes:
+                if node_id == ABBREVIATIONS_KEY and isinstance(value, str) and "=" not in value:
+                    problems.append(Problem(where, "abbreviations are written 'short = long | ...'"))
+                    continue
+                if node_id not in nodes and node_id not in (OFF_TOPIC_KEY, ABBREVIATIONS_KEY):
                     problems.append(Problem(where, f"unknown node '{node_id}'"))
                     continue
                 words = value.split("|") if isinstance(value, str) else value

@@ -8,7 +8,10 @@ from dataclasses import replace
 
 import pytest
 
+from bot.engine import ui
 from bot.engine.engine import Engine, Press, Start, Typed
+from bot.engine.render import interface_text
+from bot.engine.ui import UiText
 from tests.conftest import run_bot
 
 
@@ -40,12 +43,12 @@ def test_a_clear_question_is_answered_with_its_topic(engine: Engine, text: str, 
     assert shown == node
 
 
-def test_the_answer_comes_in_the_user_language_whatever_language_was_typed(engine: Engine) -> None:
-    """A worker with a Vietnamese interface types English; the answer is in Vietnamese."""
+def test_a_few_words_in_no_clear_language_are_answered_in_the_user_language(engine: Engine) -> None:
+    """ "tokutei ginou" is what every worker calls it: no reason to leave Vietnamese."""
     state = engine.step(engine.new_state("vi"), Start()).state
-    reply = engine.step(state, Typed("extension of the period of stay")).replies[-1]
-    assert reply.node == "extension.start"
-    assert "Gia hạn" in reply.text
+    outcome = engine.step(state, Typed("tokutei ginou"))
+    assert outcome.state.lang == "vi" and len(outcome.replies) == 1
+    assert outcome.replies[-1].node == "ssw.start"
 
 
 def test_an_unclear_question_gets_suggestions_that_open_topics(engine: Engine) -> None:
@@ -63,17 +66,24 @@ def test_a_topic_name_opens_the_topic_even_when_its_screens_match_as_well(engine
     assert shown == "consent_form.start"
 
 
-@pytest.mark.parametrize("text", ["hello", "xin chào", "こんにちは", "hi bot"])
-def test_greetings_get_a_friendly_reply_and_the_menu(engine: Engine, text: str) -> None:
-    shown, _, first = ask(engine, text)
-    assert shown == "start.menu"
-    assert first.startswith("Hello")
-
-
-@pytest.mark.parametrize("text", ["thank you", "cảm ơn nhiều", "ありがとうございます"])
-def test_thanks_get_a_friendly_reply_and_the_menu(engine: Engine, text: str) -> None:
-    shown, _, first = ask(engine, text)
-    assert shown == "start.menu" and first.startswith("You're welcome")
+@pytest.mark.parametrize(
+    ("text", "lang", "reply"),
+    [
+        ("hello", "en", ui.GREETING_REPLY),
+        ("xin chào", "vi", ui.GREETING_REPLY),
+        ("こんにちは", "ja", ui.GREETING_REPLY),
+        ("hi bot", "en", ui.GREETING_REPLY),
+        ("thank you", "en", ui.THANKS_REPLY),
+        ("cảm ơn nhiều", "vi", ui.THANKS_REPLY),
+        ("ありがとうございます", "ja", ui.THANKS_REPLY),
+    ],
+)
+def test_greetings_and_thanks_get_a_friendly_reply_in_their_language_and_the_menu(
+    engine: Engine, text: str, lang: str, reply: UiText
+) -> None:
+    outcome = engine.step(engine.step(engine.new_state("en"), Start()).state, Typed(text))
+    assert outcome.state.lang == lang and outcome.replies[-1].node == "start.menu"
+    assert interface_text(engine.translator, lang, reply) in [r.text for r in outcome.replies]
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from bot.engine import ui
+from bot.engine.language import detect, language_named
 from bot.engine.links import deep_link, share_link
 from bot.engine.matcher import Matcher
 from bot.engine.model import Content, Node
-from bot.engine.normalize import compact
+from bot.engine.normalize import clip, compact
 from bot.engine.redact import redact
 from bot.engine.render import (
     JAPANESE,
@@ -34,6 +35,10 @@ from bot.engine.ui import UiText
 HISTORY_LIMIT = 20
 JUNCTION_LIMIT = 16
 TYPO_THRESHOLD = 85.0
+# A typed word found inside only one answer's label ("neither" in "Neither of these").
+PART_THRESHOLD = 90.0
+# Longer messages are cut (their start and end kept) before anything reads them.
+TYPED_LIMIT = 600
 PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)(?:-([a-z]{2,3}))?$")
 CONTENT_BUTTON = re.compile(r"^([a-z0-9_]+\.[a-z0-9_]+):([0-9]{1,3}):([0-9a-f]{4})$")
 
@@ -241,13 +246,35 @@ class Engine:
         return self._go(state, button.goto)
 
     def _typed(self, state: State, text: str) -> Outcome:
-        """A typed answer to the current screen first, then a search of every topic."""
+        """A language's name, then a typed answer to the current screen, then a search of every
+        topic, answered in the language the question is written in when that is clear. On a
+        question screen, text that answers none of its buttons keeps the user on the question."""
+        text = clip(text, TYPED_LIMIT)
         if text.lstrip().startswith("/"):
             return self._note_then_menu(state, ui.NOT_UNDERSTOOD)  # an unknown command
+        named = language_named(text)
+        if named in self.languages:
+            return self._set_language(state, named)
         screen = self._render_current(state)
-        chosen = self._match_button(state, screen, text)
+        asking = self._resolve(state, state.node or self.content.menu).ask is not None
+        chosen = self._match_button(state, screen, text, loosely=asking)
         if chosen is not None:
             return self._press(state, chosen)
+        if asking:
+            return Outcome(state, (Reply(None, self._ui(state, ui.ANSWER_HINT)), screen))
+        previous = state.lang
+        lang, clear = detect(text)
+        if clear and lang in self.languages and lang != state.lang:
+            state = replace(state, lang=lang, lang_chosen=True)
+        outcome = self._search_typed(state, text)
+        if state.lang == previous:
+            return outcome
+        back = ReplyButton(f"↩️ {language_name(previous)}", data=f"{LANGUAGE_PREFIX}{previous}")
+        note = Reply(None, self._ui(state, ui.LANGUAGE_FOLLOWED, language=language_name(state.lang)), ((back,),))
+        return replace(outcome, replies=(note, *outcome.replies))
+
+    def _search_typed(self, state: State, text: str) -> Outcome:
+        """Search every topic for a typed question: answer, suggest, or show the menu."""
         verdict = self.matcher.match(text) if self.matcher else None
         if verdict is None or verdict.kind == "none":
             outcome = self._note_then_menu(state, ui.NOT_UNDERSTOOD)
@@ -401,8 +428,9 @@ class Engine:
 
     # -- typed answers ----------------------------------------------------------------------
 
-    def _match_button(self, state: State, screen: Reply, text: str) -> str | None:
-        """The data of the button on ``screen`` that ``text`` names, if exactly one fits."""
+    def _match_button(self, state: State, screen: Reply, text: str, loosely: bool = False) -> str | None:
+        """The data of the button on ``screen`` that ``text`` names, if exactly one fits;
+        ``loosely``, also a word found inside only one button's names."""
         buttons = [button for button in screen.flat_buttons if button.data]
         typed = compact(text)
         if not typed:
@@ -420,6 +448,12 @@ class Engine:
             return choices[typed]
         best = process.extract(typed, list(choices), scorer=fuzz.ratio, limit=None, score_cutoff=TYPO_THRESHOLD)
         found = {choices[name] for name, _, _ in best}
+        if not found and loosely and len(typed) >= 4:
+            found = {
+                data
+                for name, data in choices.items()
+                if len(name) >= len(typed) and fuzz.partial_ratio(typed, name) >= PART_THRESHOLD
+            }
         return found.pop() if len(found) == 1 else None
 
     def _names(self, state: State, data: str) -> list[str]:
@@ -438,6 +472,8 @@ class Engine:
             return []
         button = node.buttons[int(match.group(2))]
         names = [self.translator.translate(lang, node.id, button.label) for lang in self.languages]
+        if button.value is not None:
+            names.append(button.value.replace("_", " "))
         if button.value in ("yes", "no"):
             words = ui.YES_WORDS if button.value == "yes" else ui.NO_WORDS
             for lang in self.languages:

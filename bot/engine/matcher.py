@@ -1,7 +1,7 @@
 """Free-text questions: match what a user typed against every search phrase, in all languages.
 
 Phrases come from the content (each node's ``search`` list, translated in the catalogs), from
-topic titles and the main menu's labels, and from ``locales/<lang>/search.yaml``. A worker with an
+topic titles and the main menu's labels, and from ``search/<lang>.yaml``. A worker with an
 English interface may type Vietnamese, so every language is searched at once.
 
 A node's phrases are *facets*: ``consent_form.ssw`` lists both "consent form" and "specified
@@ -20,20 +20,25 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, Protocol
 
+import snowballstemmer
 from rapidfuzz import fuzz, process
 
 from bot.engine.model import Content
-from bot.engine.normalize import compact, fold
+from bot.engine.normalize import clip, compact, fold
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
 # A Japanese phrase found only in part: how much the missing part costs.
 PARTIAL_PENALTY = 0.3
+# Characters of a question that are read; a longer one keeps its start and end.
+QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
 
 
@@ -70,9 +75,13 @@ class Verdict:
 class Thresholds:
     """When to answer and when to suggest; tuned on ``tests/eval``."""
 
-    answer: float = 75.0
-    margin: float = 10.0
-    suggest: float = 35.0
+    answer: float = 65.0
+    answer_japanese: float = 70.0
+    margin: float = 6.0
+    suggest: float = 25.0
+    window: float = 30.0
+    navigation: float = 90.0
+    settled: float = 75.0
     phrase: float = 84.0
     smalltalk: float = 86.0
     suggestions: int = 3
@@ -89,10 +98,15 @@ class _Words:
 
 @dataclass(frozen=True)
 class _Chars:
-    """A Japanese phrase, compared character by character."""
+    """A Japanese phrase, compared character by character: as written (``RAW``), in dictionary
+    forms (``BASE``), or the same both ways."""
 
     node: str
     text: str
+    forms: int = 1
+
+
+RAW, BASE = 1, 2
 
 
 @dataclass(frozen=True)
@@ -109,9 +123,12 @@ class Matcher:
     off_topic: frozenset[str] = frozenset()
     off_topic_cjk: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
+    abbreviations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     order: tuple[str, ...] = ()
     entries: frozenset[str] = frozenset()
+    navigation: frozenset[str] = frozenset()
     thresholds: Thresholds = field(default_factory=Thresholds)
+    analyser: Callable[[str], str] | None = field(default=None, compare=False)
 
     @classmethod
     def build(
@@ -121,30 +138,43 @@ class Matcher:
         thanks: Iterable[str] = (),
         off_topic: Iterable[str] = (),
         stopwords: Iterable[str] = (),
+        abbreviations: Mapping[str, str] | None = None,
         order: Iterable[str] = (),
         entries: Iterable[str] = (),
+        navigation: Iterable[str] = (),
         thresholds: Thresholds | None = None,
+        analyser: Callable[[str], str] | None = None,
     ) -> Matcher:
         """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
         ``order`` wins. ``entries`` are the topics' first screens: general answers that may
-        answer a question their own sub-screens match equally well."""
-        filler = frozenset(fold(w) for w in stopwords if fold(w))
+        answer a question their own sub-screens match equally well. ``navigation`` screens (the
+        main menu) may be answered but are never suggested. ``analyser`` turns Japanese into
+        dictionary forms (:mod:`bot.i18n.japanese`); each Japanese phrase is indexed both ways."""
+        short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
+        folded_filler = {fold(w) for w in stopwords if fold(w)}
+        filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
         latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
-        cjk: dict[tuple[str, str], _Chars] = {}
+        cjk: dict[tuple[str, str], int] = {}
         for phrase in phrases:
             if phrase.is_cjk:
-                text = compact(phrase.text)
-                if len(text) >= 2:
-                    cjk.setdefault((phrase.node, text), _Chars(phrase.node, text))
+                forms = [(compact(phrase.text), RAW)]
+                if analyser is not None:
+                    forms.append((compact(analyser(phrase.text)), BASE))
+                for text, form in forms:
+                    if len(text) >= 2:
+                        cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
                 continue
             folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
+            folded, exact = _expand(short, folded, exact if len(exact) == len(folded) else folded)
+            folded = [_stem(word) for word in folded]
             pairs = list(zip(folded, exact if len(exact) == len(folded) else folded, strict=True))
             # Filler words in a phrase are optional; a phrase of filler only keeps them.
             kept = [pair for pair in pairs if pair[0] not in filler] or pairs
             if kept and sum(len(word) for word, _ in kept) >= 2:
                 words = tuple(word for word, _ in kept)
                 latin.setdefault((phrase.node, words), _Words(phrase.node, words, tuple(e for _, e in kept)))
-        latin_list, cjk_list = list(latin.values()), list(cjk.values())
+        latin_list = list(latin.values())
+        cjk_list = [_Chars(node, text, forms) for (node, text), forms in cjk.items()]
         postings: dict[str, list[int]] = {}
         for index, entry in enumerate(latin_list):
             for word in set(entry.words):
@@ -165,9 +195,12 @@ class Matcher:
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
             stopwords=filler,
+            abbreviations=short,
             order=tuple(order),
             entries=frozenset(entries),
+            navigation=frozenset(navigation),
             thresholds=thresholds or Thresholds(),
+            analyser=analyser,
         )
 
     @property
@@ -175,45 +208,95 @@ class Matcher:
         return len(self.latin) + len(self.cjk)
 
     def match(self, text: str) -> Verdict:
-        """Decide what ``text`` asks for."""
+        """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
+        text = clip(text, QUESTION_LIMIT)
         folded = fold(text)
         small = self._smalltalk(folded)
         if small is not None:
             return Verdict(small)
+        return self.decide(self.rank(text), self._off_topic(folded), japanese=bool(_CJK.search(text)))
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """Every node the question matched, best first, with its score (0-100)."""
+        folded = fold(text)
         scores: dict[str, float] = {}
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
+        exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
+        tokens, exact = _expand(self.abbreviations, tokens, exact if len(exact) == len(tokens) else tokens)
         if sum(len(token) for token in tokens) >= 3:
-            exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
-            self._cover_words(tokens, exact if len(exact) == len(tokens) else tokens, scores)
+            self._cover_words([_stem(token) for token in tokens], exact, scores)
         squeezed = compact(text)
         if _CJK.search(squeezed):
-            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores)
+            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores, RAW)
+            # Dictionary forms only when the text as written leaves doubt: it costs as much again.
+            if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
+                base = self.analyser(text)
+                if _CJK.search(base):
+                    self._cover_chars(compact(base), _cjk_weights(compact(base, kana=False)), scores, BASE)
         rank = {node: index for index, node in enumerate(self.order)}
-        ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
-        limits = self.thresholds
+        return sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
+
+    def decide(
+        self,
+        ranked: Sequence[tuple[str, float]],
+        off_topic: bool,
+        limits: Thresholds | None = None,
+        japanese: bool = False,
+    ) -> Verdict:
+        """The verdict on ranked nodes: answer when the best is strong enough (a question in
+        Japanese script needs ``answer_japanese``: character alignment scores higher than word
+        matching) and its rivals agree with it (same screen, or the same topic) or trail by the
+        margin; otherwise suggest up to ``suggestions`` screens of distinct topics, never a
+        navigation screen."""
+        limits = limits or self.thresholds
         if not ranked or ranked[0][1] < limits.suggest:
             return Verdict("none")
         best = ranked[0][1]
-        candidates = tuple(
-            Candidate(node, round(score, 1))
-            for node, score in ranked[: limits.suggestions]
-            if score >= limits.suggest and score >= best - 25
-        )
-        if best >= limits.answer and self._clearly_ahead(ranked) and not self._off_topic(folded):
-            return Verdict("answer", candidates)
-        return Verdict("suggest", candidates)
+        chosen = self._agreed(ranked, limits)
+        shown = self._suggestions(ranked, limits)
+        if chosen in self.navigation and best < limits.navigation:
+            chosen = None
+        needed = limits.answer_japanese if japanese else limits.answer
+        if chosen is not None and best >= needed and not off_topic:
+            score = dict(ranked)[chosen]
+            rest = tuple(c for c in shown if c.node != chosen and _topic(c.node) != _topic(chosen))
+            return Verdict("answer", (Candidate(chosen, round(score, 1)), *rest)[: limits.suggestions])
+        if not shown:
+            return Verdict("none")
+        return Verdict("suggest", shown)
 
-    def _clearly_ahead(self, ranked: list[tuple[str, float]]) -> bool:
-        """The best node leads every other by the margin, except that a topic's first screen
-        may merely tie with screens of other kinds ("consent form" opens the consent form topic,
-        which then asks which case applies)."""
+    def _agreed(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> str | None:
+        """The node to answer with if the close rivals agree: the best node when every rival
+        trails by the margin (a topic's first screen may merely tie with screens of other
+        kinds), or a topic's screen when all close rivals share that topic (its first screen
+        if that is among them)."""
         (best_node, best), rest = ranked[0], ranked[1:]
-        for node, score in rest:
-            tie_allowed = best_node in self.entries and node not in self.entries
-            if best - score < (0 if tie_allowed else self.thresholds.margin):
-                return False
-        return True
+        close = [node for node, score in rest if best - score < limits.margin]
+        rivals = [node for node in close if not (best_node in self.entries and node not in self.entries)]
+        if not rivals:
+            return best_node
+        group = [best_node, *rivals]
+        if len({_topic(node) for node in group}) == 1:
+            entry = next((node for node in group if node in self.entries), None)
+            return entry or best_node
+        return None
+
+    def _suggestions(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> tuple[Candidate, ...]:
+        """The best screen of each topic in rank order (a topic's first screen if it ties), from
+        content topics only, within ``window`` of the best score."""
+        best = ranked[0][1]
+        picked: dict[str, tuple[str, float]] = {}
+        for node, score in ranked:
+            if node in self.navigation or score < limits.suggest or score < best - limits.window:
+                continue
+            topic = _topic(node)
+            if topic not in picked:
+                picked[topic] = (node, score)
+            elif node in self.entries and score >= picked[topic][1] - 0.05:
+                picked[topic] = (node, picked[topic][1])
+        found = sorted(picked.values(), key=lambda item: -round(item[1], 1))  # stable: rank order on ties
+        return tuple(Candidate(node, round(score, 1)) for node, score in found[: limits.suggestions])
 
     def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float]) -> None:
         """Latin text, word by word: each phrase whose words appear close together covers them."""
@@ -251,13 +334,17 @@ class Matcher:
         weights = [0.2 if token in self.stopwords else 1.0 for token in tokens]
         _score(covered, weights, scores)
 
-    def _cover_chars(self, squeezed: str, weights: list[float], scores: dict[str, float]) -> None:
-        """Japanese, character by character: each phrase found (with typos) covers a stretch."""
-        candidates = {index for gram in _bigrams(squeezed) for index in self.bigrams.get(gram, ())}
+    def _cover_chars(self, squeezed: str, weights: list[float], scores: dict[str, float], form: int) -> None:
+        """Japanese, character by character: each phrase of the ``form`` found (with typos)
+        covers a stretch. Only phrases sharing at least half their bigrams with the question
+        (or with the part of the phrase the question could fill) are aligned."""
+        shared = Counter(itertools.chain.from_iterable(self.bigrams.get(gram, ()) for gram in _bigrams(squeezed)))
         covered: dict[str, list[float]] = {}
         limit = self.thresholds.phrase
-        for index in candidates:
+        for index, count in shared.items():
             phrase = self.cjk[index]
+            if not phrase.forms & form or 3 * count < 2 * (min(len(phrase.text), len(squeezed)) - 1):
+                continue
             alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:
                 continue
@@ -292,6 +379,32 @@ class Matcher:
             return True
         squeezed = folded.replace(" ", "")
         return any(word in squeezed for word in self.off_topic_cjk)
+
+
+def _expand(short: Mapping[str, tuple[str, ...]], tokens: list[str], exact: list[str]) -> tuple[list[str], list[str]]:
+    """Chat abbreviations written out ("ko" -> "không"), in both forms of the words."""
+    if not short or not any(token in short for token in tokens):
+        return tokens, exact
+    folded: list[str] = []
+    accented: list[str] = []
+    for token, original in zip(tokens, exact, strict=True):
+        long = short.get(token)
+        folded += [fold(word) for word in long] if long else [token]
+        accented += list(long) if long else [original]
+    return folded, accented
+
+
+_ENGLISH = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """An English word's stem ("companies" -> "compani"); other words mostly pass unchanged."""
+    return str(_ENGLISH.stemWord(word)) if len(word) > 3 and word.isascii() else word
+
+
+def _topic(node: str) -> str:
+    return node.split(".", 1)[0]
 
 
 def _bigrams(text: str) -> set[str]:
@@ -360,7 +473,7 @@ def content_phrases(
     content: Content, translator: _Translator, extra: Mapping[str, Mapping[str, Sequence[str]]] | None = None
 ) -> list[Phrase]:
     """Every search phrase of the content in every language: ``search`` lists, topic titles, the
-    main menu's labels, and ``extra`` (language -> node -> phrases, from ``locales/<lang>/search.yaml``)."""
+    main menu's labels, and ``extra`` (language -> node -> phrases, from ``search/<lang>.yaml``)."""
     phrases: list[Phrase] = []
     menu = content.nodes.get(content.menu)
     for lang in translator.languages:

@@ -6,12 +6,15 @@ katakana read as hiragana, punctuation and symbols turned into spaces.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Katakana (U+30A1..U+30F6) sit 0x60 above their hiragana.
 _KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
-# Japanese voicing marks are combining characters too, but が is not か.
-_KEEP_MARKS = {"\u3099", "\u309a"}
+# The combining marks that are diacritics (the Combining Diacritical Marks blocks).
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Everything but letters and digits (``\w`` is those and "_") becomes a space.
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def fold(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
@@ -23,14 +26,22 @@ def fold(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
     if not keep_diacritics:
         text = text.replace("đ", "d")
         decomposed = unicodedata.normalize("NFD", text)
-        text = "".join(c for c in decomposed if c in _KEEP_MARKS or not unicodedata.combining(c))
+        text = _MARKS.sub("", decomposed)
     text = unicodedata.normalize("NFC", text)
     if kana:
         text = text.translate(_KATAKANA_TO_HIRAGANA)
-    kept = (c if unicodedata.category(c)[0] in "LN" else " " for c in text)
-    return " ".join("".join(kept).split())
+    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 def compact(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
     """:func:`fold` without spaces, for comparing character by character (Japanese has none)."""
     return fold(text, keep_diacritics, kana).replace(" ", "")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters: its start and its end, where a long story
+    usually asks its question."""
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return f"{text[:head]} … {text[len(text) - (limit - head) :]}"

@@ -77,3 +77,7 @@ GREETING_REPLY = pgettext(
 )
 THANKS_REPLY = pgettext("reply", "You're welcome! Type another question, or choose a topic:")
 SUGGEST = pgettext("reply", "I am not sure what you mean. Is it one of these?")
+# TRANSLATORS: shown when a typed question is in another language than the bot's; {language} is
+# the language's own name. A button below switches back.
+LANGUAGE_FOLLOWED = pgettext("reply", "You wrote in {language}, so I answer in {language}.")
+ANSWER_HINT = pgettext("reply", "Please answer the question: tap one of its buttons, or type its number.")

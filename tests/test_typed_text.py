@@ -1,0 +1,166 @@
+"""Typed text beyond the search itself: the language it is written in, typed language names,
+typed answers inside the eligibility check, and bounded cost for any input."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.engine.engine import LANGUAGE_PREFIX, TYPED_LIMIT, Engine, Press, Start, State, Typed
+from bot.engine.language import detect, language_named
+from bot.engine.normalize import clip
+from bot.engine.redact import KEEP, redact
+from tests.conftest import run_bot
+
+
+def started(engine: Engine, lang: str) -> State:
+    return engine.step(engine.new_state(lang), Start()).state
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("toi la thuc tap sinh, cong ty pha san, co duoc o lai nhat khong", "vi"),
+        ("tôi bị mất việc vì covid", "vi"),
+        ("cty pha san thi co dc o lai ko", "vi"),
+        ("gaikokujin wo koyou dekimasu ka", "ja"),
+        ("tokutei ginou ni naritai desu", "ja"),
+        ("求人企業として登録するには", "ja"),
+        ("とくていぎのう", "ja"),
+        ("my company went bankrupt, can I stay in Japan?", "en"),
+    ],
+)
+def test_the_language_of_a_question_is_recognised(text: str, lang: str) -> None:
+    assert detect(text) == (lang, True)
+
+
+@pytest.mark.parametrize("text", ["tokutei ginou", "consent form", "ok", "", "12345", "jisshusei"])
+def test_a_few_shared_words_are_no_clear_language(text: str) -> None:
+    assert detect(text)[1] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("日本語", "ja"),
+        ("nihongo", "ja"),
+        ("tiếng Nhật", "ja"),
+        ("Japanese", "ja"),
+        ("English", "en"),
+        ("tiếng Anh", "en"),
+        ("英語", "en"),
+        ("Tieng Viet", "vi"),
+        ("vietnamese", "vi"),
+        ("ベトナム語", "vi"),
+        ("switch to English please", "en"),
+    ],
+)
+def test_typed_language_names_are_recognised(text: str, lang: str) -> None:
+    assert language_named(text) == lang
+
+
+@pytest.mark.parametrize("text", ["japanese visa for my wife", "where is the english list", "visa"])
+def test_a_question_mentioning_a_language_is_not_a_language_name(text: str) -> None:
+    assert language_named(text) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "typed", "lang"), [("en", "日本語", "ja"), ("ja", "Tieng Viet", "vi"), ("vi", "english", "en")]
+)
+def test_a_typed_language_name_switches_the_language_anywhere(
+    engine: Engine, start: str, typed: str, lang: str
+) -> None:
+    state = started(engine, start)
+    for where in ("eligibility.status", "consent_form.start", None):
+        outcome = engine.step(replace(state, node=where), Typed(typed))
+        assert outcome.state.lang == lang and outcome.state.lang_chosen
+        assert outcome.replies[-1].node == (where or "start.menu")
+
+
+def test_a_question_in_another_language_is_answered_in_it_with_a_way_back(engine: Engine) -> None:
+    state = started(engine, "en")
+    outcome = engine.step(state, Typed("toi la thuc tap sinh, cong ty pha san, co duoc o lai nhat khong"))
+    assert outcome.state.lang == "vi"
+    note, *_, last = outcome.replies
+    assert "Tiếng Việt" in note.text
+    assert [b.data for b in note.flat_buttons] == [f"{LANGUAGE_PREFIX}en"]
+    assert last.node is None or last.node.startswith("eligibility.")
+    back = engine.step(outcome.state, Press(f"{LANGUAGE_PREFIX}en"))
+    assert back.state.lang == "en" and back.replies[-1].node == outcome.state.node
+
+
+def test_a_japanese_question_in_an_english_chat_is_answered_in_japanese(engine: Engine) -> None:
+    outcome = engine.step(started(engine, "en"), Typed("同意書はどこに送りますか"))
+    assert outcome.state.lang == "ja"
+    assert outcome.replies[-1].node is not None and outcome.replies[-1].node.startswith("consent_form.")
+    assert "日本語" in outcome.replies[0].text
+
+
+@pytest.mark.parametrize(
+    ("node", "typed", "value"),
+    [
+        ("eligibility.start", "neither", "neither"),
+        ("eligibility.start", "Nether of these", "neither"),
+        ("eligibility.reason", "bankrupt", "bankruptcy"),
+        ("eligibility.reason", "downsizing", "downsizing"),
+        ("eligibility.status", "titp", "titp"),
+        ("eligibility.status", "ssw", "ssw"),
+        ("eligibility.wish", "はい", "yes"),
+        ("eligibility.wish", "ko", "no"),
+        ("eligibility.returnee", "yep", "yes"),
+        ("eligibility.returnee", "iie", "no"),
+    ],
+)
+def test_other_words_answer_a_question_of_the_check(engine: Engine, node: str, typed: str, value: str) -> None:
+    state = replace(started(engine, "en"), node=node)
+    asked = engine.content.nodes[node].ask
+    assert asked is not None
+    outcome = engine.step(state, Typed(typed))
+    assert outcome.state.answer(asked) == value
+
+
+@pytest.mark.parametrize("typed", ["what is this", "covid", "asdfgh", "I am not sure"])
+def test_anything_else_keeps_the_user_on_the_question_with_a_hint(engine: Engine, typed: str) -> None:
+    state = replace(started(engine, "en"), node="eligibility.status")
+    outcome = engine.step(state, Typed(typed))
+    hint, screen = outcome.replies
+    assert "answer the question" in hint.text
+    assert screen.node == "eligibility.status" and outcome.state.node == "eligibility.status"
+    answers = [b.data for b in screen.flat_buttons if (b.data or "").startswith("eligibility.status:")]
+    assert len(answers) == len(engine.content.nodes["eligibility.status"].buttons)
+
+
+def test_a_huge_message_is_cut_before_it_is_read(engine: Engine) -> None:
+    """Its start and end are kept: a long story asks its question at the end."""
+    text = "my company went bankrupt because of covid " * 2500 + "where do I send the consent form"
+    assert len(text) > 100_000
+    clipped = clip(text, TYPED_LIMIT)
+    assert len(clipped) <= TYPED_LIMIT + 3 and clipped.endswith("consent form")
+    outcome = engine.step(started(engine, "en"), Typed(text))
+    assert outcome.replies and (outcome.unanswered is None or len(outcome.unanswered) <= KEEP)
+    assert len(redact("1" * 1_000_000)) == KEEP
+
+
+def jsonl(lines: list[str]) -> list[dict[str, Any]]:
+    result = run_bot("chat", "--jsonl", "--lang", "en", stdin="".join(line + "\n" for line in lines), timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_the_jsonl_chat_answers_every_line_with_exactly_one_line() -> None:
+    lines = [
+        "",
+        "   ",
+        json.dumps({"text": "hello", "press": "nav:menu"}),
+        json.dumps({"text": "x" * 100_000}),
+        "not json",
+        json.dumps({"text": "consent form"}),
+    ]
+    answers = jsonl(lines)
+    assert len(answers) == len(lines)
+    assert [("error" in answer) for answer in answers] == [True, True, True, False, True, False]
+    assert "both" in answers[2]["error"] and "empty" in answers[0]["error"]
+    assert answers[3]["replies"] and answers[5]["replies"]
