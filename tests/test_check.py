@@ -94,6 +94,11 @@ CASES = {
         "over Telegram's 4096",
         "id: about.essay",
     ),
+    "screen_too_long": (
+        "  - id: about.lecture\n    text: " + "word " * 170 + "\n",
+        "849 characters in en (text and footer), over the 750 that fit one phone screen",
+        "text: word",
+    ),
     "unknown_placeholder": (
         "  - id: about.hole\n    text: Send it to {nowhere}  # HERE\n",
         "unknown placeholder {nowhere}",
@@ -110,7 +115,7 @@ def test_each_kind_of_mistake_is_reported_with_file_and_line(scratch: Path, case
     status, output = check(scratch)
     # The node ids below are linked from nowhere, so most cases also report "unreachable";
     # what matters is that the specific mistake is reported at its own line.
-    expected_line = line_of(text, anchor) if case != "message_too_long" else line_of(text, "text: word")
+    expected_line = line_of(text, anchor)
     assert status == 1
     assert re.search(rf"^{re.escape(BROKEN)}:{expected_line}: .*{re.escape(message)}", output, re.M), output
 
@@ -149,3 +154,44 @@ def test_a_broken_translation_is_reported_at_its_po_line(scratch: Path) -> None:
     assert re.search(rf"^{re.escape(expected)}{lineno - 1}: .*placeholder \{{language\}} is missing", output, re.M) or (
         re.search(rf"^{re.escape(expected)}{lineno}: .*placeholder \{{language\}} is missing", output, re.M)
     ), output
+
+
+def test_a_language_without_its_own_screen_limit_gets_warnings_only(scratch: Path) -> None:
+    """A language still being translated is held to the default limit with warnings, so it never
+    fails the check; a language with its own limit fails it."""
+    path = scratch / "locales/languages.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "screen_limits: {en: 750, vi: 750, ja: 380, default: 750}" in text
+    path.write_text(text.replace("vi: 750, ja: 380, default: 750", "ja: 380, default: 100"), encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 0, output
+    warning = r"^dialogues/\w+\.yaml:\d+: warning: screen '[a-z_.]+' is \d+ characters in vi"
+    assert re.search(warning, output, re.M), output
+    assert " in en " not in output and " in ja " not in output
+    path.write_text(text.replace("ja: 380", "ja: 100"), encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 1
+    assert re.search(r"^dialogues/\w+\.yaml:\d+: screen '[a-z_.]+' is \d+ characters in ja", output, re.M), output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("more: contact.measure", "notice 'measure' opens unknown node 'contact.nowhere'"),
+        ("    button: ", "notice 'measure' needs both 'more' (a node id) and 'button' (its label)"),
+    ],
+)
+def test_a_broken_footer_button_is_reported_at_its_notice(scratch: Path, change: str, message: str) -> None:
+    """A footer's button must name an existing screen and have a label."""
+    path = scratch / "dialogues/start.yaml"
+    text = path.read_text(encoding="utf-8")
+    if change.startswith("more"):
+        broken = text.replace(change, "more: contact.nowhere", 1)
+    else:
+        broken = "\n".join(line for line in text.splitlines() if not line.startswith(change) or "Today" in line) + "\n"
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 1
+    line = line_of(broken, "  measure:") if change.startswith("    button") else line_of(broken, "    text: |-")
+    assert re.search(rf"^dialogues/start\.yaml:{line}: .*{re.escape(message)}", output, re.M), output
