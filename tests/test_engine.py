@@ -95,7 +95,7 @@ def test_saved_state_in_a_language_no_longer_offered_falls_back_to_english(engin
 def test_pressing_a_question_button_records_the_answer_and_moves_on(engine: Engine) -> None:
     state = engine.step(engine.new_state("en"), Start("eligibility")).state
     screen = engine.step(state, Start("eligibility")).replies[-1]
-    outcome = engine.step(state, Press(data_of(screen, "eligibility.start:1:")))
+    outcome = engine.step(state, Press(data_of(screen, "eligibility.start:2:")))
     assert outcome.state.answer("situation") == "returnee"
     assert outcome.replies[-1].node == "eligibility.returnee"
 
