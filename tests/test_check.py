@@ -175,23 +175,37 @@ def test_a_language_without_its_own_screen_limit_gets_warnings_only(scratch: Pat
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("old", "new", "message", "anchor"),
     [
-        ("more: contact.measure", "notice 'measure' opens unknown node 'contact.nowhere'"),
-        ("    button: ", "notice 'measure' needs both 'more' (a node id) and 'button' (its label)"),
+        (
+            "more: contact.measure",
+            "more: contact.nowhere",
+            "notice 'measure' opens unknown node 'contact.nowhere'",
+            "    text: |-",
+        ),
+        (
+            "    button: ☎️ The measure today · who to ask\n",
+            "",
+            "notice 'measure' needs both 'more' (a node id) and 'button' (its label)",
+            "  measure:",
+        ),
+        (
+            "button: ☎️ The measure today",
+            "button: <b>☎️</b> The measure today",
+            "notice 'measure': a button label is plain text",
+            "    text: |-",
+        ),
     ],
 )
-def test_a_broken_footer_button_is_reported_at_its_notice(scratch: Path, change: str, message: str) -> None:
-    """A footer's button must name an existing screen and have a label."""
+def test_a_broken_footer_button_is_reported_at_its_notice(
+    scratch: Path, old: str, new: str, message: str, anchor: str
+) -> None:
+    """A footer's button must name an existing screen and have a plain-text label."""
     path = scratch / "dialogues/start.yaml"
     text = path.read_text(encoding="utf-8")
-    if change.startswith("more"):
-        broken = text.replace(change, "more: contact.nowhere", 1)
-    else:
-        broken = "\n".join(line for line in text.splitlines() if not line.startswith(change) or "Today" in line) + "\n"
-    assert broken != text
+    assert old in text
+    broken = text.replace(old, new, 1)
     path.write_text(broken, encoding="utf-8")
     status, output = check(scratch)
     assert status == 1
-    line = line_of(broken, "  measure:") if change.startswith("    button") else line_of(broken, "    text: |-")
-    assert re.search(rf"^dialogues/start\.yaml:{line}: .*{re.escape(message)}", output, re.M), output
+    assert re.search(rf"^dialogues/start\.yaml:{line_of(broken, anchor)}: .*{re.escape(message)}", output, re.M), output

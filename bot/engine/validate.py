@@ -59,6 +59,8 @@ def _structure(content: Content) -> Iterator[Problem]:
     asked = {node.ask: node for node in content.nodes.values() if node.ask}
     for notice in content.notices.values():
         yield from (Problem(notice.where, f"notice: {p}") for p in html_problems(notice.text))
+        if notice.button is not None and "<" in notice.button:
+            yield Problem(notice.where, f"notice '{notice.name}': a button label is plain text: remove the HTML tags")
         if notice.more is not None and notice.more not in content.nodes:
             yield Problem(notice.where, f"notice '{notice.name}' opens unknown node '{notice.more}'")
     for node in content.nodes.values():
