@@ -22,7 +22,7 @@ from bot.engine.matcher import Matcher, content_phrases
 from bot.engine.model import Content
 from bot.engine.render import interface_text
 from bot.engine.ui import UiText
-from bot.engine.validate import validate
+from bot.engine.validate import ScreenLimits, validate
 from bot.engine.yamlread import LineDict, read_yaml
 from bot.errors import ContentError, Location, Problem, display_path
 from bot.i18n.catalog import Catalogs, load_catalogs
@@ -150,9 +150,27 @@ class Project:
             threshold = 0.9
         return CheckSettings(frozenset(shipped)), threshold, problems
 
+    def screen_limits(self) -> tuple[ScreenLimits, list[Problem]]:
+        """``screen_limits`` of ``locales/languages.yaml``: language -> the most visible characters
+        one screen may have, and ``default`` for the languages not listed."""
+        path = self.locales / LANGUAGES_FILE
+        name = f"locales/{LANGUAGES_FILE}"
+        data, problems = read_yaml(path.read_text(encoding="utf-8"), name) if path.exists() else (None, [])
+        if not isinstance(data, LineDict) or "screen_limits" not in data:
+            return ScreenLimits(), problems
+        section = data["screen_limits"]
+        where = Location(name, data.lines.get("screen_limits", 1))
+        if not isinstance(section, dict) or not all(isinstance(v, str) and v.isdigit() for v in section.values()):
+            return ScreenLimits(), [*problems, Problem(where, "'screen_limits' must map language codes to numbers")]
+        limits = {lang: int(limit) for lang, limit in section.items() if lang != "default"}
+        default = int(section.get("default", ScreenLimits().default))
+        return ScreenLimits(limits, default), problems
+
     def load(self) -> Loaded:
         """Load content and catalogs and check everything; the engine may be partial if there are errors."""
         settings, threshold, translation = self.settings()
+        screens, found = self.screen_limits()
+        translation += found
         content, problems = load_content(dialogue_files(self.dialogues), self.root)
         catalogs, found = load_catalogs(self.locales, threshold, self.root)
         translation += found
@@ -162,7 +180,7 @@ class Project:
             translation.append(
                 Problem(Location("locales/messages.pot", 0), "missing: run `python -m bot i18n extract`")
             )
-        problems += validate(content, catalogs)
+        problems += validate(content, catalogs, screens)
         extra, found = self.search_files(set(content.nodes))
         translation += found
         return Loaded(Engine(content, catalogs, build_matcher(content, catalogs, extra)), problems, translation)

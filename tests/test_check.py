@@ -92,7 +92,12 @@ CASES = {
     "message_too_long": (
         "  - id: about.essay\n    text: " + "word " * 1000 + "\n",
         "over Telegram's 4096",
-        "id: about.essay",
+        "text: word",
+    ),
+    "screen_too_long": (
+        "  - id: about.lecture\n    text: " + "word " * 170 + "\n",
+        "849 characters in en (text and footer), over the 750 that fit one phone screen",
+        "text: word",
     ),
     "unknown_placeholder": (
         "  - id: about.hole\n    text: Send it to {nowhere}  # HERE\n",
@@ -110,7 +115,7 @@ def test_each_kind_of_mistake_is_reported_with_file_and_line(scratch: Path, case
     status, output = check(scratch)
     # The node ids below are linked from nowhere, so most cases also report "unreachable";
     # what matters is that the specific mistake is reported at its own line.
-    expected_line = line_of(text, anchor) if case != "message_too_long" else line_of(text, "text: word")
+    expected_line = line_of(text, anchor)
     assert status == 1
     assert re.search(rf"^{re.escape(BROKEN)}:{expected_line}: .*{re.escape(message)}", output, re.M), output
 
@@ -119,7 +124,7 @@ def test_a_yaml_syntax_error_is_reported_at_its_line(scratch: Path) -> None:
     """Broken YAML gets file:line and a reason instead of a traceback."""
     path = scratch / BROKEN
     lines = path.read_text(encoding="utf-8").splitlines()
-    lines.insert(5, "  bad: [unclosed")
+    lines.insert(lines.index("nodes:"), "  bad: [unclosed")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     status, output = check(scratch)
     assert status == 1
@@ -149,3 +154,58 @@ def test_a_broken_translation_is_reported_at_its_po_line(scratch: Path) -> None:
     assert re.search(rf"^{re.escape(expected)}{lineno - 1}: .*placeholder \{{language\}} is missing", output, re.M) or (
         re.search(rf"^{re.escape(expected)}{lineno}: .*placeholder \{{language\}} is missing", output, re.M)
     ), output
+
+
+def test_a_language_without_its_own_screen_limit_gets_warnings_only(scratch: Path) -> None:
+    """A language still being translated is held to the default limit with warnings, so it never
+    fails the check; a language with its own limit fails it."""
+    path = scratch / "locales/languages.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "screen_limits: {en: 750, vi: 750, ja: 380, default: 750}" in text
+    path.write_text(text.replace("vi: 750, ja: 380, default: 750", "ja: 380, default: 100"), encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 0, output
+    warning = r"^dialogues/\w+\.yaml:\d+: warning: screen '[a-z_.]+' is \d+ characters in vi"
+    assert re.search(warning, output, re.M), output
+    assert " in en " not in output and " in ja " not in output
+    path.write_text(text.replace("ja: 380", "ja: 100"), encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 1
+    assert re.search(r"^dialogues/\w+\.yaml:\d+: screen '[a-z_.]+' is \d+ characters in ja", output, re.M), output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message", "anchor"),
+    [
+        (
+            "more: contact.measure",
+            "more: contact.nowhere",
+            "notice 'measure' opens unknown node 'contact.nowhere'",
+            "    text: |-",
+        ),
+        (
+            "    button: ☎️ The measure today · who to ask\n",
+            "",
+            "notice 'measure' needs both 'more' (a node id) and 'button' (its label)",
+            "  measure:",
+        ),
+        (
+            "button: ☎️ The measure today",
+            "button: <b>☎️</b> The measure today",
+            "notice 'measure': a button label is plain text",
+            "    text: |-",
+        ),
+    ],
+)
+def test_a_broken_footer_button_is_reported_at_its_notice(
+    scratch: Path, old: str, new: str, message: str, anchor: str
+) -> None:
+    """A footer's button must name an existing screen and have a plain-text label."""
+    path = scratch / "dialogues/start.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    broken = text.replace(old, new, 1)
+    path.write_text(broken, encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 1
+    assert re.search(rf"^dialogues/start\.yaml:{line_of(broken, anchor)}: .*{re.escape(message)}", output, re.M), output

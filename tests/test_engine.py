@@ -95,7 +95,7 @@ def test_saved_state_in_a_language_no_longer_offered_falls_back_to_english(engin
 def test_pressing_a_question_button_records_the_answer_and_moves_on(engine: Engine) -> None:
     state = engine.step(engine.new_state("en"), Start("eligibility")).state
     screen = engine.step(state, Start("eligibility")).replies[-1]
-    outcome = engine.step(state, Press(data_of(screen, "eligibility.start:1:")))
+    outcome = engine.step(state, Press(data_of(screen, "eligibility.start:2:")))
     assert outcome.state.answer("situation") == "returnee"
     assert outcome.replies[-1].node == "eligibility.returnee"
 
@@ -113,7 +113,7 @@ def test_back_returns_to_the_previous_screen_and_then_to_the_menu(engine: Engine
 
 def test_typed_number_presses_that_button(engine: Engine) -> None:
     state = engine.step(engine.new_state("en"), Start("eligibility")).state
-    assert engine.step(state, Typed("3")).state.node == "eligibility.not_group"
+    assert engine.step(state, Typed("4")).state.node == "eligibility.not_group"
 
 
 @pytest.mark.parametrize(
@@ -141,12 +141,12 @@ def test_typed_no_in_any_language_presses_no(engine: Engine, typed: str, lang: s
 
 def test_a_label_with_a_typo_in_another_language_presses_its_button(engine: Engine) -> None:
     """A worker with an English interface may type the Vietnamese label, with a typo."""
-    vi_label = engine.translator.translate("vi", "eligibility.start", "Neither of these")
-    assert vi_label != "Neither of these"
+    vi_label = engine.translator.translate("vi", "eligibility.start", "None of these")
+    assert vi_label != "None of these"
     typo = vi_label[:-1]
     state = engine.step(engine.new_state("en"), Start("eligibility")).state
     assert engine.step(state, Typed(typo)).state.node == "eligibility.not_group"
-    assert engine.step(state, Typed("nether of these")).state.node == "eligibility.not_group"
+    assert engine.step(state, Typed("nnone of these")).state.node == "eligibility.not_group"
 
 
 @pytest.mark.parametrize("typed", ["", "   ", "😀😀", "asdfgh", "x" * 5000, "/unknown"])
@@ -200,3 +200,30 @@ def test_history_is_bounded(engine: Engine) -> None:
         state = engine.step(state, Start("ssw")).state
         state = engine.step(state, Start("titp")).state
     assert len(state.history) <= 20
+
+
+def test_a_measure_screen_has_a_footer_button_to_the_full_notice(engine: Engine) -> None:
+    """The footer is short; its button opens the full text (with the phone numbers), from which
+    Back returns to the screen the user was reading."""
+    outcome = engine.step(engine.new_state("en"), Start("consent_form"))
+    screen = outcome.replies[-1]
+    notice = data_of(screen, "go:")
+    assert notice == "go:contact.measure"
+    labels = [b.label for b in screen.flat_buttons]
+    assert labels.index("☎️ The measure today · who to ask") == len(engine.content.nodes["consent_form.start"].buttons)
+    full = engine.step(outcome.state, Press(notice))
+    assert full.replies[-1].node == "contact.measure"
+    assert "0570-013904" in full.replies[-1].text
+    assert not any((b.data or "").startswith("go:") for b in full.replies[-1].flat_buttons)
+    assert engine.step(full.state, Back()).state.node == "consent_form.start"
+
+
+def test_the_footer_button_is_translated_and_absent_without_a_notice(engine: Engine) -> None:
+    """A dated screen's button goes to "Ask a person"; a screen without notice has none."""
+    ssw = engine.step(engine.new_state("vi"), Start("ssw")).replies[-1]
+    (button,) = [b for b in ssw.flat_buttons if (b.data or "").startswith("go:")]
+    assert button.data == "go:contact.start"
+    assert button.label == engine.translator.translate("vi", "notice.dated", "☎️ Today's rules · who to ask")
+    assert button.label != "☎️ Today's rules · who to ask"
+    menu = engine.step(engine.new_state("en"), Start()).replies[-1]
+    assert not any((b.data or "").startswith("go:") for b in menu.flat_buttons)

@@ -103,7 +103,7 @@ async def test_usage_figures_are_counted_without_personal_data(api: FakeBotApi, 
         api.queue(message(USER, "/start eligibility", lang="vi"))
         (question,) = await api.wait_messages(USER, 1)
         neither = next(
-            b["callback_data"] for b in question.buttons if b["callback_data"].startswith("eligibility.start:2:")
+            b["callback_data"] for b in question.buttons if b["callback_data"].startswith("eligibility.start:3:")
         )
         api.queue(press(USER, neither, lang="vi"))
         await api.wait_messages(USER, 2)

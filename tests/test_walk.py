@@ -3,6 +3,7 @@ nothing is left untranslated, and there is always a way on or back."""
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 import pytest
@@ -80,10 +81,50 @@ def test_every_message_of_the_template_is_translated(project: Project, lang: str
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_measure_answer_is_dated_and_says_where_to_ask(engine: Engine, lang: str) -> None:
-    """Answers about the measure carry the notice: the date of the source and the phone number."""
-    for node_id, reply in walk(engine, lang).items():
+def test_every_measure_answer_is_dated_and_one_tap_from_where_to_ask(engine: Engine, lang: str) -> None:
+    """Answers about the measure carry the short notice (the source's date; the measure ended in
+    2022) and a button to the full text, which has the phone numbers."""
+    replies = walk(engine, lang)
+    targets = {"measure": "contact.measure", "dated": "contact.start"}
+    for node_id, reply in replies.items():
         node = engine.content.nodes[node_id]
-        if node.notice in ("measure", "dated"):
-            assert "0570-013904" in reply.text, node_id
+        if node.notice in targets:
             assert node.as_of and node.as_of[:4] in reply.text, node_id
+            assert "0570-013904" not in reply.text, f"{node_id}: the footer should stay short"
+            target = targets[node.notice]
+            assert f"go:{target}" in {b.data for b in reply.flat_buttons}, node_id
+            assert "0570-013904" in replies[target].text
+        if node.notice == "measure":
+            assert "2022" in reply.text, node_id
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_screen_fits_one_phone_screen(project: Project, engine: Engine, lang: str) -> None:
+    """Every shipped screen, text and footer, is within the language's limit of
+    locales/languages.yaml (docs/dialogues.md says why the numbers)."""
+    limits, problems = project.screen_limits()
+    assert problems == []
+    limit, severity = limits.of(lang)
+    assert severity == "error", f"{lang} must have its own screen limit"
+    lengths = {node_id: telegram_length(reply.text) for node_id, reply in walk(engine, lang).items()}
+    too_long = {node_id: length for node_id, length in lengths.items() if length > limit}
+    assert too_long == {}, f"over {limit} in {lang}"
+    assert max(lengths.values()) > limit // 2, "the limit should be near what the longest screen needs"
+
+
+ORDERS = {
+    "en": [r"\bsend it\b", r"\bsend the\b", r"^\s*(send|submit|copy)\b", r"\bsubmit (a|the)\b"],
+    "vi": [r"hãy gửi", r"hãy nộp", r"hãy chép", r"hãy ký"],
+    "ja": [r"郵送してください", r"提出してください", r"送付してください", r"該当します"],
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_screen_about_the_measure_gives_a_present_tense_order(engine: Engine, lang: str) -> None:
+    """The measure has ended: its screens say what was required then, never "send" or "submit"
+    today; the only thing asked at the point of action is to ask the Immigration Information Center."""
+    for node_id, reply in walk(engine, lang).items():
+        if engine.content.nodes[node_id].notice != "measure":
+            continue
+        for pattern in ORDERS[lang]:
+            assert not re.search(pattern, reply.text, re.I | re.M), f"{node_id}: {pattern!r}"

@@ -29,6 +29,7 @@ from bot.engine.render import (
     interface_text,
     language_name,
     node_text,
+    notice_row,
 )
 from bot.engine.ui import UiText
 
@@ -376,6 +377,9 @@ class Engine:
     def _render(self, state: State, node: Node) -> Reply:
         text = node_text(self.content, self.translator, node, state.lang)
         rows = content_rows(self.translator, state.lang, node)
+        notice = notice_row(self.content, self.translator, state.lang, node, GO_PREFIX)
+        if notice:
+            rows.append(notice)
         extras: list[ReplyButton] = []
         if state.lang != JAPANESE and JAPANESE in self.languages:
             extras.append(ReplyButton(self._ui(state, ui.SHOW_JAPANESE), data=f"{JAPANESE_PREFIX}{node.id}"))

@@ -18,7 +18,7 @@ TOPIC_KEYS = {"topic", "title", "source", "as_of", "notice", "nodes", "notices",
 NODE_KEYS = {"id", "text", "buttons", "ask", "route", "source", "as_of", "notice", "note", "search", "outcome"}
 OUTCOMES = {"eligible", "not_eligible"}
 BUTTON_KEYS = {"label", "goto", "url", "value", "note"}
-NOTICE_KEYS = {"text", "note"}
+NOTICE_KEYS = {"text", "note", "more", "button"}
 
 
 def dialogue_files(directory: Path) -> list[Path]:
@@ -148,10 +148,15 @@ def _read_notices(data: LineDict, file: str, notices: dict[str, Notice], problem
             continue
         _unknown_keys(body, NOTICE_KEYS, file, problems)
         text = _text(body, "text", file, problems, required=True)
+        more, button = _text(body, "more", file, problems), _text(body, "button", file, problems)
+        if (more is None) != (button is None):
+            problems.append(Problem(where, f"notice '{name}' needs both 'more' (a node id) and 'button' (its label)"))
+            more = button = None
         if name in notices:
             problems.append(Problem(where, f"duplicate notice '{name}'"))
         elif text is not None:
-            notices[name] = Notice(name, text, _at(file, body, "text"), _text(body, "note", file, problems))
+            note = _text(body, "note", file, problems)
+            notices[name] = Notice(name, text, _at(file, body, "text"), note, more, button)
 
 
 def _read_snippets(data: LineDict, file: str, snippets: dict[str, str], problems: list[Problem]) -> None:

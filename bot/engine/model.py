@@ -75,12 +75,18 @@ class Topic:
 
 @dataclass(frozen=True)
 class Notice:
-    """A footer that answers share, e.g. the reminder that the measure has ended."""
+    """A footer that answers share, e.g. the reminder that the measure has ended.
+
+    ``more`` is the node with the full text (and the phone numbers) that the footer's button,
+    labelled ``button``, opens: the footer itself stays one or two lines on a phone.
+    """
 
     name: str
     text: str
     where: Location
     note: str | None = None
+    more: str | None = None
+    button: str | None = None
 
 
 @dataclass(frozen=True)

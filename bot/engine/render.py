@@ -12,7 +12,7 @@ from typing import Protocol
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 
-from bot.engine.model import Button, Content, Node
+from bot.engine.model import Button, Content, Node, Notice
 from bot.engine.ui import UiText
 
 JAPANESE = "ja"
@@ -95,17 +95,34 @@ def language_name(lang: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def node_notice(content: Content, node: Node) -> Notice | None:
+    """The footer appended to ``node``, if any."""
+    return content.notices.get(node.notice or NO_NOTICE)
+
+
 def node_text(content: Content, translator: Translator, node: Node, lang: str) -> str:
     """The node's text in ``lang`` with snippets filled in and its notice appended."""
     source = node.text or ""
     values = dict(content.snippets)
     text = fill(translator.translate(lang, node.id, source), values, fallback=fill(source, values))
-    notice = content.notices.get(node.notice or NO_NOTICE)
+    notice = node_notice(content, node)
     if notice is not None:
         dated = {"as_of": format_as_of(node.as_of, lang) if node.as_of else ""}
         translated = translator.translate(lang, f"notice.{notice.name}", notice.text)
         text += "\n\n" + fill(translated, dated, fallback=fill(notice.text, dated))
     return text
+
+
+def notice_row(content: Content, translator: Translator, lang: str, node: Node, prefix: str) -> tuple[ReplyButton, ...]:
+    """The footer's button to its full text (``prefix`` + node id), or nothing.
+
+    Not shown on the full text's own screen, where it would lead nowhere new.
+    """
+    notice = node_notice(content, node)
+    if notice is None or notice.more is None or notice.button is None or notice.more == node.id:
+        return ()
+    text = translator.translate(lang, f"notice.{notice.name}", notice.button)
+    return (ReplyButton(text, data=f"{prefix}{notice.more}"),)
 
 
 def label(translator: Translator, lang: str, node: Node, button: Button) -> str:

@@ -1,31 +1,55 @@
 """Checks that need the whole content graph, and the limits every language must respect.
 
 ``loader`` reports what it cannot read; this module reports what does not fit together: unknown
-targets, unreachable nodes, dead ends, invalid HTML, callback data over Telegram's 64 bytes and
-messages over 4096 characters in any language.
+targets, unreachable nodes, dead ends, invalid HTML, callback data over Telegram's 64 bytes,
+messages over 4096 characters in any language, and screens longer than one phone screen
+(:class:`ScreenLimits`, reasoning in docs/dialogues.md).
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from bot.engine.engine import JAPANESE_PREFIX
 from bot.engine.html import TELEGRAM_MESSAGE_LIMIT, html_problems, telegram_length
 from bot.engine.model import Content, Node
 from bot.engine.render import JAPANESE, NO_NOTICE, PLACEHOLDER, Translator, button_data, node_text
-from bot.errors import Location, Problem
+from bot.errors import Location, Problem, Severity
 
 CALLBACK_DATA_LIMIT = 64
 AS_OF = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# Visible characters (text plus footer) that fit one phone screen above the buttons: about 20
+# lines of about 38 Latin or 19 Japanese characters (docs/dialogues.md explains the numbers).
+SCREEN_LIMITS: Mapping[str, int] = {"en": 750, "vi": 750, "ja": 380}
+DEFAULT_SCREEN_LIMIT = 750
 
 
-def validate(content: Content, translator: Translator) -> list[Problem]:
+@dataclass(frozen=True)
+class ScreenLimits:
+    """The longest visible text one screen may have, per language.
+
+    A language with its own limit gets an error when a screen is longer; any other language
+    (one still being translated) is held to ``default`` with a warning.
+    """
+
+    by_lang: Mapping[str, int] = field(default_factory=lambda: dict(SCREEN_LIMITS))
+    default: int = DEFAULT_SCREEN_LIMIT
+
+    def of(self, lang: str) -> tuple[int, Severity]:
+        """The limit for ``lang`` and how a screen over it is reported."""
+        if lang in self.by_lang:
+            return self.by_lang[lang], "error"
+        return self.default, "warning"
+
+
+def validate(content: Content, translator: Translator, screens: ScreenLimits | None = None) -> list[Problem]:
     """Every problem of the content as a whole and of its rendering in each language."""
     problems = list(_structure(content))
     problems += _reachability(content)
-    problems += _limits(content, translator)
+    problems += _limits(content, translator, screens or ScreenLimits())
     return problems
 
 
@@ -35,6 +59,10 @@ def _structure(content: Content) -> Iterator[Problem]:
     asked = {node.ask: node for node in content.nodes.values() if node.ask}
     for notice in content.notices.values():
         yield from (Problem(notice.where, f"notice: {p}") for p in html_problems(notice.text))
+        if notice.button is not None and "<" in notice.button:
+            yield Problem(notice.where, f"notice '{notice.name}': a button label is plain text: remove the HTML tags")
+        if notice.more is not None and notice.more not in content.nodes:
+            yield Problem(notice.where, f"notice '{notice.name}' opens unknown node '{notice.more}'")
     for node in content.nodes.values():
         yield from _node_structure(content, node, asked)
 
@@ -93,6 +121,7 @@ def _too_long(data: str) -> str:
 def _reachability(content: Content) -> Iterator[Problem]:
     """Nodes that neither the menu nor a deep link (a topic's first node) leads to."""
     roots = [content.menu, *(topic.entry for topic in content.topics.values())]
+    roots += [notice.more for notice in content.notices.values() if notice.more]
     seen: set[str] = set()
     queue = deque(root for root in roots if root in content.nodes)
     while queue:
@@ -108,7 +137,7 @@ def _reachability(content: Content) -> Iterator[Problem]:
             yield Problem(node.where, f"unreachable node '{node.id}': no button, route or deep link leads to it")
 
 
-def _limits(content: Content, translator: Translator) -> Iterator[Problem]:
+def _limits(content: Content, translator: Translator, screens: ScreenLimits) -> Iterator[Problem]:
     languages = translator.languages
     for node in content.nodes.values():
         if node.text is None:
@@ -117,6 +146,7 @@ def _limits(content: Content, translator: Translator) -> Iterator[Problem]:
         where = node.text_where or node.where
         for lang, text in texts.items():
             yield from _length(where, text, f"in {lang}")
+            yield from _screen(where, node.id, lang, text, screens)
             if lang != JAPANESE and JAPANESE in texts:
                 yield from _length(where, f"{text}\n\n{texts[JAPANESE]}", f"in {lang} with Japanese")
 
@@ -125,6 +155,17 @@ def _length(where: Location, text: str, what: str) -> Iterator[Problem]:
     length = telegram_length(text)
     if length > TELEGRAM_MESSAGE_LIMIT:
         yield Problem(where, f"message is {length} characters {what}, over Telegram's {TELEGRAM_MESSAGE_LIMIT}")
+
+
+def _screen(where: Location, node_id: str, lang: str, text: str, screens: ScreenLimits) -> Iterator[Problem]:
+    limit, severity = screens.of(lang)
+    length = telegram_length(text)
+    if length > limit:
+        message = (
+            f"screen '{node_id}' is {length} characters in {lang} (text and footer), over the {limit} that fit "
+            "one phone screen: shorten the text or its translation"
+        )
+        yield Problem(where, message, severity)
 
 
 def _anywhere(content: Content) -> Location:

@@ -55,6 +55,9 @@ def extract_topic(data: LineDict) -> Iterator[Extracted]:
         for name, body in notices.items():
             if isinstance(body, LineDict) and isinstance(body.get("text"), str):
                 yield body.lines["text"], "pgettext", (f"notice.{name}", body["text"]), _comments(body)
+            if isinstance(body, LineDict) and isinstance(body.get("button"), str):
+                comments = ["Button label under the footer: keep it short."]
+                yield body.lines["button"], "pgettext", (f"notice.{name}", body["button"]), comments
     for node in entries:
         node_id = node.get("id")
         if not isinstance(node_id, str):
