@@ -151,11 +151,13 @@ class Project:
         return CheckSettings(frozenset(shipped)), threshold, problems
 
     def screen_limits(self) -> tuple[ScreenLimits, list[Problem]]:
-        """``screen_limits`` of ``locales/languages.yaml``: language -> the most visible characters
-        one screen may have, and ``default`` for the languages not listed."""
-        path = self.locales / LANGUAGES_FILE
-        name = f"locales/{LANGUAGES_FILE}"
-        data, problems = read_yaml(path.read_text(encoding="utf-8"), name) if path.exists() else (None, [])
+        """``screen_limits`` of ``languages.yaml``: language -> the most visible characters one
+        screen may have, and ``default`` for the languages not listed. (The file's syntax problems
+        are reported once, by :meth:`settings`.)"""
+        path = self.root / LANGUAGES_FILE
+        name = LANGUAGES_FILE
+        data = read_yaml(path.read_text(encoding="utf-8"), name)[0] if path.exists() else None
+        problems: list[Problem] = []
         if not isinstance(data, LineDict) or "screen_limits" not in data:
             return ScreenLimits(), problems
         section = data["screen_limits"]

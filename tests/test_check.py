@@ -159,7 +159,7 @@ def test_a_broken_translation_is_reported_at_its_po_line(scratch: Path) -> None:
 def test_a_language_without_its_own_screen_limit_gets_warnings_only(scratch: Path) -> None:
     """A language still being translated is held to the default limit with warnings, so it never
     fails the check; a language with its own limit fails it."""
-    path = scratch / "locales/languages.yaml"
+    path = scratch / "languages.yaml"
     text = path.read_text(encoding="utf-8")
     assert "screen_limits: {en: 750, vi: 750, ja: 380, default: 750}" in text
     path.write_text(text.replace("vi: 750, ja: 380, default: 750", "ja: 380, default: 100"), encoding="utf-8")

@@ -15,7 +15,7 @@ import pytest
 
 from bot.engine.engine import Engine, Outcome, Press, Start, State
 from bot.engine.model import Node
-from bot.engine.render import format_as_of, node_text
+from bot.engine.render import format_as_of, node_notice, node_text
 from bot.errors import Location
 from bot.project import Project
 from bot.site import build_site
@@ -170,8 +170,8 @@ def test_a_screen_page_links_back_to_every_screen_that_leads_to_it(engine: Engin
 def test_untranslated_strings_are_marked_with_their_po_file_line_and_msgctxt(scratch: Path, tmp_path: Path) -> None:
     """A fuzzy text, an empty button label and a translation with a lost placeholder: English is
     shown in the Vietnamese column, and each is listed with where to fix it."""
-    fuzzy_line = edit(scratch, "eligibility.wish", "Do you wish", fuzzy)
-    empty_line = edit(scratch, "eligibility.start", "Neither of these", setter(""))
+    fuzzy_line = edit(scratch, "eligibility.wish", "Did you wish", fuzzy)
+    empty_line = edit(scratch, "eligibility.start", "None of these", setter(""))
     broken_line = edit(scratch, "eligibility.result_other", "<b>Result", setter("<b>Kết quả</b> không có địa chỉ"))
     project = Project(scratch)
     engine = project.load().engine
@@ -180,17 +180,17 @@ def test_untranslated_strings_are_marked_with_their_po_file_line_and_msgctxt(scr
     po = "locales/vi/LC_MESSAGES/messages.po"
 
     wish = column((out / "eligibility.wish.html").read_text(encoding="utf-8"), "vi")
-    assert "Do you wish to stay in Japan" in wish  # the English source, as the bot shows it
+    assert "Did you wish to stay in Japan" in wish  # the English source, as the bot shows it
     assert "fuzzy: English shown" in wish and f"{po}:{fuzzy_line}" in wish
     assert "msgctxt “eligibility.wish”" in wish
 
     start = column((out / "eligibility.start.html").read_text(encoding="utf-8"), "vi")
     assert "missing: English shown" in start and f"{po}:{empty_line}" in start
-    assert re.search(r'class="button fallback" href="eligibility.not_group.html"[^>]*>Neither of these<', start)
+    assert re.search(r'class="button fallback" href="eligibility.not_group.html"[^>]*>None of these<', start)
 
     other = column((out / "eligibility.result_other.html").read_text(encoding="utf-8"), "vi")
     assert "broken: English shown" in other and f"{po}:{broken_line}" in other
-    assert "placeholder {kasumigaseki} is missing" in other
+    assert "placeholder {center_ja} is missing" in other
 
     todo = parse(out / "translations.html")
     rows = [text for attrs, text in todo.select("tr")]
@@ -210,11 +210,13 @@ def test_the_map_draws_every_screen_and_every_link_once(engine: Engine, site: Pa
         inside = [n.id for n in content.nodes.values() if n.topic == slug]
         drawn = {node_id for node_id, _ in boxes}
         assert set(inside) <= drawn, slug
-        targets = {b.goto for n in inside for b in content.nodes[n].buttons if b.goto}
-        targets |= {r.goto for n in inside for r in content.nodes[n].route}
-        assert drawn - set(inside) == targets - set(inside), slug
         links = {(n, t) for n in inside for t in [b.goto for b in content.nodes[n].buttons if b.goto]}
         links |= {(n, r.goto) for n in inside for r in content.nodes[n].route}
+        # The footer's button to the notice's full text (not on that screen itself).
+        notices = {n: node_notice(content, content.nodes[n]) for n in inside}
+        links |= {(n, x.more) for n, x in notices.items() if x and x.more and x.button and x.more != n}
+        targets = {t for _, t in links}
+        assert drawn - set(inside) == targets - set(inside), slug
         assert section.count('<path class="arrow') == len({(a, b) for a, b in links if a != b}), slug
     assert 'class="box junction"><title>eligibility.decide' in text.replace("\n    ", "")
     assert "stranded" not in re.sub(r'<p class="legend">.*?</p>', "", text, flags=re.S)

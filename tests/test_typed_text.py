@@ -103,7 +103,7 @@ def test_a_japanese_question_in_an_english_chat_is_answered_in_japanese(engine: 
     ("node", "typed", "value"),
     [
         ("eligibility.start", "neither", "neither"),
-        ("eligibility.start", "Nether of these", "neither"),
+        ("eligibility.start", "Non of these", "neither"),
         ("eligibility.reason", "bankrupt", "bankruptcy"),
         ("eligibility.reason", "downsizing", "downsizing"),
         ("eligibility.status", "titp", "titp"),

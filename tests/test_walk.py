@@ -101,7 +101,7 @@ def test_every_measure_answer_is_dated_and_one_tap_from_where_to_ask(engine: Eng
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_screen_fits_one_phone_screen(project: Project, engine: Engine, lang: str) -> None:
     """Every shipped screen, text and footer, is within the language's limit of
-    locales/languages.yaml (docs/dialogues.md says why the numbers)."""
+    languages.yaml (docs/dialogues.md says why the numbers)."""
     limits, problems = project.screen_limits()
     assert problems == []
     limit, severity = limits.of(lang)

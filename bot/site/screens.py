@@ -27,7 +27,7 @@ from bot.engine.engine import (
     State,
 )
 from bot.engine.model import Content, Node
-from bot.engine.render import NO_NOTICE, Reply, ReplyButton, language_name
+from bot.engine.render import NO_NOTICE, Reply, ReplyButton, language_name, node_notice
 from bot.engine.ui import UiText
 from bot.errors import Location
 from bot.i18n.catalog import Catalogs
@@ -99,11 +99,15 @@ class Screen:
 
 
 def edges(content: Content) -> list[tuple[str, str]]:
-    """Every (from, to) pair of node ids: button targets and junction routes."""
+    """Every (from, to) pair of node ids: button targets, junction routes and the footer's button
+    to the notice's full text."""
     found: list[tuple[str, str]] = []
     for node in content.nodes.values():
         found += [(node.id, button.goto) for button in node.buttons if button.goto]
         found += [(node.id, route.goto) for route in node.route]
+        notice = node_notice(content, node)
+        if notice is not None and notice.more is not None and notice.button is not None and notice.more != node.id:
+            found.append((node.id, notice.more))
     return found
 
 
