@@ -25,11 +25,17 @@ class _MaskToken(logging.Filter):
         return True
 
 
-def configure(level: str, token: str | None) -> None:
-    """Log to stderr at ``level``; third-party loggers that print bodies or URLs at WARNING."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def quiet() -> None:
+    """Hold the third-party loggers that print bodies, texts or URLs at WARNING (the runtime
+    calls this on start, so it holds however the bot is embedded)."""
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def configure(level: str, token: str | None) -> None:
+    """Log to stderr at ``level``; third-party loggers quiet; the token masked."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet()
     if token:
         for handler in logging.getLogger().handlers:
             handler.addFilter(_MaskToken(token))

@@ -25,7 +25,7 @@ from bot.engine.engine import Engine
 from bot.engine.render import interface_text
 from bot.settings import Settings
 from bot.store import Store, StoreError
-from bot.telegram import texts
+from bot.telegram import logs, texts
 from bot.telegram.app import POLL_SECONDS, build_application
 from bot.telegram.process import Processor
 from bot.telegram.ratelimit import Limits, SharedLimiter
@@ -46,6 +46,7 @@ class Runtime:
         self.store = store
         self.settings = settings
         self.mode = mode
+        logs.quiet()  # before the Bot exists: it logs its URL, token included, at DEBUG
         self.application, self.handlers = build_application(engine, store, settings)
         self.owner = uuid.uuid4().hex
         limits = Limits(per_second=settings.send_rate, chat_interval=settings.chat_send_interval)
