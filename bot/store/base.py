@@ -18,6 +18,8 @@ T_co = TypeVar("T_co", covariant=True)
 DEDUPLICATION_SECONDS = 2 * 24 * 3600
 
 UNANSWERED_SECONDS = 30 * 24 * 3600
+# A held question the user did not answer about is deleted after a day.
+HELD_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,11 @@ class Effect:
     replies: tuple[Outgoing, ...] = ()
     usage: Usage | None = None
     erase: bool = False
+    # A question the bot could not answer, held (with the user id) until the user says whether
+    # it may be kept; ``consent`` True moves the held question, anonymous, to the usage
+    # figures, False deletes it.
+    hold: Usage | None = None
+    consent: bool | None = None
 
 
 # A plan turns the saved state (None for a new user) into what to write; it runs under the lock.

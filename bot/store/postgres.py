@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from bot.engine.engine import State
 from bot.store.base import (
     DEDUPLICATION_SECONDS,
+    HELD_SECONDS,
     UNANSWERED_SECONDS,
     Applied,
     Effect,
@@ -87,6 +88,12 @@ MIGRATIONS: list[list[str]] = [
             tat DOUBLE PRECISION NOT NULL DEFAULT 0
         )""",
         "CREATE TABLE send_limits (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL)",
+    ],
+    [
+        """CREATE TABLE held_questions (
+            user_id BIGINT PRIMARY KEY, day TEXT NOT NULL, lang TEXT NOT NULL, question TEXT NOT NULL,
+            held_at BIGINT NOT NULL
+        )""",
     ],
 ]
 
@@ -191,6 +198,7 @@ class PostgresStore:
                 )
             if effect.usage is not None:
                 await self._record(connection, effect.usage)
+            await self._consent(connection, user_id, effect, now)
             if effect.replies:
                 async with connection.cursor() as cursor:
                     await cursor.executemany(
@@ -199,6 +207,25 @@ class PostgresStore:
                     )
             return Applied(duplicate=False, result=effect)
 
+    async def _consent(self, connection: psycopg.AsyncConnection[Any], user_id: int, effect: Effect, now: int) -> None:
+        """Hold a question until the user answers, then keep it (anonymous) or delete it."""
+        if effect.consent is True:
+            cursor = await connection.execute(
+                "SELECT day, lang, question FROM held_questions WHERE user_id = %s", (user_id,)
+            )
+            row = await cursor.fetchone()
+            if row is not None:
+                await self._record(connection, Usage(day=row[0], lang=row[1], unanswered=row[2]))
+        if effect.consent is not None:
+            await connection.execute("DELETE FROM held_questions WHERE user_id = %s", (user_id,))
+        if effect.hold is not None and effect.hold.unanswered:
+            await connection.execute(
+                """INSERT INTO held_questions (user_id, day, lang, question, held_at) VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (user_id) DO UPDATE SET day = excluded.day, lang = excluded.lang,
+                     question = excluded.question, held_at = excluded.held_at""",
+                (user_id, effect.hold.day, effect.hold.lang, effect.hold.unanswered, now),
+            )
+
     @staticmethod
     async def _erase(connection: psycopg.AsyncConnection[Any], user_id: int, keep_update: int | None = None) -> bool:
         """Delete the user's state, pending replies, send lane and stored updates (but the update
@@ -206,6 +233,7 @@ class PostgresStore:
         cursor = await connection.execute("DELETE FROM users WHERE user_id = %s", (user_id,))
         await connection.execute("DELETE FROM outbox WHERE user_id = %s", (user_id,))
         await connection.execute("DELETE FROM send_lanes WHERE chat_id = %s", (user_id,))
+        await connection.execute("DELETE FROM held_questions WHERE user_id = %s", (user_id,))
         if keep_update is None:
             await connection.execute("DELETE FROM inbox WHERE user_id = %s", (user_id,))
         return cursor.rowcount > 0
@@ -383,6 +411,7 @@ class PostgresStore:
             await connection.execute("DELETE FROM processed_updates WHERE seen_at < %s", (now - DEDUPLICATION_SECONDS,))
             await connection.execute("DELETE FROM usage_unanswered WHERE created_at < %s", (now - unanswered_seconds,))
             await connection.execute("DELETE FROM send_lanes WHERE leased_until = 0 AND tat < %s", (now,))
+            await connection.execute("DELETE FROM held_questions WHERE held_at < %s", (now - HELD_SECONDS,))
         return deleted
 
     async def count_users(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from bot.engine.engine import State
 from bot.store.base import (
     DEDUPLICATION_SECONDS,
+    HELD_SECONDS,
     UNANSWERED_SECONDS,
     Applied,
     Effect,
@@ -86,6 +88,12 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE TABLE send_limits (key TEXT PRIMARY KEY, tat REAL NOT NULL)",
     ],
+    [
+        """CREATE TABLE held_questions (
+            user_id INTEGER PRIMARY KEY, day TEXT NOT NULL, lang TEXT NOT NULL, question TEXT NOT NULL,
+            held_at INTEGER NOT NULL
+        )""",
+    ],
 ]
 
 
@@ -96,6 +104,9 @@ class SqliteStore:
         self.path = path
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
+        self._arrivals: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+        self._arrivals_lock = threading.Lock()
+        self._flushes: set[asyncio.Task[None]] = set()
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -121,9 +132,19 @@ class SqliteStore:
             raise StoreError(f"SQLite store {self.path}: {exc}") from exc
 
     async def _write(self, function: Callable[..., R], *args: Any) -> R:
-        """Run ``function`` in one ``BEGIN IMMEDIATE`` transaction."""
+        """Run ``function`` in one ``BEGIN IMMEDIATE`` transaction, on disk before it returns."""
+        return await self._call(self._transaction(function, durable=True), *args)
 
+    async def _note(self, function: Callable[..., R], *args: Any) -> R:
+        """Bookkeeping (leases, sent replies, rate slots): committed without waiting for the disk.
+        A process crash loses none of it (WAL); a power cut could at worst resend a reply or
+        release a lease early."""
+        return await self._call(self._transaction(function, durable=False), *args)
+
+    @staticmethod
+    def _transaction(function: Callable[..., R], durable: bool) -> Callable[..., R]:
         def transaction(connection: sqlite3.Connection, *inner: Any) -> R:
+            connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             connection.execute("BEGIN IMMEDIATE")
             try:
                 result = function(connection, *inner)
@@ -133,7 +154,7 @@ class SqliteStore:
             connection.execute("COMMIT")
             return result
 
-        return await self._call(transaction, *args)
+        return transaction
 
     async def open(self) -> None:
         try:
@@ -193,11 +214,30 @@ class SqliteStore:
             self._save(connection, user_id, effect.state, now)
         if effect.usage is not None:
             self._record(connection, effect.usage)
+        self._consent(connection, user_id, effect, now)
         connection.executemany(
             "INSERT INTO outbox (chat_id, user_id, method, params, created_at) VALUES (?, ?, ?, ?, ?)",
             [(reply.chat_id, user_id, reply.method, reply.params, now) for reply in effect.replies],
         )
         return Applied(duplicate=False, result=effect)
+
+    def _consent(self, connection: sqlite3.Connection, user_id: int, effect: Effect, now: int) -> None:
+        """Hold a question until the user answers, then keep it (anonymous) or delete it."""
+        if effect.consent is True:
+            row = connection.execute(
+                "SELECT day, lang, question FROM held_questions WHERE user_id = ?", (user_id,)
+            ).fetchone()
+            if row is not None:
+                self._record(connection, Usage(day=row[0], lang=row[1], unanswered=row[2]))
+        if effect.consent is not None:
+            connection.execute("DELETE FROM held_questions WHERE user_id = ?", (user_id,))
+        if effect.hold is not None and effect.hold.unanswered:
+            connection.execute(
+                """INSERT INTO held_questions (user_id, day, lang, question, held_at) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET day = excluded.day, lang = excluded.lang,
+                     question = excluded.question, held_at = excluded.held_at""",
+                (user_id, effect.hold.day, effect.hold.lang, effect.hold.unanswered, now),
+            )
 
     @staticmethod
     def _erase(connection: sqlite3.Connection, user_id: int, keep_update: int | None = None) -> bool:
@@ -206,6 +246,7 @@ class SqliteStore:
         deleted = connection.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount > 0
         connection.execute("DELETE FROM outbox WHERE user_id = ?", (user_id,))
         connection.execute("DELETE FROM send_lanes WHERE chat_id = ?", (user_id,))
+        connection.execute("DELETE FROM held_questions WHERE user_id = ?", (user_id,))
         if keep_update is None:
             connection.execute("DELETE FROM inbox WHERE user_id = ?", (user_id,))
         return deleted
@@ -252,15 +293,51 @@ class SqliteStore:
     # -- the inbox ------------------------------------------------------------------------------
 
     async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
-        def insert(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(
-                """INSERT OR IGNORE INTO inbox (update_id, user_id, payload, received_at)
-                   SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?)""",
-                (update_id, user_id, payload, now, update_id),
-            )
-            return cursor.rowcount > 0
+        """Updates arriving together are committed together (one disk flush for the batch):
+        each caller waits for the commit that includes its update."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        with self._arrivals_lock:
+            self._arrivals.append(((update_id, user_id, payload, now), future))
+            first = len(self._arrivals) == 1
+        if first:
+            self._flushes.add(task := loop.create_task(self._commit_arrivals()))
+            task.add_done_callback(self._flushes.discard)
+        return await future
 
-        return await self._write(insert)
+    async def _commit_arrivals(self) -> None:
+        taken: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+
+        def insert(connection: sqlite3.Connection) -> list[bool]:
+            # Taken when the thread gets to it: everything that arrived meanwhile joins the batch.
+            with self._arrivals_lock:
+                taken.extend(self._arrivals)
+                self._arrivals = []
+            return [
+                connection.execute(
+                    """INSERT OR IGNORE INTO inbox (update_id, user_id, payload, received_at)
+                       SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?)""",
+                    (*row, row[0]),
+                ).rowcount
+                > 0
+                for row, _ in taken
+            ]
+
+        try:
+            results = await self._write(insert)
+        except Exception as exc:
+            if not taken:  # the thread never ran it: fail what is waiting
+                with self._arrivals_lock:
+                    taken.extend(self._arrivals)
+                    self._arrivals = []
+            error = exc if isinstance(exc, StoreError) else StoreError(f"SQLite store {self.path}: {exc}")
+            for _, future in taken:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(taken, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
         def lease(connection: sqlite3.Connection) -> list[Queued]:
@@ -274,10 +351,10 @@ class SqliteStore:
             ).fetchall()
             return sorted((Queued(*row) for row in rows), key=lambda q: q.update_id)
 
-        return await self._write(lease)
+        return await self._note(lease)
 
     async def release(self, update_id: int, retry_at: float) -> None:
-        await self._write(
+        await self._note(
             lambda c: c.execute("UPDATE inbox SET leased_until = ? WHERE update_id = ?", (retry_at, update_id))
         )
 
@@ -286,7 +363,7 @@ class SqliteStore:
             connection.execute("UPDATE inbox SET leased_until = 0 WHERE leased_until > 0")
             connection.execute("UPDATE send_lanes SET leased_until = 0, owner = NULL")
 
-        await self._write(reset)
+        await self._note(reset)
 
     async def backlog(self) -> int:
         """How many updates wait in the inbox (for tests and logs)."""
@@ -317,10 +394,10 @@ class SqliteStore:
             ).fetchone()
             return None if row is None else float(row[0])
 
-        return await self._write(lease)
+        return await self._note(lease)
 
     async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
-        await self._write(
+        await self._note(
             lambda c: c.execute(
                 "UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = ? WHERE chat_id = ? AND owner = ?",
                 (tat, chat_id, owner),
@@ -339,10 +416,10 @@ class SqliteStore:
         return await self._call(read)
 
     async def sent(self, reply_id: int) -> None:
-        await self._write(lambda c: c.execute("DELETE FROM outbox WHERE id = ?", (reply_id,)))
+        await self._note(lambda c: c.execute("DELETE FROM outbox WHERE id = ?", (reply_id,)))
 
     async def retry(self, reply_id: int, at: float) -> None:
-        await self._write(
+        await self._note(
             lambda c: c.execute("UPDATE outbox SET next_at = ?, attempts = attempts + 1 WHERE id = ?", (at, reply_id))
         )
 
@@ -359,7 +436,7 @@ class SqliteStore:
                 connection.execute("UPDATE send_limits SET tat = ? WHERE key = ?", (max(tat, now) + interval, key))
             return wait
 
-        return await self._write(take)
+        return await self._note(take)
 
     # -- privacy and maintenance ------------------------------------------------------------------
 
@@ -383,6 +460,7 @@ class SqliteStore:
             connection.execute("DELETE FROM processed_updates WHERE seen_at < ?", (now - DEDUPLICATION_SECONDS,))
             connection.execute("DELETE FROM usage_unanswered WHERE created_at < ?", (now - unanswered_seconds,))
             connection.execute("DELETE FROM send_lanes WHERE leased_until = 0 AND tat < ?", (now,))
+            connection.execute("DELETE FROM held_questions WHERE held_at < ?", (now - HELD_SECONDS,))
             return len(users)
 
         return await self._write(delete)

@@ -64,6 +64,7 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
             CommandHandler("stats", h.stats, private),
             InlineQueryHandler(h.inline),
             CallbackQueryHandler(h.forget_button, pattern=r"^forget:"),
+            CallbackQueryHandler(h.keep_button, pattern=r"^keep:"),
             CallbackQueryHandler(h.button),
             MessageHandler(private & (filters.TEXT | filters.COMMAND), h.text),
             MessageHandler(private, h.unreadable),

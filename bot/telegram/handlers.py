@@ -41,13 +41,14 @@ from bot.engine.html import split_message, strip_html
 from bot.engine.render import Reply, ReplyButton, interface_text
 from bot.engine.ui import MENU, UiText
 from bot.settings import Settings
-from bot.stats import summary, usage_of
+from bot.stats import question_to_hold, summary, usage_of
 from bot.store import Effect, Outgoing, Plan, Store
 from bot.telegram import texts
 
 log = logging.getLogger(__name__)
 
 FORGET_ASK, FORGET_YES, FORGET_NO = "forget:ask", "forget:yes", "forget:no"
+KEEP_YES, KEEP_NO = "keep:yes", "keep:no"
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -135,6 +136,21 @@ class Handlers:
             return self._answer(update, lambda lang: [self._note(lang, texts.FORGOTTEN)], erase=True)
         return self._answer(update, lambda lang: [self._note(lang, texts.NOT_FORGOTTEN, menu=True)])
 
+    async def keep_button(self, update: Update, context: Context) -> Plan | None:
+        """The answer to "may I keep your question?": keep it (anonymous, redacted) or delete it."""
+        query, chat = update.callback_query, update.effective_chat
+        if query is None or chat is None:
+            return None
+        consent = query.data == KEEP_YES
+        first = _callback_answer(update)
+
+        def plan(state: State | None) -> Effect:
+            lang = self._language(update, state)
+            note = self._note(lang, texts.KEPT if consent else texts.NOT_KEPT)
+            return Effect(replies=outgoing(chat.id, [note], first), consent=consent)
+
+        return plan
+
     async def edited(self, update: Update, context: Context) -> Plan | None:
         """An edited message: say that edits are not read (the original was already answered)."""
         return self._answer(update, lambda lang: [self._note(lang, texts.EDITED)])
@@ -218,10 +234,21 @@ class Handlers:
 
         def plan(state: State | None) -> Effect:
             outcome = engine.step(state or engine.new_state(language_code), event)
-            usage = usage_of(engine.content, outcome, outcome.state.lang, day)
-            return Effect(state=outcome.state, replies=outgoing(chat.id, outcome.replies, first), usage=usage)
+            lang = outcome.state.lang
+            usage = usage_of(engine.content, outcome, lang, day)
+            hold = question_to_hold(outcome, lang, day)
+            replies = [*outcome.replies, self._ask_to_keep(lang)] if hold else outcome.replies
+            return Effect(state=outcome.state, replies=outgoing(chat.id, replies, first), usage=usage, hold=hold)
 
         return plan
+
+    def _ask_to_keep(self, lang: str) -> Reply:
+        """One tap: may the question the bot could not answer be kept (without the name)?"""
+        row = (
+            ReplyButton(self._text(lang, texts.KEEP_YES), data=KEEP_YES),
+            ReplyButton(self._text(lang, texts.KEEP_NO), data=KEEP_NO),
+        )
+        return Reply(None, self._text(lang, texts.KEEP_QUESTION), (row,))
 
     def _answer(self, update: Update, replies: Callable[[str], list[Reply]], erase: bool = False) -> Plan | None:
         """The plan of a reply in the user's language that leaves the state as it is (or erases it)."""
