@@ -10,6 +10,7 @@ reported fast (the webhook answers 503 and the work is retried) instead of holdi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -105,7 +106,7 @@ class PostgresStore:
         self,
         url: str,
         min_size: int = 1,
-        max_size: int = 10,
+        max_size: int = 20,
         schema: str | None = None,
         open_timeout: float = 30,
         timeout: float = 5,
@@ -116,6 +117,8 @@ class PostgresStore:
         self.schema = schema
         self.sizes = (min_size, max_size)
         self._pool: AsyncConnectionPool | None = None
+        self._arrivals: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def pool(self) -> AsyncConnectionPool:
@@ -269,14 +272,37 @@ class PostgresStore:
     # -- the inbox ------------------------------------------------------------------------------
 
     async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
-        async with self._connection() as connection:
-            cursor = await connection.execute(
-                """INSERT INTO inbox (update_id, user_id, payload, received_at)
-                   SELECT %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = %s)
-                   ON CONFLICT DO NOTHING""",
-                (update_id, user_id, payload, now, update_id),
-            )
-            return cursor.rowcount > 0
+        """Updates arriving together are inserted and committed together (one round trip and one
+        commit for the batch); each caller waits for the commit that includes its update."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._arrivals.append(((update_id, user_id, payload, now), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._commit_arrivals())
+        return await future
+
+    async def _commit_arrivals(self) -> None:
+        while self._arrivals:
+            batch, self._arrivals = self._arrivals, []
+            columns = list(zip(*(row for row, _ in batch), strict=True))
+            try:
+                async with self._connection() as connection:
+                    cursor = await connection.execute(
+                        """INSERT INTO inbox (update_id, user_id, payload, received_at)
+                           SELECT u, o, p, r FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[])
+                             AS t(u, o, p, r)
+                           WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = t.u)
+                           ON CONFLICT DO NOTHING RETURNING update_id""",
+                        [list(column) for column in columns],
+                    )
+                    inserted = {int(row[0]) for row in await cursor.fetchall()}
+            except StoreError as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for row, future in batch:
+                if not future.done():
+                    future.set_result(row[0] in inserted)
 
     async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
         async with self._connection() as connection:
