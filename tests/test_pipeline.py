@@ -340,3 +340,28 @@ async def test_sigterm_with_a_backlog_exits_promptly_and_the_rest_is_done_on_res
     applied = await views(SqliteStore(tmp_path / "data" / "bot.sqlite3"))
     assert status == 0
     assert applied == burst.presses
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_the_send_budget_is_shared_by_replicas(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """Two stores on one database (two replicas) draw from one overall budget: at a given
+    instant, a burst of slots in all, then each must wait, whichever replica asks."""
+    if backend == "postgres":
+        schema = request.getfixturevalue("pg_schema")
+        replicas: list[Store] = [postgres_store(schema), postgres_store(schema)]
+    else:
+        replicas = [SqliteStore(tmp_path / "shared.sqlite3"), SqliteStore(tmp_path / "shared.sqlite3")]
+    for replica in replicas:
+        await replica.open()
+    try:
+        now, interval, burst = 1_000.0, 1 / 30, 5
+        waits = [await replicas[i % 2].take_slot("global", now, interval, burst) for i in range(8)]
+        later = await replicas[1].take_slot("global", now + 1.0, interval, burst)
+    finally:
+        for replica in replicas:
+            await replica.close()
+    assert waits[:burst] == [0.0] * burst
+    assert all(wait > 0 for wait in waits[burst:])
+    assert later == 0.0
