@@ -82,6 +82,19 @@ class Burst:
         typed = all(len(api.messages_to(user_id)) >= self.questions for user_id in self.chatty)
         return pressed and typed
 
+    def answered_count(self, api: FakeBotApi) -> int:
+        """Updates with their answer: distinct questions shown per presser, messages per chatty user."""
+        pressed = sum(len(self.order_seen(api, user_id)) for user_id in self.users)
+        return pressed + sum(min(self.questions, len(api.messages_to(user_id))) for user_id in self.chatty)
+
+    def report(self, api: FakeBotApi, acknowledged: int, applied: int) -> str:
+        """sent / acknowledged / applied / answered / lost, as the issue asks."""
+        answered = self.answered_count(api)
+        return (
+            f"sent {len(self.updates)} / acknowledged {acknowledged} / applied {applied} of {self.presses} presses"
+            f" / answered {answered} / lost {len(self.updates) - answered} / duplicated answers {self.duplicates(api)}"
+        )
+
     def duplicates(self, api: FakeBotApi) -> int:
         """Answers that arrived more than once (allowed after a crash or a timeout: at least once)."""
         extra = 0
@@ -151,6 +164,7 @@ def bot_env(api: FakeBotApi, port: int, content: Path, **extra: str) -> dict[str
         "SEND_RATE": "0",
         "CHAT_SEND_INTERVAL": "0",
         "LEASE_SECONDS": "3",
+        "SEND_TIMEOUT": "1",
         **extra,
     }
     env.pop("DATABASE_URL", None)

@@ -88,9 +88,8 @@ async def test_kill_9_in_a_burst_loses_no_acknowledged_update(
         await api.stop()
     applied = await views(reopen(backend, tmp_path, schema))
     print(
-        f"\n{backend}: sent {len(burst.updates)}, acknowledged {len(poster.acknowledged)} "
-        f"({acknowledged_before} before the kill), applied {applied} presses of {burst.presses}, "
-        f"answers duplicated {burst.duplicates(api)}, posts {sum(poster.posts.values())} {poster.statuses}"
+        f"\nkill -9 ({backend}): {burst.report(api, len(poster.acknowledged), applied)}; "
+        f"{acknowledged_before} acknowledged before the kill; posts by status {poster.statuses}"
     )
     assert status == 0
     assert len(poster.acknowledged) == len(burst.updates)
@@ -135,10 +134,7 @@ async def test_postgres_stopped_and_restarted_mid_stream_loses_nothing(tmp_path:
             bot.stop_quietly()
             await api.stop()
         applied = await views(PostgresStore(server.url))
-    print(
-        f"\npostgres outage: sent {len(burst.updates)}, acknowledged {len(poster.acknowledged)}, "
-        f"503 while down {refused}, applied {applied} of {burst.presses}, duplicated answers {burst.duplicates(api)}"
-    )
+    print(f"\npostgres outage: {burst.report(api, len(poster.acknowledged), applied)}; 503 while down {refused}")
     assert status == 0
     assert refused > 0, "the outage was not noticed"
     assert applied == burst.presses
@@ -171,7 +167,8 @@ async def test_bot_api_faults_every_reply_arrives_and_none_more_than_the_retries
     finally:
         await api.stop()
     timeouts = api.injected.get("timeout", 0)
-    print(f"\nBot API faults: injected {api.injected}; duplicated answers {burst.duplicates(api)}")
+    applied = await views(SqliteStore(tmp_path / "data" / "bot.sqlite3"))
+    print(f"\nBot API faults: {burst.report(api, len(burst.updates), applied)}; injected {api.injected}")
     assert api.injected.get("500") and api.injected.get("429") and timeouts
     assert burst.duplicates(api) <= timeouts
     for user_id in burst.users:
@@ -303,7 +300,8 @@ async def test_two_replicas_on_one_postgres_keep_each_user_order(
             await poster.stop()
         await api.stop()
     applied = await views(postgres_store(pg_schema))
-    print(f"\ntwo replicas: {len(burst.updates)} updates, applied {applied}, duplicated {burst.duplicates(api)}")
+    posted = sum(sum(poster.posts.values()) for poster in posters)
+    print(f"\ntwo replicas: {burst.report(api, len(burst.updates), applied)}; {posted} posts")
     assert applied == burst.presses
     assert burst.duplicates(api) == 0
     for user_id in burst.users:
@@ -338,6 +336,7 @@ async def test_sigterm_with_a_backlog_exits_promptly_and_the_rest_is_done_on_res
         bot.stop_quietly()
         await api.stop()
     applied = await views(SqliteStore(tmp_path / "data" / "bot.sqlite3"))
+    print(f"\nSIGTERM with a backlog: {burst.report(api, len(poster.acknowledged), applied)}")
     assert status == 0
     assert applied == burst.presses
 

@@ -163,8 +163,9 @@ class Store(Protocol):
         """Keep a row that failed, to be sent again from ``at``."""
 
     async def take_slot(self, key: str, now: float, interval: float, burst: int) -> float:
-        """A shared rate limit (GCRA): take a slot of ``key`` and return 0, or return how many
-        seconds to wait before asking again."""
+        """A shared rate limit (GCRA): book the next slot of ``key`` and return how many seconds
+        to wait for it (0: now). Booking, rather than asking again later, keeps many waiting
+        senders from polling the row."""
 
     async def load(self, user_id: int) -> State | None:
         """The saved state, or ``None`` for an unknown user."""

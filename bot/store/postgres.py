@@ -399,12 +399,8 @@ class PostgresStore:
             cursor = await connection.execute("SELECT tat FROM send_limits WHERE key = %s FOR UPDATE", (key,))
             row = await cursor.fetchone()
             tat = float(row[0]) if row else 0.0
-            wait = gcra_wait(tat, now, interval, burst)
-            if wait == 0:
-                await connection.execute(
-                    "UPDATE send_limits SET tat = %s WHERE key = %s", (max(tat, now) + interval, key)
-                )
-            return wait
+            await connection.execute("UPDATE send_limits SET tat = %s WHERE key = %s", (max(tat, now) + interval, key))
+            return gcra_wait(tat, now, interval, burst)
 
     # -- privacy and maintenance ------------------------------------------------------------------
 

@@ -431,10 +431,8 @@ class SqliteStore:
         def take(connection: sqlite3.Connection) -> float:
             connection.execute("INSERT OR IGNORE INTO send_limits (key, tat) VALUES (?, 0)", (key,))
             (tat,) = connection.execute("SELECT tat FROM send_limits WHERE key = ?", (key,)).fetchone()
-            wait = gcra_wait(float(tat), now, interval, burst)
-            if wait == 0:
-                connection.execute("UPDATE send_limits SET tat = ? WHERE key = ?", (max(tat, now) + interval, key))
-            return wait
+            connection.execute("UPDATE send_limits SET tat = ? WHERE key = ?", (max(tat, now) + interval, key))
+            return gcra_wait(float(tat), now, interval, burst)
 
         return await self._note(take)
 

@@ -39,15 +39,13 @@ class SharedLimiter:
         self.clock = clock
 
     async def overall(self) -> None:
-        """Wait until the shared budget has a slot, and take it."""
+        """Book a slot of the shared budget and wait for it."""
         interval = 1.0 / self.limits.per_second if self.limits.per_second > 0 else 0.0
         if interval == 0:
             return
-        while True:
-            wait = await self.store.take_slot(GLOBAL, self.clock(), interval, self.limits.burst)
-            if wait == 0:
-                return
-            await asyncio.sleep(min(wait, 1.0))
+        wait = await self.store.take_slot(GLOBAL, self.clock(), interval, self.limits.burst)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def chat(self, tat: float) -> float:
         """Wait until the chat (whose lane time is ``tat``) may get a message; the new lane time."""

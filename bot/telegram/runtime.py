@@ -51,7 +51,11 @@ class Runtime:
         self.owner = uuid.uuid4().hex
         limits = Limits(per_second=settings.send_rate, chat_interval=settings.chat_send_interval)
         bot = self.application.bot
-        self.sender = Sender(bot, store, SharedLimiter(store, limits, time.time), self.owner)
+        limiter = SharedLimiter(store, limits, time.time)
+        # A lane's lease must outlast a send that hangs until its timeout, or another replica
+        # could take the lane meanwhile and send the chat's next reply first.
+        lane_lease = max(settings.lease_seconds, 3 * settings.send_timeout)
+        self.sender = Sender(bot, store, limiter, self.owner, lease_seconds=lane_lease)
         self.processor = Processor(
             self.application,
             self.handlers,
