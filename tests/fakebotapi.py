@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -282,59 +283,85 @@ def press(user_id: int, data: str, lang: str | None = "en") -> dict[str, Any]:
 
 class WebhookPoster:
     """Telegram's side of a webhook: posts each update (with the secret token) until it is
-    answered 200, a few at a time, retrying refused, failed or unanswered posts with a short pause;
-    records which updates were acknowledged and how often each was posted."""
+    answered 200, retrying refused, failed or unanswered posts after a short pause. A user's
+    updates are posted one after another (one refused is posted again before that user's next
+    one), several users at a time over at most ``connections`` connections. Several ``url``
+    play a load balancer in front of replicas: each post goes to one of them at random.
+    Records which updates were acknowledged, and the answers by status."""
 
-    def __init__(self, url: str, secret: str | None = None, connections: int = 8) -> None:
-        self.url = url
+    def __init__(self, url: str | list[str], secret: str | None = None, connections: int = 8) -> None:
+        self.urls = [url] if isinstance(url, str) else url
         self.secret = secret
-        self.connections = connections
+        self._random = random.Random(5)
         self.acknowledged: set[int] = set()
         self.posts: dict[int, int] = {}
         self.statuses: dict[int, int] = {}
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._connections = asyncio.Semaphore(connections)
+        self._lanes: dict[int, list[dict[str, Any]]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def post(self, update: dict[str, Any]) -> None:
         """Deliver ``update`` (with its ``update_id``); may be called again to redeliver it."""
-        self._queue.put_nowait(update)
+        lane = _sender_of(update)
+        self._lanes.setdefault(lane, []).append(update)
+        self._pending += 1
+        self._idle.clear()
+        if lane not in self._tasks or self._tasks[lane].done():
+            self._tasks[lane] = asyncio.create_task(self._lane(lane))
 
     async def start(self) -> None:
         import httpx
 
         self._client = httpx.AsyncClient(timeout=10)
-        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.connections)]
 
-    async def _work(self) -> None:
+    async def _lane(self, lane: int) -> None:
+        queue = self._lanes[lane]
+        while queue:
+            await self._deliver(queue[0])
+            queue.pop(0)
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.set()
+
+    async def _deliver(self, update: dict[str, Any]) -> None:
         import httpx
 
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret} if self.secret else {}
+        update_id = int(update["update_id"])
         while True:
-            update = await self._queue.get()
-            update_id = int(update["update_id"])
-            while True:
-                self.posts[update_id] = self.posts.get(update_id, 0) + 1
+            self.posts[update_id] = self.posts.get(update_id, 0) + 1
+            async with self._connections:
                 try:
-                    answer = await self._client.post(self.url, json=update, headers=headers)
-                    status = answer.status_code
+                    url = self._random.choice(self.urls)
+                    status = (await self._client.post(url, json=update, headers=headers)).status_code
                 except httpx.HTTPError:
                     status = 0
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-                if status == 200:
-                    self.acknowledged.add(update_id)
-                    break
-                await asyncio.sleep(0.2)
-            self._queue.task_done()
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 200:
+                self.acknowledged.add(update_id)
+                return
+            await asyncio.sleep(0.2)
 
     async def drain(self, timeout: float = 60) -> None:
         """Wait until every update posted so far has been acknowledged."""
-        await asyncio.wait_for(self._queue.join(), timeout)
+        await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in self._tasks.values():
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         await self._client.aclose()
+
+
+def _sender_of(update: dict[str, Any]) -> int:
+    """The user an update comes from (0 if none), as Telegram orders them."""
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            return int(value["from"]["id"])
+    return 0
 
 
 async def _serve(port: int) -> None:
