@@ -389,6 +389,9 @@ def spawn(
         "PORT": str(port),
         "DATA_DIR": str(workdir / "data"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # The fake Bot API is not Telegram: the bot's own send limits (30/s overall, 1/s a chat)
+        # would measure Telegram's limits, not the bot. BENCH_SEND_LIMITS=1 keeps them on.
+        **({} if os.environ.get("BENCH_SEND_LIMITS") == "1" else {"SEND_RATE": "0", "CHAT_SEND_INTERVAL": "0"}),
     }
     env.pop("DATABASE_URL", None)
     if database_url:

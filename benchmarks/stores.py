@@ -17,6 +17,8 @@ from typing import Any
 from bot.engine.engine import Engine, Event, Outcome, State
 from bot.stats import usage_of
 from bot.store import PostgresStore, SqliteStore, Store
+from bot.store.base import Effect
+from bot.telegram.handlers import outgoing
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -30,20 +32,22 @@ def open_for(backend: str, workdir: Path, schema: str) -> Store:
 
 async def one_update(store: Store, engine: Engine, user_id: int, update_id: int, event: Event) -> Outcome | None:
     """One update through the store exactly as the bot's handler does it (bot.telegram.handlers
-    ``_step``): the engine step under the store's lock and dedup, then the usage figures."""
+    ``_step``): under the store's lock and dedup, the engine step, and in the same transaction
+    the new state, the usage figures and the replies' outbox rows."""
     now = time.time()
-
-    def step(state: State | None) -> tuple[State, Outcome]:
-        outcome = engine.step(state or engine.new_state("en"), event)
-        return outcome.state, outcome
-
-    applied = await store.apply(user_id, update_id, int(now), step)
-    if applied.duplicate or applied.result is None:
-        return None
-    outcome = applied.result
     day = datetime.fromtimestamp(now, UTC).date().isoformat()
-    await store.record(usage_of(engine.content, outcome, outcome.state.lang, day))
-    return outcome
+    stepped: list[Outcome] = []
+
+    def plan(state: State | None) -> Effect:
+        outcome = engine.step(state or engine.new_state("en"), event)
+        stepped.append(outcome)
+        usage = usage_of(engine.content, outcome, outcome.state.lang, day)
+        return Effect(state=outcome.state, replies=outgoing(user_id, outcome.replies), usage=usage)
+
+    applied = await store.apply(user_id, update_id, int(now), plan)
+    if applied.duplicate or not stepped:
+        return None
+    return stepped[-1]
 
 
 def prefill(backend: str, workdir: Path, schema: str, first: int, last: int, node: str) -> None:

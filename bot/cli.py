@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -232,12 +231,11 @@ def translators(project: Project, action: str, lang: str | None) -> int:
 
 def run(project: Project, mode: str | None) -> int:
     """Start Telegram when a token is configured, otherwise the terminal chat."""
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
+    if settings.token:
+        from bot.telegram.logs import configure
+
+        configure(os.environ.get("LOG_LEVEL", "INFO"), settings.token)
     if not settings.token:
         if mode in ("webhook", "polling"):
             raise UsageError("TELEGRAM_BOT_TOKEN is not set")
@@ -248,7 +246,7 @@ def run(project: Project, mode: str | None) -> int:
     if mode == "polling":
         settings = replace(settings, webhook_url=None)
     from bot.store import open_store
-    from bot.telegram.app import run as run_telegram
+    from bot.telegram.runtime import run as run_telegram
 
     run_telegram(project.engine(), open_store(settings.database_url, settings.data_dir), settings)
     return EXIT_OK

@@ -26,6 +26,13 @@ class Settings:
     retention_days: int = 180
     unanswered_days: int = 30
     admin_ids: frozenset[int] = frozenset()
+    listen: str = "0.0.0.0"
+    workers: int = 16
+    lease_seconds: float = 30.0
+    send_rate: float = 30.0
+    chat_send_interval: float = 1.0
+    send_timeout: float = 10.0
+    shutdown_seconds: float = 5.0
 
     @property
     def retention_seconds(self) -> int:
@@ -50,6 +57,13 @@ class Settings:
             retention_days=_integer(env, "RETENTION_DAYS", 180),
             unanswered_days=_integer(env, "UNANSWERED_DAYS", 30),
             admin_ids=frozenset(_integer_list(env, "ADMIN_IDS")),
+            listen=env.get("WEBHOOK_LISTEN") or "0.0.0.0",
+            workers=max(1, _integer(env, "WORKERS", 16)),
+            lease_seconds=_number(env, "LEASE_SECONDS", 30.0),
+            send_rate=_number(env, "SEND_RATE", 30.0),
+            chat_send_interval=_number(env, "CHAT_SEND_INTERVAL", 1.0),
+            send_timeout=_number(env, "SEND_TIMEOUT", 10.0),
+            shutdown_seconds=_number(env, "SHUTDOWN_SECONDS", 5.0),
         )
 
 
@@ -62,6 +76,19 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         raise UsageError(f"{name} must be a whole number, not {value!r}") from None
     if number < 0:
+        raise UsageError(f"{name} must not be negative")
+    return number
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise UsageError(f"{name} must be a number, not {value!r}") from None
+    if number < 0 or number != number:
         raise UsageError(f"{name} must not be negative")
     return number
 

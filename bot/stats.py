@@ -17,11 +17,24 @@ CHARTS_EXTRA = ("charts", "matplotlib")  # the optional extra and the module it 
 
 
 def usage_of(content: Content, outcome: Outcome, lang: str, day: str) -> Usage:
-    """The figures one step adds: topics shown, eligibility results reached, an unanswered question."""
+    """The figures one step adds: topics shown and eligibility results reached. An unanswered
+    question is not among them: it is only kept if the user agrees (see :func:`question_to_hold`)."""
     shown = [content.nodes[r.node] for r in outcome.replies if r.node is not None and r.node in content.nodes]
     topics = tuple(dict.fromkeys(node.topic for node in shown))
     outcomes = tuple((node.id, node.outcome) for node in shown if node.outcome)
-    return Usage(day=day, lang=lang, topics=topics, outcomes=outcomes, unanswered=outcome.unanswered)
+    return Usage(day=day, lang=lang, topics=topics, outcomes=outcomes)
+
+
+def question_to_hold(outcome: Outcome, lang: str, day: str) -> Usage | None:
+    """The step's unanswered question (already redacted by the engine), worth asking the user
+    about: at least two words of letters, so that emoji, a lone word or a stray key are not."""
+    question = outcome.unanswered
+    if not question:
+        return None
+    words = [word for word in question.split() if any(char.isalpha() for char in word) and "[" not in word]
+    if len(words) < 2 and not any("\u3040" <= char <= "\u9fff" for char in question):
+        return None
+    return Usage(day=day, lang=lang, unanswered=question)
 
 
 def summary(report: UsageReport, since: str, unanswered_shown: int = 10) -> str:

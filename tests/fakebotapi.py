@@ -4,6 +4,12 @@ It answers the methods the bot calls, records every message sent, and hands out 
 test queues (through ``getUpdates``), so conversations run through python-telegram-bot's real
 request, polling and handler machinery. Only Telegram's servers are replaced.
 
+Fault injection: ``fail_next`` fails the next calls of a method once each; ``faults`` is a
+per-call plan for ``sendMessage`` (``"500"``, ``"429"`` with ``retry_after``, ``"timeout"``: the
+message *is* delivered but the answer comes after ``delay`` seconds, as when Telegram is slow).
+:class:`WebhookPoster` plays Telegram's side of a webhook: it posts updates, and posts again
+whatever was not answered 200.
+
 Run it alone to try the bot without Telegram (the README's recipe), then talk to the bot::
 
     python -m tests.fakebotapi --port 8081 &
@@ -22,6 +28,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import sys
 import time
 import urllib.error
@@ -35,6 +42,8 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 TOKEN = "123:abc"
+# A name no log line may contain (see tests/test_pipeline.py).
+FIRST_NAME, LAST_NAME = "Bình", "Nguyễn-Testname"
 BOT_USER = {
     "id": 4242,
     "is_bot": True,
@@ -77,6 +86,10 @@ class FakeBotApi:
     calls: list[Sent] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     fail_next: list[tuple[str, int, str]] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    delay: float = 2.0
+    retry_after: int = 1
+    injected: dict[str, int] = field(default_factory=dict)
     port: int = 0
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))  # type: ignore[type-arg]
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
@@ -89,8 +102,10 @@ class FakeBotApi:
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def start(self, port: int = 0) -> None:
+        # No access log: its lines carry the token in the path, and this is Telegram's side.
         app = tornado.web.Application(
-            [(r"/bot([^/]+)/(\w+)", _MethodHandler, {"api": self}), (r"/local/say", _SayHandler, {"api": self})]
+            [(r"/bot([^/]+)/(\w+)", _MethodHandler, {"api": self}), (r"/local/say", _SayHandler, {"api": self})],
+            log_function=lambda _handler: None,
         )
         sockets = bind_sockets(port, "127.0.0.1")
         self.port = sockets[0].getsockname()[1]
@@ -148,6 +163,23 @@ class FakeBotApi:
     # -- the API -------------------------------------------------------------------------------
 
     async def call(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "sendMessage" and self.faults:
+            fault = self.faults.pop(0)
+            self.injected[fault] = self.injected.get(fault, 0) + 1
+            if fault == "timeout":
+                answer = await self._answer(method, params)
+                await asyncio.sleep(self.delay)
+                return answer
+            if fault in ("500", "429"):
+                self.calls.append(Sent(method, params, failed=True))
+                self._new_call.set()
+                if fault == "429":
+                    body = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry later"}
+                    return 429, {**body, "parameters": {"retry_after": self.retry_after}}
+                return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        return await self._answer(method, params)
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if self.fail_next and self.fail_next[0][0] == method:
             _, code, description = self.fail_next.pop(0)
             self.calls.append(Sent(method, params, failed=True))
@@ -245,7 +277,7 @@ class _SayHandler(tornado.web.RequestHandler):
 
 
 def user(user_id: int, lang: str | None = "en") -> dict[str, Any]:
-    data: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Worker"}
+    data: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": FIRST_NAME, "last_name": LAST_NAME}
     if lang:
         data["language_code"] = lang
     return data
@@ -287,6 +319,89 @@ def press(user_id: int, data: str, lang: str | None = "en") -> dict[str, Any]:
             },
         }
     }
+
+
+class WebhookPoster:
+    """Telegram's side of a webhook: posts each update (with the secret token) until it is
+    answered 200, retrying refused, failed or unanswered posts after a short pause. A user's
+    updates are posted one after another (one refused is posted again before that user's next
+    one), several users at a time over at most ``connections`` connections. Several ``url``
+    play a load balancer in front of replicas: each post goes to one of them at random.
+    Records which updates were acknowledged, and the answers by status."""
+
+    def __init__(self, url: str | list[str], secret: str | None = None, connections: int = 8) -> None:
+        self.urls = [url] if isinstance(url, str) else url
+        self.secret = secret
+        self._random = random.Random(5)
+        self.acknowledged: set[int] = set()
+        self.posts: dict[int, int] = {}
+        self.statuses: dict[int, int] = {}
+        self._connections = asyncio.Semaphore(connections)
+        self._lanes: dict[int, list[dict[str, Any]]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def post(self, update: dict[str, Any]) -> None:
+        """Deliver ``update`` (with its ``update_id``); may be called again to redeliver it."""
+        lane = _sender_of(update)
+        self._lanes.setdefault(lane, []).append(update)
+        self._pending += 1
+        self._idle.clear()
+        if lane not in self._tasks or self._tasks[lane].done():
+            self._tasks[lane] = asyncio.create_task(self._lane(lane))
+
+    async def start(self) -> None:
+        import httpx
+
+        self._client = httpx.AsyncClient(timeout=10)
+
+    async def _lane(self, lane: int) -> None:
+        queue = self._lanes[lane]
+        while queue:
+            await self._deliver(queue[0])
+            queue.pop(0)
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.set()
+
+    async def _deliver(self, update: dict[str, Any]) -> None:
+        import httpx
+
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret} if self.secret else {}
+        update_id = int(update["update_id"])
+        while True:
+            self.posts[update_id] = self.posts.get(update_id, 0) + 1
+            async with self._connections:
+                try:
+                    url = self._random.choice(self.urls)
+                    status = (await self._client.post(url, json=update, headers=headers)).status_code
+                except httpx.HTTPError:
+                    status = 0
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 200:
+                self.acknowledged.add(update_id)
+                return
+            await asyncio.sleep(0.2)
+
+    async def drain(self, timeout: float = 60) -> None:
+        """Wait until every update posted so far has been acknowledged."""
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def stop(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await self._client.aclose()
+
+
+def _sender_of(update: dict[str, Any]) -> int:
+    """The user an update comes from (0 if none), as Telegram orders them."""
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            return int(value["from"]["id"])
+    return 0
 
 
 async def _serve(port: int) -> None:

@@ -14,36 +14,28 @@ import psycopg
 from bot.engine.engine import Engine
 from bot.settings import Settings
 from bot.store import PostgresStore, Store
-from bot.telegram.app import build_application
+from bot.telegram.runtime import Runtime
 from tests.fakebotapi import FakeBotApi
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def settings_for(api: FakeBotApi, **changes: Any) -> Settings:
-    return replace(Settings(token=api.token, api_url=api.base_url), **changes)
+    """Settings for a bot talking to ``api``; no send pacing, so that tests stay short."""
+    base = Settings(token=api.token, api_url=api.base_url, listen="127.0.0.1", send_rate=0, chat_send_interval=0)
+    return replace(base, **changes)
 
 
 @asynccontextmanager
-async def running(engine: Engine, store: Store, settings: Settings, polling: bool = True) -> AsyncIterator[Any]:
-    """The Application started as ``run_polling`` would start it (post_init included), then stopped."""
-    application = build_application(engine, store, settings)
-    await application.initialize()
-    assert application.post_init is not None
-    await application.post_init(application)
-    if polling:
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    await application.start()
+async def running(engine: Engine, store: Store, settings: Settings, polling: bool = True) -> AsyncIterator[Runtime]:
+    """The bot's runtime (receiver, workers, sender) started as ``python -m bot`` starts it, then
+    stopped: long polling against the fake Bot API, or the webhook when ``polling`` is false."""
+    runtime = Runtime(engine, store, settings, "polling" if polling else "webhook")
+    await runtime.start()
     try:
-        yield application
+        yield runtime
     finally:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
+        await runtime.stop()
 
 
 def new_schema() -> str:

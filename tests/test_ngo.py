@@ -98,7 +98,8 @@ async def test_inline_mode_lists_matching_topics_in_the_user_language(
 
 async def test_usage_figures_are_counted_without_personal_data(api: FakeBotApi, engine: Engine, store: Store) -> None:
     """A conversation on the real store: views per day x topic x language, eligibility results,
-    and an unanswered question with its digits, e-mail address and @name removed."""
+    and an unanswered question, kept only after the user agreed, with its digits, e-mail address
+    and @name removed."""
     async with running(engine, store, settings_for(api)):
         api.queue(message(USER, "/start eligibility", lang="vi"))
         (question,) = await api.wait_messages(USER, 1)
@@ -108,8 +109,13 @@ async def test_usage_figures_are_counted_without_personal_data(api: FakeBotApi, 
         api.queue(press(USER, neither, lang="vi"))
         await api.wait_messages(USER, 2)
         api.queue(message(USER, "my phone 090-1234-5678 mail me a@b.jp or @friend xyzzy", lang="vi"))
-        await api.wait_messages(USER, 4)
+        await api.wait_for(lambda calls: any("keep:yes" in json.dumps(m.buttons) for m in api.messages_to(USER)))
+        assert (await store.report("2000-01-01")).unanswered == ()  # not before the user says yes
+        before = len(api.messages_to(USER))
+        api.queue(press(USER, "keep:yes", lang="vi"))
+        (thanks,) = (await api.wait_messages(USER, before + 1))[before:]
         report = await store.report("2000-01-01")
+    assert "Cảm ơn" in thanks.text
     views = {(topic, lang): count for _, topic, lang, count in report.views}
     assert views[("eligibility", "vi")] == 2
     # The typed question is English: it is answered in English, with suggestions (not a screen
@@ -121,6 +127,25 @@ async def test_usage_figures_are_counted_without_personal_data(api: FakeBotApi, 
     (unanswered,) = report.unanswered
     assert unanswered[2] == "my phone ###-####-#### mail me [email] or [name] xyzzy"
     assert not any(char.isdigit() for char in unanswered[2])
+
+
+async def test_a_question_is_not_kept_when_the_user_says_no_or_erases_their_data(
+    api: FakeBotApi, engine: Engine, store: Store
+) -> None:
+    """ "No" deletes the held question; so does /forget before any answer."""
+    async with running(engine, store, settings_for(api)):
+        for user_id, answer in ((USER, "keep:no"), (USER + 1, "forget:yes")):
+            api.queue(message(user_id, "my name is Nguyen Van Binh, where do I live now", lang="en"))
+            await api.wait_for(
+                lambda calls, u=user_id: any("keep:no" in json.dumps(m.buttons) for m in api.messages_to(u))
+            )
+            before = len(api.messages_to(user_id))
+            api.queue(press(user_id, answer))
+            await api.wait_messages(user_id, before + 1)
+            api.queue(press(user_id, "keep:yes"))  # too late: nothing is held any more
+            await api.wait_messages(user_id, before + 2)
+        report = await store.report("2000-01-01")
+    assert report.unanswered == ()
 
 
 async def test_unanswered_questions_are_kept_thirty_days_by_default(store: Store) -> None:
@@ -141,6 +166,28 @@ def test_redaction_removes_what_identifies_people() -> None:
         "call ##-#### or mail [email], [name], see [link]"
     )
     assert len(redact("a" * 1000)) == 300
+
+
+@pytest.mark.parametrize(
+    ("text", "gone"),
+    [
+        ("my name is Nguyen Van Binh, I live in Nagoya Minato-ku", ("Nguyen", "Binh", "Nagoya", "Minato")),
+        ("tên tôi là Nguyễn Văn Bình, tôi sống ở Nagoya. Tôi có đủ điều kiện không?", ("Nguyễn", "Bình", "Nagoya")),
+        ("私の名前はグエンです。愛知県名古屋市港区に住んでいます。", ("グエン", "愛知県", "名古屋", "港区")),
+        ("Hello, greetings from Ho Chi Minh City, can I extend?", ("Ho Chi", "Minh")),
+    ],
+)
+def test_redaction_removes_names_and_addresses(text: str, gone: tuple[str, ...]) -> None:
+    kept = redact(text)
+    assert not any(part in kept for part in gone), kept
+    assert "[name]" in kept or "[place]" in kept
+
+
+def test_redaction_keeps_the_question_and_cuts_long_text_first() -> None:
+    assert redact("Where do I send the consent form for TITP?") == "Where do I send the consent form for TITP?"
+    long = "word " * 200 + "hidden@example.com " + "x" * 8000  # the address is past the cut
+    kept = redact(long)
+    assert len(kept) <= 300 and "hidden" not in kept and "[email]" not in kept
 
 
 async def test_the_stats_command_prints_and_writes_csv_and_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

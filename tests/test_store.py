@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from bot.engine.engine import State
-from bot.store import PostgresStore, SqliteStore, Store, StoreError, open_store
+from bot.store import Effect, PostgresStore, SqliteStore, Store, StoreError, open_store
 from bot.store.base import DEDUPLICATION_SECONDS
 
 DAY = 24 * 3600
 
 
 def put(state: State) -> Any:
-    return lambda _old: (state, None)
+    return lambda _old: Effect(state=state)
 
 
 async def test_inactive_users_are_deleted_after_the_retention(store: Store) -> None:

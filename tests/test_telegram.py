@@ -175,20 +175,28 @@ async def test_help_and_privacy_answer_in_the_user_language(api: FakeBotApi, eng
     assert "forget:ask" in str(privacy.buttons)
 
 
-async def test_a_database_that_goes_away_gets_an_apology_and_the_menu(
-    api: FakeBotApi, engine: Engine, tmp_path: Any
+async def test_a_failing_step_gets_an_apology_and_the_menu(
+    api: FakeBotApi, engine: Engine, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The error handler logs and apologises; nothing crashes, and the bot recovers."""
-    data = tmp_path / "data"
-    store = SqliteStore(data / "bot.sqlite3")
-    async with running(engine, store, settings_for(api)):
-        await send(api, message(USER, "/start"))
-        for path in data.iterdir():
-            path.unlink()
-        data.rmdir()
-        apology, menu = await send(api, message(USER, "/menu"), replies=2)
+    """A bug while handling one update: it is logged and apologised for, the update is not retried
+    for ever, and the next update of the same user is served."""
+    from bot.engine.engine import Engine as EngineClass
+    from bot.engine.engine import Typed
+
+    real_step = EngineClass.step
+
+    def failing_step(self: Any, state: Any, event: Any) -> Any:
+        if isinstance(event, Typed) and event.text == "boom":
+            raise RuntimeError("a bug")
+        return real_step(self, state, event)
+
+    monkeypatch.setattr(EngineClass, "step", failing_step)
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings_for(api)):
+        apology, menu = await send(api, message(USER, "boom"), replies=2)
         assert "went wrong" in apology.text
         assert "start.menu:0:" in str(menu.buttons)
+        (after,) = await send(api, message(USER, "/start ssw"))
+    assert "ssw" in str(after.buttons) or after.text
 
 
 async def test_a_user_who_blocked_the_bot_is_handled_quietly(api: FakeBotApi, engine: Engine, tmp_path: Any) -> None:
@@ -208,7 +216,7 @@ async def test_a_user_who_blocked_the_bot_is_handled_quietly(api: FakeBotApi, en
 async def test_flood_limits_are_retried_after_the_delay_telegram_asks(
     api: FakeBotApi, engine: Engine, tmp_path: Any
 ) -> None:
-    """A 429 with retry_after: AIORateLimiter waits and sends again."""
+    """A 429 with retry_after: the sender waits that long and sends the reply again."""
     api.fail_next.append(("sendMessage", 429, "Too Many Requests: retry after 1"))
     async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings_for(api)):
         (reply,) = await send(api, message(USER, "/start"))

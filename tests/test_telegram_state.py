@@ -127,10 +127,7 @@ async def test_the_webhook_accepts_only_the_secret_token(api: FakeBotApi, engine
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     settings = settings_for(api, webhook_url=url, webhook_secret="s3cret", port=port)
-    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings, polling=False) as application:
-        await application.updater.start_webhook(
-            listen="127.0.0.1", port=port, url_path="telegram", webhook_url=url, secret_token="s3cret"
-        )
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings, polling=False):
         update = {"update_id": 1, **message(USER, "/start")}
         async with httpx.AsyncClient() as client:
             missing = await client.post(url, json=update)
@@ -142,6 +139,33 @@ async def test_the_webhook_accepts_only_the_secret_token(api: FakeBotApi, engine
     assert (missing.status_code, wrong.status_code, right.status_code) == (403, 403, 200)
     assert "start.menu:0:" in str(reply.buttons)
     assert set_webhook and set_webhook[0].params["secret_token"] == "s3cret"
+
+
+async def test_the_webhook_refuses_a_body_that_is_not_an_update(
+    api: FakeBotApi, engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """400 without a traceback or the body in the logs; the next real update is served."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    settings = settings_for(api, webhook_url=url, port=port)
+    secret_text = "Nguyen Van Binh lives in Minato-ku"
+    caplog.set_level("DEBUG")
+    async with running(engine, SqliteStore(tmp_path / "bot.sqlite3"), settings, polling=False):
+        async with httpx.AsyncClient() as client:
+            answers = [
+                (await client.post(url, content=body)).status_code
+                for body in (
+                    b"not json " + secret_text.encode(),
+                    json.dumps([secret_text]).encode(),
+                    json.dumps({"update_id": "x", "text": secret_text}).encode(),
+                    json.dumps({"update_id": 5, "message": {"text": secret_text}}).encode(),
+                )
+            ]
+            good = await client.post(url, json={"update_id": 6, **message(USER, "/start")})
+        await api.wait_messages(USER, 1)
+    assert answers == [400, 400, 400, 400]
+    assert good.status_code == 200
+    assert secret_text not in caplog.text and "Traceback" not in caplog.text
 
 
 def test_the_bot_serves_a_bot_api_server_from_the_environment(tmp_path: Path) -> None:

@@ -10,11 +10,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store.base import Applied, Store, StoreError, Usage, UsageReport
+from bot.store.base import Applied, Effect, Outgoing, Pending, Plan, Queued, Store, StoreError, Usage, UsageReport
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 
-__all__ = ["Applied", "PostgresStore", "SqliteStore", "Store", "StoreError", "Usage", "UsageReport", "open_store"]
+__all__ = [
+    "Applied",
+    "Effect",
+    "Outgoing",
+    "Pending",
+    "Plan",
+    "PostgresStore",
+    "Queued",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "Usage",
+    "UsageReport",
+    "open_store",
+]
 
 
 def open_store(database_url: str | None, data_dir: Path) -> Store:

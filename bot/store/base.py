@@ -17,8 +17,9 @@ T_co = TypeVar("T_co", covariant=True)
 # How long an update id is remembered to drop Telegram's redeliveries.
 DEDUPLICATION_SECONDS = 2 * 24 * 3600
 
-Step = Callable[[State | None], tuple[State, T]]
 UNANSWERED_SECONDS = 30 * 24 * 3600
+# A held question the user did not answer about is deleted after a day.
+HELD_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,65 @@ class StoreError(BotError):
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """One Bot API call to make after the transaction: ``method`` with JSON ``params``, queued
+    in the outbox of ``chat_id`` (the lane that keeps a chat's replies in order)."""
+
+    chat_id: int
+    method: str
+    params: str
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What handling one update writes, all in one transaction: the new state (``None``: leave it
+    as it is), or ``erase`` to delete everything about the user first; the replies to send; the
+    anonymous usage figures."""
+
+    state: State | None = None
+    replies: tuple[Outgoing, ...] = ()
+    usage: Usage | None = None
+    erase: bool = False
+    # A question the bot could not answer, held (with the user id) until the user says whether
+    # it may be kept; ``consent`` True moves the held question, anonymous, to the usage
+    # figures, False deletes it.
+    hold: Usage | None = None
+    consent: bool | None = None
+
+
+# A plan turns the saved state (None for a new user) into what to write; it runs under the lock.
+Plan = Callable[[State | None], Effect]
+
+
+@dataclass(frozen=True)
 class Applied(Generic[T_co]):
     """The result of :meth:`Store.apply`: ``duplicate`` when the update was seen before."""
 
     duplicate: bool
     result: T_co | None = None
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An update claimed from the inbox: its id, the user it belongs to (the ordering key), the
+    raw JSON Telegram sent, and how many times it has been claimed."""
+
+    update_id: int
+    user_id: int
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The oldest unsent row of a chat's outbox."""
+
+    id: int
+    chat_id: int
+    method: str
+    params: str
+    attempts: int
+    next_at: float
 
 
 class Store(Protocol):
@@ -63,8 +118,54 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release connections."""
 
-    async def apply(self, user_id: int, update_id: int | None, now: int, step: Step[T]) -> Applied[T]:
-        """Run ``step`` on the user's state under a lock and save what it returns, once per update id."""
+    async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
+        """In one transaction, under the user's lock: claim the update id (a duplicate changes
+        nothing), run ``plan`` on the saved state, write the state, the usage figures and the
+        outbox rows, and delete the update from the inbox."""
+
+    async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
+        """Record a received update durably in the inbox; ``False`` if it was already there or
+        already processed (a redelivery)."""
+
+    async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
+        """Lease up to ``limit`` inbox updates, each the oldest of its user with nothing of that
+        user in progress, so a user's updates are handled one at a time and in order."""
+
+    async def release(self, update_id: int, retry_at: float) -> None:
+        """Give a claimed update back, to be claimed again from ``retry_at``."""
+
+    async def backlog(self) -> int:
+        """How many updates wait in the inbox."""
+
+    async def pending_replies(self) -> int:
+        """How many replies wait in the outbox."""
+
+    async def reset_leases(self) -> None:
+        """Forget every lease (a single-process store after a crash: no one else holds them)."""
+
+    async def due_chats(self, now: float, limit: int) -> list[int]:
+        """Chats with outbox rows due and no sender working on them, oldest first."""
+
+    async def lease_chat(self, chat_id: int, owner: str, now: float, lease_seconds: float) -> float | None:
+        """Take the chat's send lane for ``lease_seconds``; returns the lane's rate-limit time
+        (when the chat's next message may go), or ``None`` if another sender holds it."""
+
+    async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
+        """Give the lane back, remembering its rate-limit time."""
+
+    async def next_reply(self, chat_id: int) -> Pending | None:
+        """The chat's oldest outbox row."""
+
+    async def sent(self, reply_id: int) -> None:
+        """Delete a row that was delivered (or can never be)."""
+
+    async def retry(self, reply_id: int, at: float) -> None:
+        """Keep a row that failed, to be sent again from ``at``."""
+
+    async def take_slot(self, key: str, now: float, interval: float, burst: int) -> float:
+        """A shared rate limit (GCRA): book the next slot of ``key`` and return how many seconds
+        to wait for it (0: now). Booking, rather than asking again later, keeps many waiting
+        senders from polling the row."""
 
     async def load(self, user_id: int) -> State | None:
         """The saved state, or ``None`` for an unknown user."""
@@ -119,3 +220,11 @@ def decode(lang: str, lang_chosen: Any, node: str | None, answers: str, history:
         answers=tuple(sorted(loaded_answers.items())),
         history=loaded_history,
     )
+
+
+def gcra_wait(tat: float, now: float, interval: float, burst: int) -> float:
+    """The generic cell rate algorithm: with ``tat`` the theoretical arrival time of the next
+    slot, a slot is free now (0) when at most ``burst`` slots are booked ahead; otherwise the
+    seconds until one is."""
+    earliest = max(tat, now) + interval - burst * interval
+    return 0.0 if earliest <= now else earliest - now

@@ -22,9 +22,10 @@ PRIVACY = pgettext(
     "I do not store the text of your messages, your name or your phone number. "
     "/forget erases everything now.\n\n"
     "<b>Anonymous figures</b>: I count how often each topic is shown, per day and language, and "
-    "the results of the eligibility check, without any user id. A typed question I could not "
-    "answer is kept for {question_days} days, without your id and with numbers, e-mail addresses "
-    "and @names removed, so that the answers can be improved.",
+    "the results of the eligibility check, without any user id. When I cannot answer a typed "
+    "question, I ask whether I may keep it; only if you say yes is it kept, for {question_days} days, "
+    "without your id and with names, addresses, numbers, e-mail addresses and @names removed, so "
+    "that the answers can be improved.",
 )
 FORGET_CONFIRM = pgettext("telegram", "Erase everything I store about you? This cannot be undone.")
 ERASE = pgettext("button", "🗑 Erase my data")
@@ -38,6 +39,14 @@ GROUP = pgettext(
     "telegram",
     "My answers are about your own situation, so please talk to me in a private chat: {link}",
 )
+KEEP_QUESTION = pgettext(
+    "telegram",
+    "May I keep your question, without your name or anything else that identifies you, to improve my answers?",
+)
+KEEP_YES = pgettext("button", "✅ Yes, keep it")
+KEEP_NO = pgettext("button", "No")
+KEPT = pgettext("telegram", "Thank you: your question was kept, without your name.")
+NOT_KEPT = pgettext("telegram", "All right: your question was not kept.")
 APOLOGY = pgettext("telegram", "Sorry, something went wrong on my side. Please try again in a moment.")
 
 COMMANDS = (
