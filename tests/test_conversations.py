@@ -35,7 +35,7 @@ TERMS = {
         "vi": "được đề nghị bằng Giấy đồng ý",
         "ja": "同意書により申し込む",
     },
-    "ask_today": {"en": "Before sending anything today", "vi": "Trước khi gửi", "ja": "現在何かを送る前に"},
+    "ask_today": {"en": "Before sending anything today", "vi": "Trước khi gửi", "ja": "何かを送る前に"},
     "held_then": {"en": "did you hold when it happened", "vi": "Khi sự việc xảy ra", "ja": "そのとき"},
 }
 CENTER_JA = "外国人在留総合インフォメーションセンター"
