@@ -98,3 +98,21 @@ def test_starting_the_cli_loads_no_library_only_a_subcommand_needs() -> None:
     loaded = set(run(sys.executable, "-c", code, cwd=ROOT).stdout.split())
     assert "bot" in loaded
     assert not loaded & {"matplotlib", "segno", "PIL", "telegram", "psycopg", "psycopg_pool", "tornado", "numpy"}
+
+
+def test_loading_the_bot_loads_no_japanese_analyser() -> None:
+    """The phrases' readings and dictionary forms come from search/readings.json: pykakasi is for
+    `python -m bot i18n readings` only, and SudachiPy loads on the first Japanese question that
+    needs it (about 75 MiB mapped), not at start."""
+    code = (
+        "import sys; from bot.project import Project; from bot.engine.engine import Typed; "
+        "engine = Project().engine(); before = {m.split('.')[0] for m in sys.modules}; "
+        "engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
+        "after = {m.split('.')[0] for m in sys.modules}; both = {'pykakasi', 'sudachipy'}; "
+        "print(' '.join(sorted(before & both)), '|', ' '.join(sorted(after & both)))"
+    )
+    result = run(sys.executable, "-c", code, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    at_start, after_question = result.stdout.strip().split("|")
+    assert at_start.strip() == ""
+    assert after_question.split() == ["sudachipy"]
