@@ -33,6 +33,9 @@ from bot.i18n.readings import COMMAND as READINGS_COMMAND
 from bot.i18n.readings import READINGS_FILE, Forms, needs_forms, parse, reading_phrases
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
+# "off": Japanese questions are matched as written only, never put in dictionary forms, so
+# SudachiPy's dictionary (75-140 MiB of mapped pages once used) is never loaded.
+ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
 # Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
 # read every file there as a catalog.
 LANGUAGES_FILE = "languages.yaml"
@@ -80,11 +83,13 @@ def build_matcher(
     catalogs: Catalogs,
     extra: dict[str, dict[str, list[str]]] | None = None,
     forms: Mapping[str, Forms] | None = None,
+    japanese_analyser: bool = True,
 ) -> Matcher:
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
     filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
     readings and dictionary forms (``search/readings.json``); a phrase missing there is put in
-    dictionary form with SudachiPy at start (``check`` reports it)."""
+    dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
+    never puts a question in dictionary forms (SudachiPy is then never loaded for questions)."""
 
     def words(text: UiText) -> list[str]:
         return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
@@ -103,7 +108,7 @@ def build_matcher(
         stopwords=words(ui.STOPWORDS),
         order=_importance(content),
         entries=[topic.entry for topic in content.topics.values()],
-        analyser=base_forms,
+        analyser=base_forms if japanese_analyser else None,
         base_forms={text: entry.base for text, entry in forms.items()},
         navigation=[node.id for node in content.nodes.values() if node.topic == content.nodes[content.menu].topic],
     )
@@ -133,12 +138,16 @@ class Project:
     """The content at ``root``: ``root/dialogues`` and ``root/locales``."""
 
     root: Path = field(default_factory=default_root)
+    japanese_analyser: bool = True
 
     @classmethod
     def from_env(cls) -> Project:
-        """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy."""
+        """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy;
+        ``$BOT_JAPANESE_ANALYSER=off`` matches Japanese questions as written only."""
         configured = os.environ.get(CONTENT_ENV)
-        return cls(Path(configured)) if configured else cls()
+        analyser = os.environ.get(ANALYSER_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
+        root = Path(configured) if configured else default_root()
+        return cls(root, japanese_analyser=analyser)
 
     @property
     def installed(self) -> bool:
@@ -197,7 +206,7 @@ class Project:
         forms, found = self.readings()
         translation += found
         translation += stale_readings(content_phrases(content, catalogs, _listed(extra)), forms)
-        matcher = build_matcher(content, catalogs, extra, forms)
+        matcher = build_matcher(content, catalogs, extra, forms, japanese_analyser=self.japanese_analyser)
         return Loaded(Engine(content, catalogs, matcher), problems, translation)
 
     def write_readings(self) -> Path:

@@ -116,3 +116,18 @@ def test_loading_the_bot_loads_no_japanese_analyser() -> None:
     at_start, after_question = result.stdout.strip().split("|")
     assert at_start.strip() == ""
     assert after_question.split() == ["sudachipy"]
+
+
+def test_with_the_japanese_analyser_off_a_japanese_question_loads_no_analyser() -> None:
+    """BOT_JAPANESE_ANALYSER=off (for a small host) matches Japanese as written: no SudachiPy."""
+    code = (
+        "import os, sys; os.environ['BOT_JAPANESE_ANALYSER'] = 'off'; from bot.project import Project; "
+        "from bot.engine.engine import Typed; engine = Project.from_env().engine(); "
+        "outcome = engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pykakasi', 'sudachipy'}), len(outcome.replies))"
+    )
+    result = run(sys.executable, "-c", code, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    loaded, replies = result.stdout.split()
+    assert loaded == "[]"
+    assert int(replies) >= 1
