@@ -41,7 +41,7 @@ def tenfold(project: Project) -> Matcher:
     loaded = project.load()
     engine = loaded.engine
     phrases = content_phrases(engine.content, engine.translator)
-    phrases += reading_phrases(phrases)
+    phrases += reading_phrases(phrases, project.readings()[0])
     grown = list(phrases)
     for copy in range(1, 10):
         grown += [Phrase(p.node, p.lang, f"{p.text} {'variant'}{copy}{index}") for index, p in enumerate(phrases)]
@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     project = Project()
     wall, cpu = time.perf_counter(), time.thread_time()
-    base_forms("起動")  # the analyser's dictionary
+    base_forms("起動")  # the analyser's dictionary (loaded by the bot on the first Japanese question in doubt)
     analyser = (time.perf_counter() - wall, time.thread_time() - cpu)
     wall, cpu = time.perf_counter(), time.thread_time()
     engine = project.engine()
@@ -82,7 +82,9 @@ def main() -> None:
     wall, cpu = time.perf_counter(), time.thread_time()
     catalogs = engine.translator
     assert isinstance(catalogs, Catalogs)
-    real = build_matcher(engine.content, catalogs, project.search_files(set(engine.content.nodes))[0])
+    real = build_matcher(
+        engine.content, catalogs, project.search_files(set(engine.content.nodes))[0], project.readings()[0]
+    )
     built = (time.perf_counter() - wall, time.thread_time() - cpu)
     print("start-up, wall / CPU ms: ", end="")
     print(f"Japanese analyser {1000 * analyser[0]:.0f} / {1000 * analyser[1]:.0f}; ", end="")

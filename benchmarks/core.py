@@ -60,7 +60,7 @@ def measure(engine: Engine, users: int, rounds: int, grown: bool = True) -> Core
     project = Project()
     walk(engine, max(1, users // 10), random.Random(1))  # warm caches
     walks = [walk(engine, users, random.Random(2 + index)) for index in range(rounds)]
-    real = build_matcher(engine.content, engine.translator)  # type: ignore[arg-type]
+    real = build_matcher(engine.content, engine.translator, None, project.readings()[0])  # type: ignore[arg-type]
     big = tenfold(project) if grown else None
     asked = questions()
     latencies(real, asked, 1)

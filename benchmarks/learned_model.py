@@ -78,7 +78,7 @@ def main() -> None:
     matcher = engine.matcher
     assert matcher is not None
     phrases = content_phrases(engine.content, engine.translator)  # type: ignore[arg-type]
-    phrases += reading_phrases(phrases)
+    phrases += reading_phrases(phrases, Project(ROOT).readings()[0])
     base_texts = [p.text for p in phrases]
     base_labels = [p.node for p in phrases]
     tune = [c for c in load_cases("tune") if c.label in ("content", "out_of_scope")]

@@ -6,7 +6,7 @@ Ranks each tuning question once, then replays :meth:`Matcher.decide` over a grid
 each script (Latin or Japanese) and answer threshold, the best setting (most right direct
 answers, a wrong one costing three) with its figures. The rule used for the shipped
 thresholds: the lowest answer threshold whose wrong-and-confident share on the tuning part is
-at most 1.5%, for each script (questions written by others score lower than the tuning part).
+at most 1.5% with no out-of-scope question answered, for each script.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@
     python -m bot i18n update     merge the template into every catalog (prints the pybabel command)
     python -m bot i18n stats      per-language progress
     python -m bot i18n init LANG  start a catalog for a new language
+    python -m bot i18n readings   readings and dictionary forms of the Japanese search phrases
     python -m bot links --username BOT [--lang vi] [--qr DIR]
                                   every topic x language deep link; --qr writes printable PNGs
     python -m bot stats [--since DATE] [--csv FILE] [--png FILE]
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("extract", help="collect strings into locales/messages.pot")
     actions.add_parser("update", help="merge messages.pot into every catalog")
     actions.add_parser("stats", help="translated, fuzzy and untranslated messages per language")
+    actions.add_parser("readings", help="write search/readings.json (Japanese phrases' kana, romaji, base forms)")
     new = actions.add_parser("init", help="start the catalog of a new language")
     new.add_argument("lang", help="a language code such as id, ne, my, fil or zh")
     share = commands.add_parser("links", help="deep links to every topic in every language, and QR codes")
@@ -221,6 +223,8 @@ def translators(project: Project, action: str, lang: str | None) -> int:
         if not lang or not lang.replace("_", "").isalpha():
             raise UsageError(f"not a language code: {lang!r}")
         i18n.init(project.root, lang)
+    elif action == "readings":
+        print(f"wrote {project.write_readings()}")
     else:
         engine = project.load().engine
         catalogs = engine.translator

@@ -11,6 +11,7 @@ clone or an editable install), else the copy the wheel carries inside the packag
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from bot.engine import ui
 from bot.engine.engine import Engine
 from bot.engine.loader import dialogue_files, load_content
-from bot.engine.matcher import Matcher, content_phrases
+from bot.engine.matcher import Matcher, Phrase, content_phrases
 from bot.engine.model import Content
 from bot.engine.render import interface_text
 from bot.engine.ui import UiText
@@ -28,9 +29,13 @@ from bot.errors import ContentError, Location, Problem, display_path
 from bot.i18n.catalog import Catalogs, load_catalogs
 from bot.i18n.checks import CheckSettings, check_catalogs, template_keys
 from bot.i18n.japanese import base_forms
-from bot.i18n.readings import reading_phrases
+from bot.i18n.readings import COMMAND as READINGS_COMMAND
+from bot.i18n.readings import READINGS_FILE, Forms, needs_forms, parse, reading_phrases
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
+# "off": Japanese questions are matched as written only, never put in dictionary forms, so
+# SudachiPy's dictionary (75-140 MiB of mapped pages once used) is never loaded.
+ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
 # Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
 # read every file there as a catalog.
 LANGUAGES_FILE = "languages.yaml"
@@ -52,22 +57,50 @@ def _importance(content: Content) -> list[str]:
     return entries + [node for node in rest if node not in entries]
 
 
+def _listed(extra: dict[str, dict[str, list[str]]] | None) -> dict[str, dict[str, list[str]]]:
+    """The phrases of ``search/<lang>.yaml`` without its special keys."""
+    special = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY)
+    return {lang: {k: v for k, v in nodes.items() if k not in special} for lang, nodes in (extra or {}).items()}
+
+
+def stale_readings(phrases: Iterable[Phrase], forms: Mapping[str, Forms]) -> list[Problem]:
+    """One problem when Japanese phrases have no entry in ``search/readings.json``."""
+    missing = sorted({p.text for p in phrases if needs_forms(p.text) and p.text not in forms})
+    if not missing:
+        return []
+    shown = ", ".join(repr(text) for text in missing[:3])
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    return [
+        Problem(
+            Location(READINGS_FILE, 0),
+            f"out of date: no readings for {shown}{more}: run `{READINGS_COMMAND}`",
+        )
+    ]
+
+
 def build_matcher(
-    content: Content, catalogs: Catalogs, extra: dict[str, dict[str, list[str]]] | None = None
+    content: Content,
+    catalogs: Catalogs,
+    extra: dict[str, dict[str, list[str]]] | None = None,
+    forms: Mapping[str, Forms] | None = None,
+    japanese_analyser: bool = True,
 ) -> Matcher:
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
-    filler and off-topic word lists of every language."""
+    filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
+    readings and dictionary forms (``search/readings.json``); a phrase missing there is put in
+    dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
+    never puts a question in dictionary forms (SudachiPy is then never loaded for questions)."""
 
     def words(text: UiText) -> list[str]:
         return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
 
-    special = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY)
-    listed = {lang: {k: v for k, v in nodes.items() if k not in special} for lang, nodes in (extra or {}).items()}
+    listed = _listed(extra)
     unwanted = [w for nodes in (extra or {}).values() for w in nodes.get(OFF_TOPIC_KEY, [])]
     short = [pair.partition("=") for nodes in (extra or {}).values() for pair in nodes.get(ABBREVIATIONS_KEY, [])]
     phrases = content_phrases(content, catalogs, listed)
+    forms = forms or {}
     return Matcher.build(
-        [*phrases, *reading_phrases(phrases)],
+        [*phrases, *reading_phrases(phrases, forms)],
         greetings=words(ui.GREETINGS),
         thanks=words(ui.THANKS),
         off_topic=[*words(ui.OFF_TOPIC), *unwanted],
@@ -75,7 +108,8 @@ def build_matcher(
         stopwords=words(ui.STOPWORDS),
         order=_importance(content),
         entries=[topic.entry for topic in content.topics.values()],
-        analyser=base_forms,
+        analyser=base_forms if japanese_analyser else None,
+        base_forms={text: entry.base for text, entry in forms.items()},
         navigation=[node.id for node in content.nodes.values() if node.topic == content.nodes[content.menu].topic],
     )
 
@@ -104,12 +138,16 @@ class Project:
     """The content at ``root``: ``root/dialogues`` and ``root/locales``."""
 
     root: Path = field(default_factory=default_root)
+    japanese_analyser: bool = True
 
     @classmethod
     def from_env(cls) -> Project:
-        """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy."""
+        """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy;
+        ``$BOT_JAPANESE_ANALYSER=off`` matches Japanese questions as written only."""
         configured = os.environ.get(CONTENT_ENV)
-        return cls(Path(configured)) if configured else cls()
+        analyser = os.environ.get(ANALYSER_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
+        root = Path(configured) if configured else default_root()
+        return cls(root, japanese_analyser=analyser)
 
     @property
     def installed(self) -> bool:
@@ -185,7 +223,35 @@ class Project:
         problems += validate(content, catalogs, screens)
         extra, found = self.search_files(set(content.nodes))
         translation += found
-        return Loaded(Engine(content, catalogs, build_matcher(content, catalogs, extra)), problems, translation)
+        forms, found = self.readings()
+        translation += found
+        translation += stale_readings(content_phrases(content, catalogs, _listed(extra)), forms)
+        matcher = build_matcher(content, catalogs, extra, forms, japanese_analyser=self.japanese_analyser)
+        return Loaded(Engine(content, catalogs, matcher), problems, translation)
+
+    def write_readings(self) -> Path:
+        """Compute the Japanese phrases' readings and dictionary forms into
+        ``search/readings.json`` (pykakasi and SudachiPy are loaded for this only)."""
+        from bot.i18n.readings import compute, dump
+
+        content, _ = load_content(dialogue_files(self.dialogues), self.root)
+        _, threshold, _ = self.settings()
+        catalogs, _ = load_catalogs(self.locales, threshold, self.root)
+        extra, _ = self.search_files(set(content.nodes))
+        phrases = content_phrases(content, catalogs, _listed(extra))
+        path = self.root / READINGS_FILE
+        path.write_text(dump(compute(p.text for p in phrases)), encoding="utf-8")
+        return path
+
+    def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
+        """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""
+        path = self.root / READINGS_FILE
+        if not path.exists():
+            return {}, []
+        try:
+            return parse(path.read_text(encoding="utf-8")), []
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            return {}, [Problem(Location(READINGS_FILE, getattr(exc, "lineno", 0)), f"{exc}: run `{READINGS_COMMAND}`")]
 
     def search_files(self, nodes: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[Problem]]:
         """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list; also

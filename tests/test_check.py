@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_bot
+from tests.conftest import ROOT, run_bot
 
 BROKEN = "dialogues/about.yaml"
 
@@ -209,3 +210,32 @@ def test_a_broken_footer_button_is_reported_at_its_notice(
     status, output = check(scratch)
     assert status == 1
     assert re.search(rf"^dialogues/start\.yaml:{line_of(broken, anchor)}: .*{re.escape(message)}", output, re.M), output
+
+
+def test_a_japanese_phrase_without_readings_is_reported_and_the_command_fixes_it(scratch: Path) -> None:
+    """search/readings.json is generated from the phrases; a new phrase makes it stale until
+    `python -m bot i18n readings` runs, and the regenerated file gives the phrase its forms."""
+    path = scratch / "search/ja.yaml"
+    text = path.read_text(encoding="utf-8").replace("extension.start: ", "extension.start: 在留期間の再延長 | ", 1)
+    path.write_text(text, encoding="utf-8")
+    status, output = check(scratch)
+    assert status == 1
+    assert re.search(
+        r"^search/readings\.json:0: out of date: no readings for '在留期間の再延長'.*"
+        r"python -m bot i18n readings",
+        output,
+        re.M,
+    ), output
+    written = run_bot("i18n", "readings", root=scratch)
+    assert written.returncode == 0, written.stderr
+    assert check(scratch) == (0, "0 error(s), 0 warning(s)\n")
+    entry = json.loads((scratch / "search/readings.json").read_text(encoding="utf-8"))["在留期間の再延長"]
+    assert "zairyuu kikan no sai enchou" in entry["readings"] or any("enchou" in r for r in entry["readings"])
+    assert entry["base"].startswith("在留期間")
+
+
+def test_the_committed_readings_are_what_the_command_writes(scratch: Path) -> None:
+    """Nobody edits the generated file by hand: regenerating it changes nothing."""
+    written = run_bot("i18n", "readings", root=scratch)
+    assert written.returncode == 0, written.stderr
+    assert (scratch / "search/readings.json").read_bytes() == (ROOT / "search/readings.json").read_bytes()

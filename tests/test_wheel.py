@@ -98,3 +98,36 @@ def test_starting_the_cli_loads_no_library_only_a_subcommand_needs() -> None:
     loaded = set(run(sys.executable, "-c", code, cwd=ROOT).stdout.split())
     assert "bot" in loaded
     assert not loaded & {"matplotlib", "segno", "PIL", "telegram", "psycopg", "psycopg_pool", "tornado", "numpy"}
+
+
+def test_loading_the_bot_loads_no_japanese_analyser() -> None:
+    """The phrases' readings and dictionary forms come from search/readings.json: pykakasi is for
+    `python -m bot i18n readings` only, and SudachiPy loads on the first Japanese question that
+    needs it (about 75 MiB mapped), not at start."""
+    code = (
+        "import sys; from bot.project import Project; from bot.engine.engine import Typed; "
+        "engine = Project().engine(); before = {m.split('.')[0] for m in sys.modules}; "
+        "engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
+        "after = {m.split('.')[0] for m in sys.modules}; both = {'pykakasi', 'sudachipy'}; "
+        "print(' '.join(sorted(before & both)), '|', ' '.join(sorted(after & both)))"
+    )
+    result = run(sys.executable, "-c", code, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    at_start, after_question = result.stdout.strip().split("|")
+    assert at_start.strip() == ""
+    assert after_question.split() == ["sudachipy"]
+
+
+def test_with_the_japanese_analyser_off_a_japanese_question_loads_no_analyser() -> None:
+    """BOT_JAPANESE_ANALYSER=off (for a small host) matches Japanese as written: no SudachiPy."""
+    code = (
+        "import os, sys; os.environ['BOT_JAPANESE_ANALYSER'] = 'off'; from bot.project import Project; "
+        "from bot.engine.engine import Typed; engine = Project.from_env().engine(); "
+        "outcome = engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pykakasi', 'sudachipy'}), len(outcome.replies))"
+    )
+    result = run(sys.executable, "-c", code, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    loaded, replies = result.stdout.split()
+    assert loaded == "[]"
+    assert int(replies) >= 1

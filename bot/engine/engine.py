@@ -8,7 +8,7 @@ however stale or forged, leads somewhere sensible with a short explanation, neve
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process
 
@@ -167,6 +167,11 @@ class Engine:
     translator: Translator
     matcher: Matcher | None = None
     bot_username: str | None = None
+    # The folded names of a screen's buttons, by the screen's button data: a screen's buttons are
+    # named the same in every state, and folding ~45 names costs more than the rest of a step.
+    _button_names: dict[tuple[str, ...], dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -442,12 +447,7 @@ class Engine:
         if typed.isdigit():
             number = int(typed)
             return buttons[number - 1].data if 1 <= number <= len(buttons) else None
-        choices: dict[str, str] = {}
-        for button in buttons:
-            assert button.data is not None
-            for name in self._names(state, button.data):
-                choices.setdefault(compact(name), button.data)
-        choices.pop("", None)
+        choices = self._choices(state, tuple(button.data for button in buttons if button.data))
         if typed in choices:
             return choices[typed]
         best = process.extract(typed, list(choices), scorer=fuzz.ratio, limit=None, score_cutoff=TYPO_THRESHOLD)
@@ -459,6 +459,19 @@ class Engine:
                 if len(name) >= len(typed) and fuzz.partial_ratio(typed, name) >= PART_THRESHOLD
             }
         return found.pop() if len(found) == 1 else None
+
+    def _choices(self, state: State, datas: tuple[str, ...]) -> dict[str, str]:
+        """Each folded name a user may type for one of these buttons -> the button's data
+        (the first button wins a shared name); computed once per set of buttons."""
+        choices = self._button_names.get(datas)
+        if choices is None:
+            choices = {}
+            for data in datas:
+                for name in self._names(state, data):
+                    choices.setdefault(compact(name), data)
+            choices.pop("", None)
+            self._button_names[datas] = choices
+        return choices
 
     def _names(self, state: State, data: str) -> list[str]:
         """What a user may type for the button with ``data``, in every language."""

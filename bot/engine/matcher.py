@@ -75,8 +75,8 @@ class Verdict:
 class Thresholds:
     """When to answer and when to suggest; tuned on ``tests/eval``."""
 
-    answer: float = 65.0
-    answer_japanese: float = 70.0
+    answer: float = 60.0
+    answer_japanese: float = 60.0
     margin: float = 6.0
     suggest: float = 25.0
     window: float = 30.0
@@ -144,12 +144,15 @@ class Matcher:
         navigation: Iterable[str] = (),
         thresholds: Thresholds | None = None,
         analyser: Callable[[str], str] | None = None,
+        base_forms: Mapping[str, str] | None = None,
     ) -> Matcher:
         """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
         ``order`` wins. ``entries`` are the topics' first screens: general answers that may
         answer a question their own sub-screens match equally well. ``navigation`` screens (the
         main menu) may be answered but are never suggested. ``analyser`` turns Japanese into
-        dictionary forms (:mod:`bot.i18n.japanese`); each Japanese phrase is indexed both ways."""
+        dictionary forms (:mod:`bot.i18n.japanese`); each Japanese phrase is indexed both ways, its
+        dictionary form taken from ``base_forms`` (phrase -> form, computed ahead of time) when
+        that has it, else from ``analyser``. Questions are read with ``analyser`` only."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
         folded_filler = {fold(w) for w in stopwords if fold(w)}
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
@@ -158,8 +161,11 @@ class Matcher:
         for phrase in phrases:
             if phrase.is_cjk:
                 forms = [(compact(phrase.text), RAW)]
-                if analyser is not None:
-                    forms.append((compact(analyser(phrase.text)), BASE))
+                base = (base_forms or {}).get(phrase.text)
+                if base is None and analyser is not None:
+                    base = analyser(phrase.text)
+                if base is not None:
+                    forms.append((compact(base), BASE))
                 for text, form in forms:
                     if len(text) >= 2:
                         cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
@@ -272,7 +278,12 @@ class Matcher:
         kinds), or a topic's screen when all close rivals share that topic (its first screen
         if that is among them)."""
         (best_node, best), rest = ranked[0], ranked[1:]
-        close = [node for node, score in rest if best - score < limits.margin]
+        # The main menu's labels name the topics: tying with it is no disagreement.
+        close = [
+            node
+            for node, score in rest
+            if best - score < limits.margin and (node not in self.navigation or best_node in self.navigation)
+        ]
         rivals = [node for node in close if not (best_node in self.entries and node not in self.entries)]
         if not rivals:
             return best_node
@@ -373,7 +384,8 @@ class Matcher:
         return None
 
     def _off_topic(self, folded: str) -> bool:
-        tokens = folded.split()
+        # Latin words apart from the Japanese they are written against ("jlptの試験").
+        tokens = _CJK.sub(" ", folded).split()
         grams = set(tokens) | {" ".join(pair) for pair in itertools.pairwise(tokens)}
         if self.off_topic & grams:
             return True

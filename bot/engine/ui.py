@@ -67,7 +67,7 @@ STOPWORDS = pgettext(
 OFF_TOPIC = pgettext(
     "search",
     "wife|husband|spouse|girlfriend|boyfriend|marriage|married|child|children|baby|tax|taxes|"
-    "driving licence|driving license|driver license|bank account|weather|food|restaurant|football|"
+    "driving licence|driving license|driver license|bank account|weather|football|"
     "music|song|joke|movie|game|bitcoin|rent|apartment|tourist|travel|holiday|permanent residence",
 )
 GREETING_REPLY = pgettext(
