@@ -2,7 +2,7 @@
 
 Editors and translators keep ``dialogues/``, ``locales/``, ``search/``, ``languages.yaml`` and
 ``babel.cfg`` at the top of the repository; the wheel carries a copy in ``<package>/content/``
-with the same layout, read with ``importlib.resources`` (``bot/project.py``). A source checkout
+with the same layout, read with ``importlib.resources`` (``retainment_bot/project.py``). A source checkout
 or an editable install reads the checkout instead, so this step only runs for real builds. The
 sdist gets the same files through ``MANIFEST.in``.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-PACKAGE = "bot"  # the import name, as in pyproject.toml's [tool.setuptools.packages.find]
+PACKAGE = "retainment_bot"  # the import name, as in pyproject.toml's [tool.setuptools.packages.find]
 CONTENT = ("babel.cfg", "languages.yaml", "dialogues", "locales", "search")  # what project.py reads
 SKIP = shutil.ignore_patterns("*.mo", "__pycache__", "*~", ".*")
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import yaml
 
-from bot.engine.matcher import Matcher, Phrase, content_phrases
-from bot.i18n.catalog import Catalogs
-from bot.i18n.japanese import base_forms
-from bot.i18n.readings import reading_phrases
-from bot.project import Project, build_matcher
+from retainment_bot.engine.matcher import Matcher, Phrase, content_phrases
+from retainment_bot.i18n.catalog import Catalogs
+from retainment_bot.i18n.japanese import base_forms
+from retainment_bot.i18n.readings import reading_phrases
+from retainment_bot.project import Project, build_matcher
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval"
 

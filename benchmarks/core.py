@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from benchmarks.bench_matcher import latencies, questions, tenfold
 from benchmarks.load import LANGUAGES, material, percentile
-from bot.engine.engine import Engine, Event, Press, Start, Typed
-from bot.project import Project, build_matcher
+from retainment_bot.engine.engine import Engine, Event, Press, Start, Typed
+from retainment_bot.project import Project, build_matcher
 
 
 @dataclass(frozen=True)

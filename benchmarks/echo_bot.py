@@ -1,5 +1,5 @@
 """The baseline: a bare python-telegram-bot 22 Application behind the same webhook, with one
-MessageHandler and one CallbackQueryHandler, reading the same environment as ``python -m bot``.
+MessageHandler and one CallbackQueryHandler, reading the same environment as ``python -m retainment_bot``.
 
     TELEGRAM_BOT_TOKEN=… TELEGRAM_API_URL=… WEBHOOK_URL=… PORT=… WEBHOOK_SECRET=… python -m benchmarks.echo_bot
 

@@ -22,10 +22,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from bot.engine.matcher import Candidate, Verdict, content_phrases
-from bot.engine.normalize import fold
-from bot.i18n.readings import reading_phrases
-from bot.project import Project
+from retainment_bot.engine.matcher import Candidate, Verdict, content_phrases
+from retainment_bot.engine.normalize import fold
+from retainment_bot.i18n.readings import reading_phrases
+from retainment_bot.project import Project
 from tests.matcher_eval import CHECK, LANGUAGES, PARTS, Case, Figures, judge, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent

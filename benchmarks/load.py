@@ -346,7 +346,7 @@ def free_port() -> int:
 
 @dataclass
 class Process:
-    """A bot (``python -m bot webhook``) or the echo baseline, listening on ``port``."""
+    """A bot (``python -m retainment_bot webhook``) or the echo baseline, listening on ``port``."""
 
     kind: str
     port: int
@@ -396,7 +396,7 @@ def spawn(
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
-    module = ["-m", "bot", "webhook"] if kind == "bot" else ["-m", "benchmarks.echo_bot"]
+    module = ["-m", "retainment_bot", "webhook"] if kind == "bot" else ["-m", "benchmarks.echo_bot"]
     log = workdir / f"{kind}-{port}.log"
     started = time.monotonic()
     with log.open("wb") as out:

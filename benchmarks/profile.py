@@ -2,7 +2,7 @@
 
     python -m benchmarks.profile [--seconds 20] [--latency 0] [--postgres] [--out DIR]
 
-Under load, py-spy samples the running ``python -m bot webhook`` (every thread, CPU only, or
+Under load, py-spy samples the running ``python -m retainment_bot webhook`` (every thread, CPU only, or
 with ``--idle`` waiting too) while the load generator drives it; at start-up it records the
 process from its first instruction to the first reply. Both write collapsed stacks
 (``DIR/load.txt``, ``DIR/startup.txt``, for any flame-graph viewer) and print the functions that
@@ -52,7 +52,7 @@ def py_spy() -> str:
 async def under_load(seconds: float, latency: float, postgres: bool, idle: bool, out: Path) -> Path:
     api = FakeApi(latency=latency)
     await api.start()
-    from bot.project import Project
+    from retainment_bot.project import Project
 
     generator = Generator(api, material(sorted(Project().engine().content.topics)))
     schema = f"bench_{uuid.uuid4().hex[:10]}"

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.engine.engine import Engine, Event, Outcome, State
-from bot.stats import usage_of
-from bot.store import PostgresStore, SqliteStore, Store
-from bot.store.base import Effect
-from bot.telegram.handlers import outgoing
+from retainment_bot.engine.engine import Engine, Event, Outcome, State
+from retainment_bot.stats import usage_of
+from retainment_bot.store import PostgresStore, SqliteStore, Store
+from retainment_bot.store.base import Effect
+from retainment_bot.telegram.handlers import outgoing
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -31,7 +31,7 @@ def open_for(backend: str, workdir: Path, schema: str) -> Store:
 
 
 async def one_update(store: Store, engine: Engine, user_id: int, update_id: int, event: Event) -> Outcome | None:
-    """One update through the store exactly as the bot's handler does it (bot.telegram.handlers
+    """One update through the store exactly as the bot's handler does it (retainment_bot.telegram.handlers
     ``_step``): under the store's lock and dedup, the engine step, and in the same transaction
     the new state, the usage figures and the replies' outbox rows."""
     now = time.time()

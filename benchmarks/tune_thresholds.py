@@ -15,9 +15,9 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
-from bot.engine.matcher import _CJK, Verdict
-from bot.engine.normalize import fold
-from bot.project import Project
+from retainment_bot.engine.matcher import _CJK, Verdict
+from retainment_bot.engine.normalize import fold
+from retainment_bot.project import Project
 from tests.matcher_eval import Figures, judge, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.engine.engine import Engine
-from bot.project import Project
+from retainment_bot.engine.engine import Engine
+from retainment_bot.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "vi", "ja")
@@ -42,18 +42,18 @@ def scratch(tmp_path: Path) -> Path:
     for name in ("babel.cfg", "languages.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
     # The interface strings, for extraction (Babel does not follow symlinks).
-    shutil.copytree(ROOT / "bot", tmp_path / "bot", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "retainment_bot", tmp_path / "retainment_bot", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 
 def run_bot(
     *args: str, root: Path = ROOT, stdin: str = "", timeout: float = 60, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot ARGS`` on the project at ``root``, in ``cwd``."""
+    """Run ``python -m retainment_bot ARGS`` on the project at ``root``, in ``cwd``."""
     env = {**os.environ, "BOT_CONTENT_DIR": str(root)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "retainment_bot", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -67,7 +67,7 @@ class JsonlChat:
     """The terminal chat in ``--jsonl`` mode, driven line by line as a script would."""
 
     def __init__(self, lang: str | None, root: Path = ROOT) -> None:
-        args = [sys.executable, "-m", "bot", "chat", "--jsonl"] + (["--lang", lang] if lang else [])
+        args = [sys.executable, "-m", "retainment_bot", "chat", "--jsonl"] + (["--lang", lang] if lang else [])
         env = {**os.environ, "BOT_CONTENT_DIR": str(root)}
         self.process = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT, encoding="utf-8"
@@ -167,7 +167,7 @@ def pg_schema() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """Each real backend in turn: a SQLite file, then a PostgreSQL schema."""
-    from bot.store import SqliteStore
+    from retainment_bot.store import SqliteStore
     from tests.telegram_harness import postgres_store
 
     if request.param == "sqlite":

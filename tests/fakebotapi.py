@@ -13,7 +13,7 @@ whatever was not answered 200.
 Run it alone to try the bot without Telegram (the README's recipe), then talk to the bot::
 
     python -m tests.fakebotapi --port 8081 &
-    TELEGRAM_BOT_TOKEN=123:abc TELEGRAM_API_URL=http://127.0.0.1:8081/bot python -m bot &
+    TELEGRAM_BOT_TOKEN=123:abc TELEGRAM_API_URL=http://127.0.0.1:8081/bot python -m retainment_bot &
     python -m tests.fakebotapi say "/start consent_form-vi"
     python -m tests.fakebotapi press "consent_form.start:0:..."   # a button's data, as printed
 

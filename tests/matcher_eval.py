@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.engine.matcher import Verdict
+from retainment_bot.engine.matcher import Verdict
 
 EVAL = Path(__file__).parent / "eval"
 PARTS = ("tune", "test")
@@ -146,7 +146,7 @@ def table(match: Callable[[str], Verdict]) -> str:
 
 
 def main() -> None:
-    from bot.project import Project
+    from retainment_bot.project import Project
 
     engine = Project(Path(__file__).resolve().parent.parent).engine()
     assert engine.matcher is not None

@@ -1,4 +1,4 @@
-"""Helpers for the durability tests: the real ``python -m bot webhook`` process, a PostgreSQL
+"""Helpers for the durability tests: the real ``python -m retainment_bot webhook`` process, a PostgreSQL
 server of the test's own, a burst of button presses whose effects can be counted exactly."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 
 import psycopg
 
-from bot.engine.engine import Engine
-from bot.engine.render import button_data
+from retainment_bot.engine.engine import Engine
+from retainment_bot.engine.render import button_data
 from tests.conftest import ROOT
 from tests.fakebotapi import FakeBotApi, message, press
 
@@ -114,7 +114,7 @@ async def wait_until(predicate: Any, timeout: float, what: str) -> None:
 
 
 class BotProcess:
-    """``python -m bot webhook`` with the given environment; stderr goes to ``log``."""
+    """``python -m retainment_bot webhook`` with the given environment; stderr goes to ``log``."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
@@ -124,7 +124,7 @@ class BotProcess:
     def start(self) -> None:
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "webhook"], env=self.env, cwd=ROOT, stderr=sink, stdout=sink
+                [sys.executable, "-m", "retainment_bot", "webhook"], env=self.env, cwd=ROOT, stderr=sink, stdout=sink
             )
 
     def kill(self) -> None:
@@ -150,7 +150,7 @@ class BotProcess:
 
 
 def bot_env(api: FakeBotApi, port: int, content: Path, **extra: str) -> dict[str, str]:
-    """The environment of ``python -m bot webhook`` against the fake Bot API, logging at DEBUG."""
+    """The environment of ``python -m retainment_bot webhook`` against the fake Bot API, logging at DEBUG."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": api.token,

@@ -11,10 +11,10 @@ from typing import Any
 
 import psycopg
 
-from bot.engine.engine import Engine
-from bot.settings import Settings
-from bot.store import PostgresStore, Store
-from bot.telegram.runtime import Runtime
+from retainment_bot.engine.engine import Engine
+from retainment_bot.settings import Settings
+from retainment_bot.store import PostgresStore, Store
+from retainment_bot.telegram.runtime import Runtime
 from tests.fakebotapi import FakeBotApi
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -28,7 +28,7 @@ def settings_for(api: FakeBotApi, **changes: Any) -> Settings:
 
 @asynccontextmanager
 async def running(engine: Engine, store: Store, settings: Settings, polling: bool = True) -> AsyncIterator[Runtime]:
-    """The bot's runtime (receiver, workers, sender) started as ``python -m bot`` starts it, then
+    """The bot's runtime (receiver, workers, sender) started as ``python -m retainment_bot`` starts it, then
     stopped: long polling against the fake Bot API, or the webhook when ``polling`` is false."""
     runtime = Runtime(engine, store, settings, "polling" if polling else "webhook")
     await runtime.start()

@@ -20,15 +20,23 @@ def imports_of(path: Path) -> set[str]:
 
 
 def test_only_the_telegram_package_imports_telegram() -> None:
-    for path in (ROOT / "bot").rglob("*.py"):
-        if "telegram" in path.relative_to(ROOT / "bot").parts[:1]:
+    for path in (ROOT / "retainment_bot").rglob("*.py"):
+        if "telegram" in path.relative_to(ROOT / "retainment_bot").parts[:1]:
             continue
         assert not any(name == "telegram" or name.startswith("telegram.") for name in imports_of(path)), path
 
 
 def test_the_engine_imports_nothing_of_the_shells() -> None:
-    shells = ("bot.telegram", "bot.store", "bot.i18n", "bot.chat", "bot.cli", "bot.project", "bot.settings")
-    for path in (ROOT / "bot" / "engine").rglob("*.py"):
+    shells = (
+        "retainment_bot.telegram",
+        "retainment_bot.store",
+        "retainment_bot.i18n",
+        "retainment_bot.chat",
+        "retainment_bot.cli",
+        "retainment_bot.project",
+        "retainment_bot.settings",
+    )
+    for path in (ROOT / "retainment_bot" / "engine").rglob("*.py"):
         for name in imports_of(path):
             assert not name.startswith(shells), f"{path.name} imports {name}"
         assert not {"sqlite3", "psycopg", "socket", "httpx", "time"} & imports_of(path), path

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.engine import Engine
-from bot.i18n.checks import template_keys
+from retainment_bot.engine.engine import Engine
+from retainment_bot.i18n.checks import template_keys
 from tests.conftest import ROOT
 
 CATALOGS = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("locales/*.pot"), *ROOT.glob("locales/*/*/*.po")])

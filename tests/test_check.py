@@ -1,4 +1,4 @@
-"""`python -m bot check` reports each kind of mistake as `file:line: message`, never a traceback."""
+"""`python -m retainment_bot check` reports each kind of mistake as `file:line: message`, never a traceback."""
 
 from __future__ import annotations
 
@@ -214,7 +214,7 @@ def test_a_broken_footer_button_is_reported_at_its_notice(
 
 def test_a_japanese_phrase_without_readings_is_reported_and_the_command_fixes_it(scratch: Path) -> None:
     """search/readings.json is generated from the phrases; a new phrase makes it stale until
-    `python -m bot i18n readings` runs, and the regenerated file gives the phrase its forms."""
+    `python -m retainment_bot i18n readings` runs, and the regenerated file gives the phrase its forms."""
     path = scratch / "search/ja.yaml"
     text = path.read_text(encoding="utf-8").replace("extension.start: ", "extension.start: 在留期間の再延長 | ", 1)
     path.write_text(text, encoding="utf-8")
@@ -222,7 +222,7 @@ def test_a_japanese_phrase_without_readings_is_reported_and_the_command_fixes_it
     assert status == 1
     assert re.search(
         r"^search/readings\.json:0: out of date: no readings for '在留期間の再延長'.*"
-        r"python -m bot i18n readings",
+        r"python -m retainment_bot i18n readings",
         output,
         re.M,
     ), output

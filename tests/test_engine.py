@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.engine.engine import (
+from retainment_bot.engine.engine import (
     Back,
     Engine,
     Menu,
@@ -19,7 +19,7 @@ from bot.engine.engine import (
     parse_command,
     resolve_language,
 )
-from bot.engine.render import Reply
+from retainment_bot.engine.render import Reply
 
 
 def data_of(reply: Reply, prefix: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.engine.engine import Engine
+from retainment_bot.engine.engine import Engine
 from tests.conftest import ROOT, run_bot
 
 
@@ -104,7 +104,7 @@ def catalog_bytes(root: Path) -> dict[str, bytes]:
 
 def test_the_documented_pybabel_commands_write_what_the_i18n_commands_write(scratch: Path) -> None:
     """Plain `pybabel extract`/`update` as docs/translating.md gives them, then its msgcat line,
-    write byte for byte what `python -m bot i18n extract`/`update` write; GNU msgcat keeps those
+    write byte for byte what `python -m retainment_bot i18n extract`/`update` write; GNU msgcat keeps those
     files unchanged (so Poedit, Weblate or msgcat saves change no other line), and `check`
     accepts them."""
     path = scratch / "dialogues" / "titp.yaml"

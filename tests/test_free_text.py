@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot.engine import ui
-from bot.engine.engine import Engine, Press, Start, Typed
-from bot.engine.render import interface_text
-from bot.engine.ui import UiText
+from retainment_bot.engine import ui
+from retainment_bot.engine.engine import Engine, Press, Start, Typed
+from retainment_bot.engine.render import interface_text
+from retainment_bot.engine.ui import UiText
 from tests.conftest import run_bot
 
 

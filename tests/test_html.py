@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.html import html_problems, strip_html, telegram_length
+from retainment_bot.engine.html import html_problems, strip_html, telegram_length
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_length_counts_visible_text_in_utf16_units() -> None:
 
 
 def test_a_long_message_is_split_at_paragraphs_within_the_limit() -> None:
-    from bot.engine.html import split_message
+    from retainment_bot.engine.html import split_message
 
     text = "\n\n".join(f"<b>Part {i}</b> " + "x" * 900 for i in range(10))
     parts = split_message(text)

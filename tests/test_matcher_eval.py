@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.engine.engine import Engine
+from retainment_bot.engine.engine import Engine
 from tests.matcher_eval import EVAL, LANGUAGES, Figures, evaluate, load_cases, table
 
 TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97

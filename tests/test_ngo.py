@@ -15,10 +15,10 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot.engine.engine import Engine, Start
-from bot.engine.redact import redact
-from bot.store import SqliteStore, Store
-from bot.store.base import Usage
+from retainment_bot.engine.engine import Engine, Start
+from retainment_bot.engine.redact import redact
+from retainment_bot.store import SqliteStore, Store
+from retainment_bot.store.base import Usage
 from tests.conftest import ROOT, run_bot
 from tests.fakebotapi import BOT_USER, FakeBotApi, message, press, user
 from tests.telegram_harness import running, settings_for
@@ -230,7 +230,7 @@ def test_the_readme_flyer_command_does_what_the_readme_says(tmp_path: Path) -> N
     link the README shows and writes the file it names, a code that opens that link."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## For NGO staff") :]
-    command = re.search(r"`python -m bot (links [^`]+)`", section)
+    command = re.search(r"`python -m retainment_bot (links [^`]+)`", section)
     link = re.search(r"prints\s+`(https://t\.me/\S+)`", section)
     written = re.search(r"writes\s+`(flyers/\S+\.png)`", section)
     assert command and link and written, "the README's flyer example changed: update this test"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.normalize import compact, fold
+from retainment_bot.engine.normalize import compact, fold
 
 
 @pytest.mark.parametrize(

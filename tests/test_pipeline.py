@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.engine import Engine, State
-from bot.store import Effect, PostgresStore, SqliteStore, Store
+from retainment_bot.engine.engine import Engine, State
+from retainment_bot.store import Effect, PostgresStore, SqliteStore, Store
 from tests.fakebotapi import FIRST_NAME, LAST_NAME, FakeBotApi, WebhookPoster, message, press
 from tests.pipeline_harness import (
     PRIVATE_TEXT,
@@ -57,7 +57,7 @@ def reopen(backend: str, tmp_path: Path, schema: str | None) -> Store:
 async def test_kill_9_in_a_burst_loses_no_acknowledged_update(
     tmp_path: Path, request: pytest.FixtureRequest, backend: str
 ) -> None:
-    """The real `python -m bot webhook` is killed (SIGKILL) while a few hundred updates arrive;
+    """The real `python -m retainment_bot webhook` is killed (SIGKILL) while a few hundred updates arrive;
     restarted, it applies every acknowledged update exactly once, in each user's order, and
     answers each; then SIGTERM stops it with exit status 0."""
     engine = load_test_project(tmp_path / "project", QUESTIONS)
@@ -223,7 +223,7 @@ async def test_forget_racing_updates_never_brings_the_data_back(store: Store) ->
 
 async def test_forget_erases_pending_replies_and_stored_updates(store: Store) -> None:
     """What /forget erases besides the state: replies not yet sent and updates not yet handled."""
-    from bot.store import Outgoing
+    from retainment_bot.store import Outgoing
 
     await store.open()
     try:

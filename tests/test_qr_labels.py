@@ -10,9 +10,9 @@ import zxingcpp
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.engine.engine import Engine
-from bot.engine.render import language_name
-from bot.qr import FONT, SCALE, _fitting, label_font, label_lines, links, write_qr
+from retainment_bot.engine.engine import Engine
+from retainment_bot.engine.render import language_name
+from retainment_bot.qr import FONT, SCALE, _fitting, label_font, label_lines, links, write_qr
 from tests.conftest import LANGUAGES, ROOT
 
 BOT = "retainment_test_bot"
@@ -64,7 +64,7 @@ def test_the_titles_stay_readable_and_the_font_ships_with_its_licence(engine: En
     for link in links(engine, BOT):
         (title, size), *_ = label_lines(link, (33 + 8) * SCALE)
         assert _fitting(title, size, (33 + 8) * SCALE - 2 * SCALE).size >= 16, title
-    assert FONT.is_relative_to(ROOT / "bot") and FONT.stat().st_size < 2_000_000
+    assert FONT.is_relative_to(ROOT / "retainment_bot") and FONT.stat().st_size < 2_000_000
     licence = (FONT.parent / "OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
     assert "Noto Sans CJK JP" in TTFont(FONT)["name"].getDebugName(1)

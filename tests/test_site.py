@@ -1,4 +1,4 @@
-"""The review site (``python -m bot site``): its pages show what the engine sends, the decision
+"""The review site (``python -m retainment_bot site``): its pages show what the engine sends, the decision
 table lists exactly the engine's paths, the map draws every link, and untranslated strings are
 marked with their .po file, line and msgctxt. The browser tests are in test_site_browser.py."""
 
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.engine import Engine, Outcome, Press, Start, State
-from bot.engine.model import Node
-from bot.engine.render import format_as_of, node_notice, node_text
-from bot.errors import Location
-from bot.project import Project
-from bot.site import build_site
-from bot.site.decisions import decision_table
-from bot.site.screens import page, rendered, sources
+from retainment_bot.engine.engine import Engine, Outcome, Press, Start, State
+from retainment_bot.engine.model import Node
+from retainment_bot.engine.render import format_as_of, node_notice, node_text
+from retainment_bot.errors import Location
+from retainment_bot.project import Project
+from retainment_bot.site import build_site
+from retainment_bot.site.decisions import decision_table
+from retainment_bot.site.screens import page, rendered, sources
 from tests.conftest import LANGUAGES, ROOT, run_bot
 from tests.test_translations import edit, fuzzy, setter
 
@@ -272,6 +272,8 @@ def test_the_site_command_writes_a_site_that_needs_no_server(tmp_path: Path) -> 
 def test_the_templates_ship_with_the_package() -> None:
     from importlib import resources
 
-    files = {p.name for p in resources.files("bot.site").joinpath("templates").iterdir()}
+    files = {p.name for p in resources.files("retainment_bot.site").joinpath("templates").iterdir()}
     assert {"screen.html", "handbook.html", "map.html"} <= files
-    assert (ROOT / "pyproject.toml").read_text(encoding="utf-8").count('"bot.site" = ["templates/*.html"') == 1
+    assert (ROOT / "pyproject.toml").read_text(encoding="utf-8").count(
+        '"retainment_bot.site" = ["templates/*.html"'
+    ) == 1

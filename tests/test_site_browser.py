@@ -19,13 +19,13 @@ from urllib.parse import unquote, urlparse
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bot.engine.engine import Engine
-from bot.engine.html import strip_html
-from bot.engine.render import node_text
-from bot.project import Project
-from bot.site import build_site
-from bot.site.decisions import Decision, answer_label, decision_table
-from bot.site.screens import page as page_of
+from retainment_bot.engine.engine import Engine
+from retainment_bot.engine.html import strip_html
+from retainment_bot.engine.render import node_text
+from retainment_bot.project import Project
+from retainment_bot.site import build_site
+from retainment_bot.site.decisions import Decision, answer_label, decision_table
+from retainment_bot.site.screens import page as page_of
 from tests.conftest import LANGUAGES
 
 CHROMIUM = "/usr/bin/chromium"

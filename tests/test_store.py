@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.engine.engine import State
-from bot.store import Effect, PostgresStore, SqliteStore, Store, StoreError, open_store
-from bot.store.base import DEDUPLICATION_SECONDS
+from retainment_bot.engine.engine import State
+from retainment_bot.store import Effect, PostgresStore, SqliteStore, Store, StoreError, open_store
+from retainment_bot.store.base import DEDUPLICATION_SECONDS
 
 DAY = 24 * 3600
 

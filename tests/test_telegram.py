@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.engine.engine import Engine
-from bot.store import SqliteStore, Store
+from retainment_bot.engine.engine import Engine
+from retainment_bot.store import SqliteStore, Store
 from tests.fakebotapi import FakeBotApi, message, press
 from tests.telegram_harness import running, settings_for
 
@@ -180,8 +180,8 @@ async def test_a_failing_step_gets_an_apology_and_the_menu(
 ) -> None:
     """A bug while handling one update: it is logged and apologised for, the update is not retried
     for ever, and the next update of the same user is served."""
-    from bot.engine.engine import Engine as EngineClass
-    from bot.engine.engine import Typed
+    from retainment_bot.engine.engine import Engine as EngineClass
+    from retainment_bot.engine.engine import Typed
 
     real_step = EngineClass.step
 

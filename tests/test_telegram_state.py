@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.engine.engine import Engine
-from bot.engine.render import button_data
-from bot.project import Project
-from bot.store import SqliteStore, Store
+from retainment_bot.engine.engine import Engine
+from retainment_bot.engine.render import button_data
+from retainment_bot.project import Project
+from retainment_bot.store import SqliteStore, Store
 from tests.conftest import ROOT
 from tests.fakebotapi import FakeBotApi, message, press
 from tests.telegram_harness import postgres_store, running, settings_for
@@ -169,7 +169,7 @@ async def test_the_webhook_refuses_a_body_that_is_not_an_update(
 
 
 def test_the_bot_serves_a_bot_api_server_from_the_environment(tmp_path: Path) -> None:
-    """`TELEGRAM_BOT_TOKEN=... TELEGRAM_API_URL=... python -m bot` talks to that server."""
+    """`TELEGRAM_BOT_TOKEN=... TELEGRAM_API_URL=... python -m retainment_bot` talks to that server."""
     import os
     import subprocess
     import sys
@@ -185,7 +185,9 @@ def test_the_bot_serves_a_bot_api_server_from_the_environment(tmp_path: Path) ->
         }
         env.pop("WEBHOOK_URL", None)
         env.pop("DATABASE_URL", None)
-        process = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "retainment_bot"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True
+        )
         try:
             api.queue(message(USER, "/start titp-ja", lang="en"))
             messages = await api.wait_messages(USER, 1, timeout=30)

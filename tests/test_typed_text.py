@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.engine.engine import LANGUAGE_PREFIX, TYPED_LIMIT, Engine, Press, Start, State, Typed
-from bot.engine.language import detect, language_named
-from bot.engine.normalize import clip
-from bot.engine.redact import KEEP, redact
+from retainment_bot.engine.engine import LANGUAGE_PREFIX, TYPED_LIMIT, Engine, Press, Start, State, Typed
+from retainment_bot.engine.language import detect, language_named
+from retainment_bot.engine.normalize import clip
+from retainment_bot.engine.redact import KEEP, redact
 from tests.conftest import run_bot
 
 

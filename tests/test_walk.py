@@ -9,10 +9,10 @@ from collections import deque
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.engine.engine import Engine, Outcome, Press, Start
-from bot.engine.html import TELEGRAM_MESSAGE_LIMIT, html_problems, telegram_length
-from bot.engine.render import Reply
-from bot.project import Project
+from retainment_bot.engine.engine import Engine, Outcome, Press, Start
+from retainment_bot.engine.html import TELEGRAM_MESSAGE_LIMIT, html_problems, telegram_length
+from retainment_bot.engine.render import Reply
+from retainment_bot.project import Project
 from tests.conftest import LANGUAGES
 
 

@@ -52,7 +52,7 @@ def elsewhere(tmp_path: Path) -> Path:
 
 
 def test_the_installed_bot_reads_the_content_inside_the_package(installed: Path, elsewhere: Path) -> None:
-    code = "from bot.project import Project; print(Project.from_env().root)"
+    code = "from retainment_bot.project import Project; print(Project.from_env().root)"
     root = Path(run(installed / "python", "-c", code, cwd=elsewhere).stdout.strip())
     assert root.is_relative_to(installed.parent) and (root / "dialogues" / "start.yaml").is_file()
     check = run(installed / "retainment-bot", "check", cwd=elsewhere)
@@ -62,7 +62,7 @@ def test_the_installed_bot_reads_the_content_inside_the_package(installed: Path,
 
 def test_the_installed_bot_answers_from_another_directory(installed: Path, elsewhere: Path) -> None:
     lines = ['{"text": "/start consent_form"}', '{"text": "gửi giấy đồng ý ở đâu"}']
-    command = (installed / "python", "-m", "bot", "chat", "--jsonl", "--lang", "vi")
+    command = (installed / "python", "-m", "retainment_bot", "chat", "--jsonl", "--lang", "vi")
     chat = run(*command, cwd=elsewhere, stdin="\n".join(lines))
     assert chat.returncode == 0, chat.stderr
     first, second = (json.loads(line)["replies"] for line in chat.stdout.splitlines())
@@ -94,18 +94,18 @@ def test_the_installed_content_is_not_edited_in_place(installed: Path, elsewhere
 
 def test_starting_the_cli_loads_no_library_only_a_subcommand_needs() -> None:
     """Charts, QR codes, the store's drivers and Telegram load when a command needs them."""
-    code = "import sys, bot.cli; print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    code = "import sys, retainment_bot.cli; print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
     loaded = set(run(sys.executable, "-c", code, cwd=ROOT).stdout.split())
-    assert "bot" in loaded
+    assert "retainment_bot" in loaded
     assert not loaded & {"matplotlib", "segno", "PIL", "telegram", "psycopg", "psycopg_pool", "tornado", "numpy"}
 
 
 def test_loading_the_bot_loads_no_japanese_analyser() -> None:
     """The phrases' readings and dictionary forms come from search/readings.json: pykakasi is for
-    `python -m bot i18n readings` only, and SudachiPy loads on the first Japanese question that
+    `python -m retainment_bot i18n readings` only, and SudachiPy loads on the first Japanese question that
     needs it (about 75 MiB mapped), not at start."""
     code = (
-        "import sys; from bot.project import Project; from bot.engine.engine import Typed; "
+        "import sys; from retainment_bot.project import Project; from retainment_bot.engine.engine import Typed; "
         "engine = Project().engine(); before = {m.split('.')[0] for m in sys.modules}; "
         "engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
         "after = {m.split('.')[0] for m in sys.modules}; both = {'pykakasi', 'sudachipy'}; "
@@ -121,8 +121,8 @@ def test_loading_the_bot_loads_no_japanese_analyser() -> None:
 def test_with_the_japanese_analyser_off_a_japanese_question_loads_no_analyser() -> None:
     """BOT_JAPANESE_ANALYSER=off (for a small host) matches Japanese as written: no SudachiPy."""
     code = (
-        "import os, sys; os.environ['BOT_JAPANESE_ANALYSER'] = 'off'; from bot.project import Project; "
-        "from bot.engine.engine import Typed; engine = Project.from_env().engine(); "
+        "import os, sys; os.environ['BOT_JAPANESE_ANALYSER'] = 'off'; from retainment_bot.project import Project; "
+        "from retainment_bot.engine.engine import Typed; engine = Project.from_env().engine(); "
         "outcome = engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pykakasi', 'sudachipy'}), len(outcome.replies))"
     )

@@ -1,7 +1,7 @@
 """Make the flyers' font: Noto Sans CJK JP cut down to what the bot's languages need.
 
     apt-get install fonts-noto-cjk
-    python tools/subset_font.py            # writes bot/fonts/NotoSansCJKjp-subset.otf
+    python tools/subset_font.py            # writes retainment_bot/fonts/NotoSansCJKjp-subset.otf
 
 Kept: Latin with every Vietnamese letter, punctuation, kana, full-width forms, the everyday
 kanji (JIS level 1), and every character of the dialogues and the catalogs (so every topic
@@ -19,7 +19,7 @@ from fontTools.ttLib import TTCollection
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-TARGET = ROOT / "bot" / "fonts" / "NotoSansCJKjp-subset.otf"
+TARGET = ROOT / "retainment_bot" / "fonts" / "NotoSansCJKjp-subset.otf"
 RANGES = [
     (0x0020, 0x024F),  # Basic Latin to Latin Extended-B (ơ, ư, đ)
     (0x0300, 0x036F),  # combining diacritics

@@ -1,0 +1,505 @@
+"""Free-text questions: match what a user typed against every search phrase, in all languages.
+
+Phrases come from the content (each node's ``search`` list, translated in the catalogs), from
+topic titles and the main menu's labels, and from ``search/<lang>.yaml``. A worker with an
+English interface may type Vietnamese, so every language is searched at once.
+
+A node's phrases are *facets*: ``consent_form.ssw`` lists both "consent form" and "specified
+skilled worker". Each phrase found in the question covers part of it; a node scores by how much of
+the question its phrases cover together. So "ssw, where do I send the consent form" covers more
+with ``consent_form.ssw`` than with ``consent_form.start`` or ``ssw.start``. Latin text is matched
+word by word (an inverted index; rapidfuzz's ``ratio`` forgives a typo inside a word; the same
+words with their Vietnamese diacritics score a little higher), Japanese character by character
+(a bigram prefilter, then rapidfuzz's ``partial_ratio`` alignment). Filler words ("how", "tôi")
+and hiragana next to kanji count little. The verdict answers only when the best node is strong
+and clearly ahead of the others (a topic's first screen may tie with screens of other kinds);
+otherwise it suggests. Off-topic words (family, tax, weather…) never get an answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal, Protocol
+
+import snowballstemmer
+from rapidfuzz import fuzz, process
+
+from retainment_bot.engine.model import Content
+from retainment_bot.engine.normalize import clip, compact, fold
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
+
+# A Japanese phrase found only in part: how much the missing part costs.
+PARTIAL_PENALTY = 0.3
+# Characters of a question that are read; a longer one keeps its start and end.
+QUESTION_LIMIT = 600
+Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One search phrase of one node."""
+
+    node: str
+    lang: str
+    text: str
+
+    @property
+    def is_cjk(self) -> bool:
+        return bool(_CJK.search(self.text))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A node and how well the question matched it (0-100: the share of the question covered)."""
+
+    node: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a question: answer with the first candidate, suggest them, or neither."""
+
+    kind: Kind
+    candidates: tuple[Candidate, ...] = ()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When to answer and when to suggest; tuned on ``tests/eval``."""
+
+    answer: float = 60.0
+    answer_japanese: float = 60.0
+    margin: float = 6.0
+    suggest: float = 25.0
+    window: float = 30.0
+    navigation: float = 90.0
+    settled: float = 75.0
+    phrase: float = 84.0
+    smalltalk: float = 86.0
+    suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A Latin-script phrase as words: folded, and the same words with diacritics."""
+
+    node: str
+    words: tuple[str, ...]
+    exact: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Chars:
+    """A Japanese phrase, compared character by character: as written (``RAW``), in dictionary
+    forms (``BASE``), or the same both ways."""
+
+    node: str
+    text: str
+    forms: int = 1
+
+
+RAW, BASE = 1, 2
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """An index of search phrases, built once; :meth:`match` is pure."""
+
+    latin: tuple[_Words, ...]
+    postings: Mapping[str, tuple[int, ...]]
+    vocabulary: tuple[str, ...]
+    cjk: tuple[_Chars, ...]
+    bigrams: Mapping[str, tuple[int, ...]]
+    greetings: tuple[str, ...] = ()
+    thanks: tuple[str, ...] = ()
+    off_topic: frozenset[str] = frozenset()
+    off_topic_cjk: tuple[str, ...] = ()
+    stopwords: frozenset[str] = frozenset()
+    abbreviations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+    entries: frozenset[str] = frozenset()
+    navigation: frozenset[str] = frozenset()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    analyser: Callable[[str], str] | None = field(default=None, compare=False)
+
+    @classmethod
+    def build(
+        cls,
+        phrases: Iterable[Phrase],
+        greetings: Iterable[str] = (),
+        thanks: Iterable[str] = (),
+        off_topic: Iterable[str] = (),
+        stopwords: Iterable[str] = (),
+        abbreviations: Mapping[str, str] | None = None,
+        order: Iterable[str] = (),
+        entries: Iterable[str] = (),
+        navigation: Iterable[str] = (),
+        thresholds: Thresholds | None = None,
+        analyser: Callable[[str], str] | None = None,
+        base_forms: Mapping[str, str] | None = None,
+    ) -> Matcher:
+        """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
+        ``order`` wins. ``entries`` are the topics' first screens: general answers that may
+        answer a question their own sub-screens match equally well. ``navigation`` screens (the
+        main menu) may be answered but are never suggested. ``analyser`` turns Japanese into
+        dictionary forms (:mod:`retainment_bot.i18n.japanese`); each Japanese phrase is indexed both ways, its
+        dictionary form taken from ``base_forms`` (phrase -> form, computed ahead of time) when
+        that has it, else from ``analyser``. Questions are read with ``analyser`` only."""
+        short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
+        folded_filler = {fold(w) for w in stopwords if fold(w)}
+        filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
+        latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
+        cjk: dict[tuple[str, str], int] = {}
+        for phrase in phrases:
+            if phrase.is_cjk:
+                forms = [(compact(phrase.text), RAW)]
+                base = (base_forms or {}).get(phrase.text)
+                if base is None and analyser is not None:
+                    base = analyser(phrase.text)
+                if base is not None:
+                    forms.append((compact(base), BASE))
+                for text, form in forms:
+                    if len(text) >= 2:
+                        cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
+                continue
+            folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
+            folded, exact = _expand(short, folded, exact if len(exact) == len(folded) else folded)
+            folded = [_stem(word) for word in folded]
+            pairs = list(zip(folded, exact if len(exact) == len(folded) else folded, strict=True))
+            # Filler words in a phrase are optional; a phrase of filler only keeps them.
+            kept = [pair for pair in pairs if pair[0] not in filler] or pairs
+            if kept and sum(len(word) for word, _ in kept) >= 2:
+                words = tuple(word for word, _ in kept)
+                latin.setdefault((phrase.node, words), _Words(phrase.node, words, tuple(e for _, e in kept)))
+        latin_list = list(latin.values())
+        cjk_list = [_Chars(node, text, forms) for (node, text), forms in cjk.items()]
+        postings: dict[str, list[int]] = {}
+        for index, entry in enumerate(latin_list):
+            for word in set(entry.words):
+                postings.setdefault(word, []).append(index)
+        grams: dict[str, list[int]] = {}
+        for index, chars in enumerate(cjk_list):
+            for gram in _bigrams(chars.text):
+                grams.setdefault(gram, []).append(index)
+        unwanted = [fold(word) for word in off_topic if word.strip()]
+        return cls(
+            latin=tuple(latin_list),
+            postings={word: tuple(indices) for word, indices in postings.items()},
+            vocabulary=tuple(word for word in postings if len(word) >= 4),
+            cjk=tuple(cjk_list),
+            bigrams={gram: tuple(indices) for gram, indices in grams.items()},
+            greetings=tuple(g for g in (compact(g) for g in greetings) if g),
+            thanks=tuple(t for t in (compact(t) for t in thanks) if t),
+            off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
+            off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
+            stopwords=filler,
+            abbreviations=short,
+            order=tuple(order),
+            entries=frozenset(entries),
+            navigation=frozenset(navigation),
+            thresholds=thresholds or Thresholds(),
+            analyser=analyser,
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.latin) + len(self.cjk)
+
+    def match(self, text: str) -> Verdict:
+        """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
+        text = clip(text, QUESTION_LIMIT)
+        folded = fold(text)
+        small = self._smalltalk(folded)
+        if small is not None:
+            return Verdict(small)
+        return self.decide(self.rank(text), self._off_topic(folded), japanese=bool(_CJK.search(text)))
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """Every node the question matched, best first, with its score (0-100)."""
+        folded = fold(text)
+        scores: dict[str, float] = {}
+        # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
+        tokens = _CJK.sub(" ", folded).split()
+        exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
+        tokens, exact = _expand(self.abbreviations, tokens, exact if len(exact) == len(tokens) else tokens)
+        if sum(len(token) for token in tokens) >= 3:
+            self._cover_words([_stem(token) for token in tokens], exact, scores)
+        squeezed = compact(text)
+        if _CJK.search(squeezed):
+            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores, RAW)
+            # Dictionary forms only when the text as written leaves doubt: it costs as much again.
+            if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
+                base = self.analyser(text)
+                if _CJK.search(base):
+                    self._cover_chars(compact(base), _cjk_weights(compact(base, kana=False)), scores, BASE)
+        rank = {node: index for index, node in enumerate(self.order)}
+        return sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
+
+    def decide(
+        self,
+        ranked: Sequence[tuple[str, float]],
+        off_topic: bool,
+        limits: Thresholds | None = None,
+        japanese: bool = False,
+    ) -> Verdict:
+        """The verdict on ranked nodes: answer when the best is strong enough (a question in
+        Japanese script needs ``answer_japanese``: character alignment scores higher than word
+        matching) and its rivals agree with it (same screen, or the same topic) or trail by the
+        margin; otherwise suggest up to ``suggestions`` screens of distinct topics, never a
+        navigation screen."""
+        limits = limits or self.thresholds
+        if not ranked or ranked[0][1] < limits.suggest:
+            return Verdict("none")
+        best = ranked[0][1]
+        chosen = self._agreed(ranked, limits)
+        shown = self._suggestions(ranked, limits)
+        if chosen in self.navigation and best < limits.navigation:
+            chosen = None
+        needed = limits.answer_japanese if japanese else limits.answer
+        if chosen is not None and best >= needed and not off_topic:
+            score = dict(ranked)[chosen]
+            rest = tuple(c for c in shown if c.node != chosen and _topic(c.node) != _topic(chosen))
+            return Verdict("answer", (Candidate(chosen, round(score, 1)), *rest)[: limits.suggestions])
+        if not shown:
+            return Verdict("none")
+        return Verdict("suggest", shown)
+
+    def _agreed(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> str | None:
+        """The node to answer with if the close rivals agree: the best node when every rival
+        trails by the margin (a topic's first screen may merely tie with screens of other
+        kinds), or a topic's screen when all close rivals share that topic (its first screen
+        if that is among them)."""
+        (best_node, best), rest = ranked[0], ranked[1:]
+        # The main menu's labels name the topics: tying with it is no disagreement.
+        close = [
+            node
+            for node, score in rest
+            if best - score < limits.margin and (node not in self.navigation or best_node in self.navigation)
+        ]
+        rivals = [node for node in close if not (best_node in self.entries and node not in self.entries)]
+        if not rivals:
+            return best_node
+        group = [best_node, *rivals]
+        if len({_topic(node) for node in group}) == 1:
+            entry = next((node for node in group if node in self.entries), None)
+            return entry or best_node
+        return None
+
+    def _suggestions(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> tuple[Candidate, ...]:
+        """The best screen of each topic in rank order (a topic's first screen if it ties), from
+        content topics only, within ``window`` of the best score."""
+        best = ranked[0][1]
+        picked: dict[str, tuple[str, float]] = {}
+        for node, score in ranked:
+            if node in self.navigation or score < limits.suggest or score < best - limits.window:
+                continue
+            topic = _topic(node)
+            if topic not in picked:
+                picked[topic] = (node, score)
+            elif node in self.entries and score >= picked[topic][1] - 0.05:
+                picked[topic] = (node, picked[topic][1])
+        found = sorted(picked.values(), key=lambda item: -round(item[1], 1))  # stable: rank order on ties
+        return tuple(Candidate(node, round(score, 1)) for node, score in found[: limits.suggestions])
+
+    def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float]) -> None:
+        """Latin text, word by word: each phrase whose words appear close together covers them."""
+        where: dict[str, list[tuple[int, float]]] = {}
+        for position, token in enumerate(tokens):
+            found = {token: 1.0} if token in self.postings else {}
+            # A typo is looked for only in words that are not already known (or filler).
+            if not found and len(token) >= 4 and token not in self.stopwords:
+                for word, score, _ in process.extract(
+                    token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
+                ):
+                    found[word] = score / 100
+            for word, similarity in found.items():
+                where.setdefault(word, []).append((position, similarity))
+        hits: dict[int, int] = {}
+        for word in where:
+            for index in self.postings[word]:
+                hits[index] = hits.get(index, 0) + 1
+        covered: dict[str, list[float]] = {}
+        for index, count in hits.items():
+            phrase = self.latin[index]
+            if count < _needed(len(phrase.words)):
+                continue
+            placed = _place(phrase.words, where)
+            if placed is None:
+                continue
+            positions, quality = placed
+            share = len(positions) / len(phrase.words)
+            accents = sum(exact[p] == phrase.exact[k] for k, p in positions.items()) / len(positions)
+            # A phrase found only in part counts much less than a whole one.
+            quality *= (0.9 + 0.1 * accents) * share * share
+            marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
+            for position in positions.values():
+                marks[position] = max(marks[position], quality)
+        weights = [0.2 if token in self.stopwords else 1.0 for token in tokens]
+        _score(covered, weights, scores)
+
+    def _cover_chars(self, squeezed: str, weights: list[float], scores: dict[str, float], form: int) -> None:
+        """Japanese, character by character: each phrase of the ``form`` found (with typos)
+        covers a stretch. Only phrases sharing at least half their bigrams with the question
+        (or with the part of the phrase the question could fill) are aligned."""
+        shared = Counter(itertools.chain.from_iterable(self.bigrams.get(gram, ()) for gram in _bigrams(squeezed)))
+        covered: dict[str, list[float]] = {}
+        limit = self.thresholds.phrase
+        for index, count in shared.items():
+            phrase = self.cjk[index]
+            if not phrase.forms & form or 3 * count < 2 * (min(len(phrase.text), len(squeezed)) - 1):
+                continue
+            alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
+            if alignment is None or alignment.score < limit:
+                continue
+            share = min(1.0, (alignment.src_end - alignment.src_start) / len(phrase.text))
+            quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
+            marks = covered.setdefault(phrase.node, [0.0] * len(squeezed))
+            for position in range(alignment.dest_start, min(alignment.dest_end, len(squeezed))):
+                marks[position] = max(marks[position], quality)
+        _score(covered, weights, scores)
+
+    def _smalltalk(self, folded: str) -> Kind | None:
+        """A message that is only a greeting or only thanks (a greeting before a question is not)."""
+        squeezed = folded.replace(" ", "")
+        if not squeezed:
+            return None
+        limit = self.thresholds.smalltalk
+        for kind, phrases in (("thanks", self.thanks), ("greeting", self.greetings)):
+            if not phrases:
+                continue
+            if process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
+                return kind  # type: ignore[return-value]
+            rest = [w for w in folded.split() if w not in self.stopwords]
+            starts = rest and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit)
+            if starts and sum(len(w) for w in rest[1:]) <= 4:
+                return kind  # type: ignore[return-value]
+        return None
+
+    def _off_topic(self, folded: str) -> bool:
+        # Latin words apart from the Japanese they are written against ("jlptの試験").
+        tokens = _CJK.sub(" ", folded).split()
+        grams = set(tokens) | {" ".join(pair) for pair in itertools.pairwise(tokens)}
+        if self.off_topic & grams:
+            return True
+        squeezed = folded.replace(" ", "")
+        return any(word in squeezed for word in self.off_topic_cjk)
+
+
+def _expand(short: Mapping[str, tuple[str, ...]], tokens: list[str], exact: list[str]) -> tuple[list[str], list[str]]:
+    """Chat abbreviations written out ("ko" -> "không"), in both forms of the words."""
+    if not short or not any(token in short for token in tokens):
+        return tokens, exact
+    folded: list[str] = []
+    accented: list[str] = []
+    for token, original in zip(tokens, exact, strict=True):
+        long = short.get(token)
+        folded += [fold(word) for word in long] if long else [token]
+        accented += list(long) if long else [original]
+    return folded, accented
+
+
+_ENGLISH = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """An English word's stem ("companies" -> "compani"); other words mostly pass unchanged."""
+    return str(_ENGLISH.stemWord(word)) if len(word) > 3 and word.isascii() else word
+
+
+def _topic(node: str) -> str:
+    return node.split(".", 1)[0]
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _needed(length: int) -> int:
+    """How many of a phrase's words must be found: all of one or two, two thirds of more."""
+    return length if length <= 2 else -(-2 * length // 3)
+
+
+def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]]) -> tuple[dict[int, int], float] | None:
+    """Where a phrase's words occur in the question, close together and mostly in order.
+
+    Returns (phrase word -> question position, mean similarity), or None when too little of the
+    phrase is there or its words are scattered.
+    """
+    positions: dict[int, int] = {}
+    total = 0.0
+    previous = -1
+    for k, word in enumerate(words):
+        options = [option for option in where.get(word, ()) if option[0] not in positions.values()]
+        if not options:
+            continue
+        # Prefer the occurrence right after the previous word, then the most similar.
+        position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
+        positions[k] = position
+        total += score
+        previous = position
+    if len(positions) < _needed(len(words)):
+        return None
+    spots = sorted(positions.values())
+    if spots[-1] - spots[0] + 1 > len(words) + 2:
+        return None
+    return positions, total / len(positions)
+
+
+def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[str, float]) -> None:
+    """Score each node by the weighted share of the question its phrases cover: half against
+    the whole question, half against what any node explains (the rest is likely filler)."""
+    total = sum(weights)
+    if not covered or not total:
+        return
+    explained = [max(column) for column in zip(*covered.values(), strict=True)]
+    reach = sum(mark * weight for mark, weight in zip(explained, weights, strict=True)) or 1.0
+    for node, marks in covered.items():
+        own = sum(mark * weight for mark, weight in zip(marks, weights, strict=True))
+        scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+
+
+def _cjk_weights(squeezed: str) -> list[float]:
+    """Kanji, katakana and Latin carry the meaning; hiragana next to them is mostly grammar
+    (particles, endings), so it counts a quarter. A question all in hiragana counts in full."""
+    light = 0.25 if any(not _HIRAGANA.match(char) for char in squeezed) else 1.0
+    return [light if _HIRAGANA.match(char) else 1.0 for char in squeezed]
+
+
+class _Translator(Protocol):
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+    def translate(self, lang: str, context: str | None, message: str) -> str: ...
+
+
+def content_phrases(
+    content: Content, translator: _Translator, extra: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+) -> list[Phrase]:
+    """Every search phrase of the content in every language: ``search`` lists, topic titles, the
+    main menu's labels, and ``extra`` (language -> node -> phrases, from ``search/<lang>.yaml``)."""
+    phrases: list[Phrase] = []
+    menu = content.nodes.get(content.menu)
+    for lang in translator.languages:
+        for node in content.nodes.values():
+            if node.search:
+                listed = translator.translate(lang, node.id, node.search)
+                phrases += [Phrase(node.id, lang, word.strip()) for word in listed.split("|") if word.strip()]
+        for topic in content.topics.values():
+            if topic.slug != "start":
+                phrases.append(Phrase(topic.entry, lang, translator.translate(lang, topic.entry, topic.title)))
+        for button in menu.buttons if menu else ():
+            if button.goto:
+                phrases.append(Phrase(button.goto, lang, translator.translate(lang, content.menu, button.label)))
+    for lang, nodes in (extra or {}).items():
+        for node_id, words in nodes.items():
+            phrases += [Phrase(node_id, lang, word.strip()) for word in words if word.strip()]
+    return phrases

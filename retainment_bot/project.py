@@ -1,0 +1,311 @@
+"""The project's files on disk: where dialogues and catalogs live, and loading them into an Engine.
+
+This is the one place that knows the layout (``dialogues/``, ``locales/``, ``search/``,
+``languages.yaml``), so the CLI, the
+terminal chat and the Telegram front end all start the same way. The content is read from, in
+order: ``$BOT_CONTENT_DIR`` (an editable copy), the source checkout this package runs from (a
+clone or an editable install), else the copy the wheel carries inside the package
+(``<package>/content/``, put there by ``setup.py``), found with :mod:`importlib.resources`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from retainment_bot.engine import ui
+from retainment_bot.engine.engine import Engine
+from retainment_bot.engine.loader import dialogue_files, load_content
+from retainment_bot.engine.matcher import Matcher, Phrase, content_phrases
+from retainment_bot.engine.model import Content
+from retainment_bot.engine.render import interface_text
+from retainment_bot.engine.ui import UiText
+from retainment_bot.engine.validate import ScreenLimits, validate
+from retainment_bot.engine.yamlread import LineDict, read_yaml
+from retainment_bot.errors import ContentError, Location, Problem, display_path
+from retainment_bot.i18n.catalog import Catalogs, load_catalogs
+from retainment_bot.i18n.checks import CheckSettings, check_catalogs, template_keys
+from retainment_bot.i18n.japanese import base_forms
+from retainment_bot.i18n.readings import COMMAND as READINGS_COMMAND
+from retainment_bot.i18n.readings import READINGS_FILE, Forms, needs_forms, parse, reading_phrases
+
+CONTENT_ENV = "BOT_CONTENT_DIR"
+# "off": Japanese questions are matched as written only, never put in dictionary forms, so
+# SudachiPy's dictionary (75-140 MiB of mapped pages once used) is never loaded.
+ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
+# Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
+# read every file there as a catalog.
+LANGUAGES_FILE = "languages.yaml"
+SEARCH_DIR = "search"
+# Keys of search/<lang>.yaml that are not node ids: words that mark a question as off topic, and chat
+# abbreviations with what they stand for ("ko = không").
+OFF_TOPIC_KEY, ABBREVIATIONS_KEY = "_off_topic", "_abbreviations"
+
+
+def _importance(content: Content) -> list[str]:
+    """Nodes in the order ties are broken: topic entries first (general screens before specific
+    ones), in the main menu's order, then every other screen in the same topic order."""
+    menu = content.nodes.get(content.menu)
+    targets = [b.goto for b in (menu.buttons if menu else ()) if b.goto and b.goto in content.nodes]
+    topics = [content.nodes[target].topic for target in targets]
+    topics += [slug for slug in content.topics if slug not in topics]
+    entries = [content.topics[slug].entry for slug in topics if slug in content.topics]
+    rest = [node.id for slug in topics for node in content.nodes.values() if node.topic == slug]
+    return entries + [node for node in rest if node not in entries]
+
+
+def _listed(extra: dict[str, dict[str, list[str]]] | None) -> dict[str, dict[str, list[str]]]:
+    """The phrases of ``search/<lang>.yaml`` without its special keys."""
+    special = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY)
+    return {lang: {k: v for k, v in nodes.items() if k not in special} for lang, nodes in (extra or {}).items()}
+
+
+def stale_readings(phrases: Iterable[Phrase], forms: Mapping[str, Forms]) -> list[Problem]:
+    """One problem when Japanese phrases have no entry in ``search/readings.json``."""
+    missing = sorted({p.text for p in phrases if needs_forms(p.text) and p.text not in forms})
+    if not missing:
+        return []
+    shown = ", ".join(repr(text) for text in missing[:3])
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    return [
+        Problem(
+            Location(READINGS_FILE, 0),
+            f"out of date: no readings for {shown}{more}: run `{READINGS_COMMAND}`",
+        )
+    ]
+
+
+def build_matcher(
+    content: Content,
+    catalogs: Catalogs,
+    extra: dict[str, dict[str, list[str]]] | None = None,
+    forms: Mapping[str, Forms] | None = None,
+    japanese_analyser: bool = True,
+) -> Matcher:
+    """The free-text index: the content's phrases plus the per-language files, and the small-talk,
+    filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
+    readings and dictionary forms (``search/readings.json``); a phrase missing there is put in
+    dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
+    never puts a question in dictionary forms (SudachiPy is then never loaded for questions)."""
+
+    def words(text: UiText) -> list[str]:
+        return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
+
+    listed = _listed(extra)
+    unwanted = [w for nodes in (extra or {}).values() for w in nodes.get(OFF_TOPIC_KEY, [])]
+    short = [pair.partition("=") for nodes in (extra or {}).values() for pair in nodes.get(ABBREVIATIONS_KEY, [])]
+    phrases = content_phrases(content, catalogs, listed)
+    forms = forms or {}
+    return Matcher.build(
+        [*phrases, *reading_phrases(phrases, forms)],
+        greetings=words(ui.GREETINGS),
+        thanks=words(ui.THANKS),
+        off_topic=[*words(ui.OFF_TOPIC), *unwanted],
+        abbreviations={a.strip(): b.strip() for a, _, b in short if a.strip() and b.strip()},
+        stopwords=words(ui.STOPWORDS),
+        order=_importance(content),
+        entries=[topic.entry for topic in content.topics.values()],
+        analyser=base_forms if japanese_analyser else None,
+        base_forms={text: entry.base for text, entry in forms.items()},
+        navigation=[node.id for node in content.nodes.values() if node.topic == content.nodes[content.menu].topic],
+    )
+
+
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from (a clone or an editable install), if any."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "dialogues").is_dir() else None
+
+
+def installed_root() -> Path:
+    """The content the wheel carries in ``<package>/content/``."""
+    content = resources.files(__package__ or __name__.rpartition(".")[0]) / "content"
+    if not isinstance(content, Path):  # a zipped install: the loaders need real files
+        raise ContentError([Problem(Location(str(content), 0), "the package must be installed unzipped")])
+    return content
+
+
+def default_root() -> Path:
+    """Where the content is read from when ``$BOT_CONTENT_DIR`` is unset."""
+    return checkout_root() or installed_root()
+
+
+@dataclass(frozen=True)
+class Project:
+    """The content at ``root``: ``root/dialogues`` and ``root/locales``."""
+
+    root: Path = field(default_factory=default_root)
+    japanese_analyser: bool = True
+
+    @classmethod
+    def from_env(cls) -> Project:
+        """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy;
+        ``$BOT_JAPANESE_ANALYSER=off`` matches Japanese questions as written only."""
+        configured = os.environ.get(CONTENT_ENV)
+        analyser = os.environ.get(ANALYSER_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
+        root = Path(configured) if configured else default_root()
+        return cls(root, japanese_analyser=analyser)
+
+    @property
+    def installed(self) -> bool:
+        """Whether this is the copy inside the installed package (not to be edited in place)."""
+        return self.root.resolve().is_relative_to(Path(__file__).resolve().parent)
+
+    @property
+    def dialogues(self) -> Path:
+        return self.root / "dialogues"
+
+    @property
+    def locales(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def template(self) -> Path:
+        return self.locales / "messages.pot"
+
+    def settings(self) -> tuple[CheckSettings, float, list[Problem]]:
+        """Shipped languages and the completeness needed to offer a language."""
+        path = self.root / LANGUAGES_FILE
+        name = LANGUAGES_FILE
+        if not path.exists():
+            return CheckSettings(frozenset()), 0.9, []
+        data, problems = read_yaml(path.read_text(encoding="utf-8"), name)
+        if not isinstance(data, LineDict):
+            return CheckSettings(frozenset()), 0.9, [*problems, Problem(Location(name, 1), "must be a mapping")]
+        shipped = data.get("shipped", [])
+        if not isinstance(shipped, list) or not all(isinstance(code, str) for code in shipped):
+            problems.append(Problem(Location(name, data.lines.get("shipped", 1)), "'shipped' must be a list of codes"))
+            shipped = []
+        try:
+            threshold = float(data.get("min_completeness", "0.9"))
+        except ValueError:
+            problems.append(
+                Problem(Location(name, data.lines.get("min_completeness", 1)), "'min_completeness' must be a number")
+            )
+            threshold = 0.9
+        return CheckSettings(frozenset(shipped)), threshold, problems
+
+    def screen_limits(self) -> tuple[ScreenLimits, list[Problem]]:
+        """``screen_limits`` of ``languages.yaml``: language -> the most visible characters one
+        screen may have, and ``default`` for the languages not listed. (The file's syntax problems
+        are reported once, by :meth:`settings`.)"""
+        path = self.root / LANGUAGES_FILE
+        name = LANGUAGES_FILE
+        data = read_yaml(path.read_text(encoding="utf-8"), name)[0] if path.exists() else None
+        problems: list[Problem] = []
+        if not isinstance(data, LineDict) or "screen_limits" not in data:
+            return ScreenLimits(), problems
+        section = data["screen_limits"]
+        where = Location(name, data.lines.get("screen_limits", 1))
+        if not isinstance(section, dict) or not all(isinstance(v, str) and v.isdigit() for v in section.values()):
+            return ScreenLimits(), [*problems, Problem(where, "'screen_limits' must map language codes to numbers")]
+        limits = {lang: int(limit) for lang, limit in section.items() if lang != "default"}
+        default = int(section.get("default", ScreenLimits().default))
+        return ScreenLimits(limits, default), problems
+
+    def load(self) -> Loaded:
+        """Load content and catalogs and check everything; the engine may be partial if there are errors."""
+        settings, threshold, translation = self.settings()
+        screens, found = self.screen_limits()
+        translation += found
+        content, problems = load_content(dialogue_files(self.dialogues), self.root)
+        catalogs, found = load_catalogs(self.locales, threshold, self.root)
+        translation += found
+        if self.template.exists():
+            translation += check_catalogs(catalogs, template_keys(self.template), settings, self.root)
+        else:
+            translation.append(
+                Problem(Location("locales/messages.pot", 0), "missing: run `python -m retainment_bot i18n extract`")
+            )
+        problems += validate(content, catalogs, screens)
+        extra, found = self.search_files(set(content.nodes))
+        translation += found
+        forms, found = self.readings()
+        translation += found
+        translation += stale_readings(content_phrases(content, catalogs, _listed(extra)), forms)
+        matcher = build_matcher(content, catalogs, extra, forms, japanese_analyser=self.japanese_analyser)
+        return Loaded(Engine(content, catalogs, matcher), problems, translation)
+
+    def write_readings(self) -> Path:
+        """Compute the Japanese phrases' readings and dictionary forms into
+        ``search/readings.json`` (pykakasi and SudachiPy are loaded for this only)."""
+        from retainment_bot.i18n.readings import compute, dump
+
+        content, _ = load_content(dialogue_files(self.dialogues), self.root)
+        _, threshold, _ = self.settings()
+        catalogs, _ = load_catalogs(self.locales, threshold, self.root)
+        extra, _ = self.search_files(set(content.nodes))
+        phrases = content_phrases(content, catalogs, _listed(extra))
+        path = self.root / READINGS_FILE
+        path.write_text(dump(compute(p.text for p in phrases)), encoding="utf-8")
+        return path
+
+    def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
+        """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""
+        path = self.root / READINGS_FILE
+        if not path.exists():
+            return {}, []
+        try:
+            return parse(path.read_text(encoding="utf-8")), []
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            return {}, [Problem(Location(READINGS_FILE, getattr(exc, "lineno", 0)), f"{exc}: run `{READINGS_COMMAND}`")]
+
+    def search_files(self, nodes: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[Problem]]:
+        """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list; also
+        ``_off_topic`` (words that mark a question as off topic) and ``_abbreviations``
+        ("ko = không | dc = được")."""
+        extra: dict[str, dict[str, list[str]]] = {}
+        problems: list[Problem] = []
+        for path in sorted((self.root / SEARCH_DIR).glob("*.yaml")):
+            name = display_path(path, self.root)
+            data, found = read_yaml(path.read_text(encoding="utf-8"), name)
+            problems += found
+            if data is None:
+                continue
+            if not isinstance(data, LineDict):
+                problems.append(Problem(Location(name, 1), "must map node ids to phrases"))
+                continue
+            phrases: dict[str, list[str]] = {}
+            for node_id, value in data.items():
+                where = Location(name, data.lines[node_id])
+                if node_id == ABBREVIATIONS_KEY and isinstance(value, str) and "=" not in value:
+                    problems.append(Problem(where, "abbreviations are written 'short = long | ...'"))
+                    continue
+                if node_id not in nodes and node_id not in (OFF_TOPIC_KEY, ABBREVIATIONS_KEY):
+                    problems.append(Problem(where, f"unknown node '{node_id}'"))
+                    continue
+                words = value.split("|") if isinstance(value, str) else value
+                if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+                    problems.append(Problem(where, "phrases must be text separated by |, or a list"))
+                    continue
+                phrases[node_id] = [word.strip() for word in words if word.strip()]
+            extra[path.stem] = phrases
+        return extra, problems
+
+    def engine(self) -> Engine:
+        """A ready engine; raises :class:`ContentError` if the dialogues are broken.
+
+        Catalog problems do not stop the bot: a broken or missing translation falls back to
+        English (``check`` reports it, and CI fails on it for a shipped language).
+        """
+        loaded = self.load()
+        errors = [p for p in loaded.content_problems if p.severity == "error"]
+        if errors:
+            raise ContentError(errors[:1])
+        return loaded.engine
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An engine with the problems found while loading it."""
+
+    engine: Engine
+    content_problems: list[Problem]
+    catalog_problems: list[Problem]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.content_problems + self.catalog_problems

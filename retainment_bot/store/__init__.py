@@ -1,0 +1,51 @@
+"""Durable per-user state: a Protocol with two real backends, SQLite and PostgreSQL.
+
+Each update of a user is applied in one transaction that (1) claims the update id, so a
+redelivered update is applied once, (2) locks the user's row, so two replicas handling the same
+user at once serialize instead of losing a change, (3) reads the state, runs the pure step and
+writes the new state. Nothing here knows Telegram; ``retainment_bot.telegram`` calls :meth:`Store.apply`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retainment_bot.store.base import (
+    Applied,
+    Effect,
+    Outgoing,
+    Pending,
+    Plan,
+    Queued,
+    Store,
+    StoreError,
+    Usage,
+    UsageReport,
+)
+from retainment_bot.store.postgres import PostgresStore
+from retainment_bot.store.sqlite import SqliteStore
+
+__all__ = [
+    "Applied",
+    "Effect",
+    "Outgoing",
+    "Pending",
+    "Plan",
+    "PostgresStore",
+    "Queued",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "Usage",
+    "UsageReport",
+    "open_store",
+]
+
+
+def open_store(database_url: str | None, data_dir: Path) -> Store:
+    """PostgreSQL for a ``postgres://`` or ``postgresql://`` URL, else SQLite under ``data_dir``."""
+    if database_url and database_url.startswith(("postgres://", "postgresql://")):
+        return PostgresStore(database_url)
+    if database_url and database_url.startswith("sqlite:///"):
+        return SqliteStore(Path(database_url.removeprefix("sqlite:///")))
+    return SqliteStore(data_dir / "bot.sqlite3")

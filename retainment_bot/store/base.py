@@ -1,0 +1,230 @@
+"""What every store offers, and how a :class:`~retainment_bot.engine.engine.State` becomes a row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from retainment_bot.engine.engine import State
+from retainment_bot.errors import BotError
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+# How long an update id is remembered to drop Telegram's redeliveries.
+DEDUPLICATION_SECONDS = 2 * 24 * 3600
+
+UNANSWERED_SECONDS = 30 * 24 * 3600
+# A held question the user did not answer about is deleted after a day.
+HELD_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Anonymous figures of one step: no user id, the question already redacted."""
+
+    day: str
+    lang: str
+    topics: tuple[str, ...] = ()
+    outcomes: tuple[tuple[str, str], ...] = ()
+    unanswered: str | None = None
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Figures since a day: views (day, topic, language, count), eligibility outcomes
+    (day, node, outcome, language, count), and unanswered questions (day, language, text)."""
+
+    views: tuple[tuple[str, str, str, int], ...] = ()
+    outcomes: tuple[tuple[str, str, str, str, int], ...] = ()
+    unanswered: tuple[tuple[str, str, str], ...] = ()
+
+
+class StoreError(BotError):
+    """The database cannot be reached or refused the operation."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Bot API call to make after the transaction: ``method`` with JSON ``params``, queued
+    in the outbox of ``chat_id`` (the lane that keeps a chat's replies in order)."""
+
+    chat_id: int
+    method: str
+    params: str
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What handling one update writes, all in one transaction: the new state (``None``: leave it
+    as it is), or ``erase`` to delete everything about the user first; the replies to send; the
+    anonymous usage figures."""
+
+    state: State | None = None
+    replies: tuple[Outgoing, ...] = ()
+    usage: Usage | None = None
+    erase: bool = False
+    # A question the bot could not answer, held (with the user id) until the user says whether
+    # it may be kept; ``consent`` True moves the held question, anonymous, to the usage
+    # figures, False deletes it.
+    hold: Usage | None = None
+    consent: bool | None = None
+
+
+# A plan turns the saved state (None for a new user) into what to write; it runs under the lock.
+Plan = Callable[[State | None], Effect]
+
+
+@dataclass(frozen=True)
+class Applied(Generic[T_co]):
+    """The result of :meth:`Store.apply`: ``duplicate`` when the update was seen before."""
+
+    duplicate: bool
+    result: T_co | None = None
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An update claimed from the inbox: its id, the user it belongs to (the ordering key), the
+    raw JSON Telegram sent, and how many times it has been claimed."""
+
+    update_id: int
+    user_id: int
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The oldest unsent row of a chat's outbox."""
+
+    id: int
+    chat_id: int
+    method: str
+    params: str
+    attempts: int
+    next_at: float
+
+
+class Store(Protocol):
+    """Per-user state that survives restarts and is shared by replicas."""
+
+    async def open(self) -> None:
+        """Connect, and create or migrate the schema."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
+        """In one transaction, under the user's lock: claim the update id (a duplicate changes
+        nothing), run ``plan`` on the saved state, write the state, the usage figures and the
+        outbox rows, and delete the update from the inbox."""
+
+    async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
+        """Record a received update durably in the inbox; ``False`` if it was already there or
+        already processed (a redelivery)."""
+
+    async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
+        """Lease up to ``limit`` inbox updates, each the oldest of its user with nothing of that
+        user in progress, so a user's updates are handled one at a time and in order."""
+
+    async def release(self, update_id: int, retry_at: float) -> None:
+        """Give a claimed update back, to be claimed again from ``retry_at``."""
+
+    async def backlog(self) -> int:
+        """How many updates wait in the inbox."""
+
+    async def pending_replies(self) -> int:
+        """How many replies wait in the outbox."""
+
+    async def reset_leases(self) -> None:
+        """Forget every lease (a single-process store after a crash: no one else holds them)."""
+
+    async def due_chats(self, now: float, limit: int) -> list[int]:
+        """Chats with outbox rows due and no sender working on them, oldest first."""
+
+    async def lease_chat(self, chat_id: int, owner: str, now: float, lease_seconds: float) -> float | None:
+        """Take the chat's send lane for ``lease_seconds``; returns the lane's rate-limit time
+        (when the chat's next message may go), or ``None`` if another sender holds it."""
+
+    async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
+        """Give the lane back, remembering its rate-limit time."""
+
+    async def next_reply(self, chat_id: int) -> Pending | None:
+        """The chat's oldest outbox row."""
+
+    async def sent(self, reply_id: int) -> None:
+        """Delete a row that was delivered (or can never be)."""
+
+    async def retry(self, reply_id: int, at: float) -> None:
+        """Keep a row that failed, to be sent again from ``at``."""
+
+    async def take_slot(self, key: str, now: float, interval: float, burst: int) -> float:
+        """A shared rate limit (GCRA): book the next slot of ``key`` and return how many seconds
+        to wait for it (0: now). Booking, rather than asking again later, keeps many waiting
+        senders from polling the row."""
+
+    async def load(self, user_id: int) -> State | None:
+        """The saved state, or ``None`` for an unknown user."""
+
+    async def forget(self, user_id: int) -> bool:
+        """Erase everything stored about the user; ``True`` if there was something."""
+
+    async def purge(self, now: int, retention_seconds: int, unanswered_seconds: int = UNANSWERED_SECONDS) -> int:
+        """Delete users inactive for longer than the retention, old update ids and old unanswered
+        questions; return how many users were deleted."""
+
+    async def count_users(self) -> int:
+        """How many users have a saved state."""
+
+    async def record(self, usage: Usage) -> None:
+        """Add one step's anonymous figures."""
+
+    async def report(self, since: str) -> UsageReport:
+        """The figures from ``since`` (YYYY-MM-DD) on."""
+
+
+def epoch(day: str) -> int:
+    """Midnight UTC of ``day`` (YYYY-MM-DD) in seconds: unanswered questions keep only their day."""
+    return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
+
+
+def encode(state: State) -> dict[str, Any]:
+    """A state as column values."""
+    return {
+        "lang": state.lang,
+        "lang_chosen": state.lang_chosen,
+        "node": state.node,
+        "answers": json.dumps(dict(state.answers), ensure_ascii=False, sort_keys=True),
+        "history": json.dumps(list(state.history)),
+    }
+
+
+def decode(lang: str, lang_chosen: Any, node: str | None, answers: str, history: str) -> State:
+    """A state from column values; unreadable JSON becomes empty rather than an error."""
+    try:
+        loaded_answers = {str(k): str(v) for k, v in json.loads(answers).items()}
+    except (ValueError, AttributeError):
+        loaded_answers = {}
+    try:
+        loaded_history = tuple(str(item) for item in json.loads(history))
+    except (ValueError, TypeError):
+        loaded_history = ()
+    return State(
+        lang=lang,
+        lang_chosen=bool(lang_chosen),
+        node=node,
+        answers=tuple(sorted(loaded_answers.items())),
+        history=loaded_history,
+    )
+
+
+def gcra_wait(tat: float, now: float, interval: float, burst: int) -> float:
+    """The generic cell rate algorithm: with ``tat`` the theoretical arrival time of the next
+    slot, a slot is free now (0) when at most ``burst`` slots are booked ahead; otherwise the
+    seconds until one is."""
+    earliest = max(tat, now) + interval - burst * interval
+    return 0.0 if earliest <= now else earliest - now

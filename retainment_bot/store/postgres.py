@@ -1,0 +1,470 @@
+"""The shared store: PostgreSQL through psycopg 3's async connection pool, for several replicas.
+
+A transaction-scoped advisory lock on the user id serializes two replicas handling the same
+user (it also covers a user's very first update, when there is no row to lock yet); the unique
+key on ``processed_updates`` makes a redelivered update a no-op. Replicas share the inbox with
+``FOR UPDATE SKIP LOCKED`` and leases, and the send limits through rows of ``send_limits``.
+The pool waits at most ``timeout`` seconds for a connection, so an unreachable server is
+reported fast (the webhook answers 503 and the work is retried) instead of holding everyone up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from retainment_bot.engine.engine import State
+from retainment_bot.store.base import (
+    DEDUPLICATION_SECONDS,
+    HELD_SECONDS,
+    UNANSWERED_SECONDS,
+    Applied,
+    Effect,
+    Pending,
+    Plan,
+    Queued,
+    StoreError,
+    Usage,
+    UsageReport,
+    decode,
+    encode,
+    epoch,
+    gcra_wait,
+)
+
+# Keeps schema changes of replicas starting together one at a time.
+MIGRATION_LOCK = 0x5E7A_1E00
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE users (
+            user_id BIGINT PRIMARY KEY,
+            lang TEXT NOT NULL,
+            lang_chosen BOOLEAN NOT NULL DEFAULT FALSE,
+            node TEXT,
+            answers TEXT NOT NULL DEFAULT '{}',
+            history TEXT NOT NULL DEFAULT '[]',
+            last_seen BIGINT NOT NULL
+        )""",
+        "CREATE INDEX users_last_seen ON users (last_seen)",
+        "CREATE TABLE processed_updates (update_id BIGINT PRIMARY KEY, seen_at BIGINT NOT NULL)",
+        "CREATE INDEX processed_updates_seen_at ON processed_updates (seen_at)",
+    ],
+    [
+        """CREATE TABLE usage_views (
+            day TEXT NOT NULL, topic TEXT NOT NULL, lang TEXT NOT NULL, views INTEGER NOT NULL,
+            PRIMARY KEY (day, topic, lang)
+        )""",
+        """CREATE TABLE usage_outcomes (
+            day TEXT NOT NULL, node TEXT NOT NULL, outcome TEXT NOT NULL, lang TEXT NOT NULL,
+            results INTEGER NOT NULL, PRIMARY KEY (day, node, lang)
+        )""",
+        """CREATE TABLE usage_unanswered (
+            id BIGSERIAL PRIMARY KEY, day TEXT NOT NULL, lang TEXT NOT NULL,
+            question TEXT NOT NULL, created_at BIGINT NOT NULL
+        )""",
+        "CREATE INDEX usage_unanswered_created_at ON usage_unanswered (created_at)",
+    ],
+    [
+        """CREATE TABLE inbox (
+            update_id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, payload TEXT NOT NULL,
+            received_at BIGINT NOT NULL, leased_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX inbox_user ON inbox (user_id, update_id)",
+        """CREATE TABLE outbox (
+            id BIGSERIAL PRIMARY KEY, chat_id BIGINT NOT NULL, user_id BIGINT NOT NULL,
+            method TEXT NOT NULL, params TEXT NOT NULL, created_at BIGINT NOT NULL,
+            next_at DOUBLE PRECISION NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX outbox_chat ON outbox (chat_id, id)",
+        "CREATE INDEX outbox_user ON outbox (user_id)",
+        """CREATE TABLE send_lanes (
+            chat_id BIGINT PRIMARY KEY, leased_until DOUBLE PRECISION NOT NULL DEFAULT 0, owner TEXT,
+            tat DOUBLE PRECISION NOT NULL DEFAULT 0
+        )""",
+        "CREATE TABLE send_limits (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL)",
+    ],
+    [
+        """CREATE TABLE held_questions (
+            user_id BIGINT PRIMARY KEY, day TEXT NOT NULL, lang TEXT NOT NULL, question TEXT NOT NULL,
+            held_at BIGINT NOT NULL
+        )""",
+    ],
+]
+
+
+class PostgresStore:
+    """A :class:`~retainment_bot.store.base.Store` in PostgreSQL."""
+
+    def __init__(
+        self,
+        url: str,
+        min_size: int = 1,
+        max_size: int = 20,
+        schema: str | None = None,
+        open_timeout: float = 30,
+        timeout: float = 5,
+    ) -> None:
+        self.url = url
+        self.open_timeout = open_timeout
+        self.timeout = timeout
+        self.schema = schema
+        self.sizes = (min_size, max_size)
+        self._pool: AsyncConnectionPool | None = None
+        self._arrivals: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    @property
+    def pool(self) -> AsyncConnectionPool:
+        if self._pool is None:
+            raise StoreError("the PostgreSQL store is not open")
+        return self._pool
+
+    @asynccontextmanager
+    async def _connection(self, transaction: bool = True) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection (in a transaction unless told otherwise); database errors and a
+        pool that has no connection within ``timeout`` become :class:`StoreError`."""
+        try:
+            async with self.pool.connection(timeout=self.timeout) as connection:
+                if transaction:
+                    async with connection.transaction():
+                        yield connection
+                else:
+                    yield connection
+        except (psycopg.Error, TimeoutError) as exc:
+            raise StoreError(f"PostgreSQL store: {type(exc).__name__}: {exc}") from exc
+
+    async def open(self) -> None:
+        options = {"options": f"-c search_path={self.schema}"} if self.schema else {}
+        min_size, max_size = self.sizes
+        # A pool cannot be reopened once closed, so each open() makes a new one.
+        self._pool = AsyncConnectionPool(
+            self.url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=self.timeout,
+            kwargs={"autocommit": True, "connect_timeout": max(2, int(self.timeout)), **options},
+        )
+        try:
+            await self._pool.open(wait=True, timeout=self.open_timeout)
+        except (psycopg.Error, TimeoutError) as exc:
+            raise StoreError(f"PostgreSQL store: {exc}") from exc
+        async with self._connection() as connection:
+            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            if self.schema:
+                await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            await connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            cursor = await connection.execute("SELECT max(version) FROM schema_version")
+            row = await cursor.fetchone()
+            current = (row[0] if row else None) or 0
+            for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in statements:
+                    await connection.execute(statement)
+                await connection.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    # -- the hot path ---------------------------------------------------------------------------
+
+    async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
+        async with self._connection() as connection:
+            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (user_id,))
+            if update_id is not None:
+                claimed = await connection.execute(
+                    "INSERT INTO processed_updates (update_id, seen_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (update_id, now),
+                )
+                await connection.execute("DELETE FROM inbox WHERE update_id = %s", (update_id,))
+                if claimed.rowcount == 0:
+                    return Applied(duplicate=True)
+            effect = plan(await self._read(connection, user_id))
+            if effect.erase:
+                await self._erase(connection, user_id, keep_update=update_id)
+            if effect.state is not None:
+                await connection.execute(
+                    """INSERT INTO users (user_id, lang, lang_chosen, node, answers, history, last_seen)
+                       VALUES (%(user_id)s, %(lang)s, %(lang_chosen)s, %(node)s, %(answers)s, %(history)s, %(now)s)
+                       ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang, lang_chosen = excluded.lang_chosen,
+                         node = excluded.node, answers = excluded.answers, history = excluded.history,
+                         last_seen = excluded.last_seen""",
+                    {**encode(effect.state), "user_id": user_id, "now": now},
+                )
+            if effect.usage is not None:
+                await self._record(connection, effect.usage)
+            await self._consent(connection, user_id, effect, now)
+            if effect.replies:
+                async with connection.cursor() as cursor:
+                    await cursor.executemany(
+                        "INSERT INTO outbox (chat_id, user_id, method, params, created_at) VALUES (%s, %s, %s, %s, %s)",
+                        [(reply.chat_id, user_id, reply.method, reply.params, now) for reply in effect.replies],
+                    )
+            return Applied(duplicate=False, result=effect)
+
+    async def _consent(self, connection: psycopg.AsyncConnection[Any], user_id: int, effect: Effect, now: int) -> None:
+        """Hold a question until the user answers, then keep it (anonymous) or delete it."""
+        if effect.consent is True:
+            cursor = await connection.execute(
+                "SELECT day, lang, question FROM held_questions WHERE user_id = %s", (user_id,)
+            )
+            row = await cursor.fetchone()
+            if row is not None:
+                await self._record(connection, Usage(day=row[0], lang=row[1], unanswered=row[2]))
+        if effect.consent is not None:
+            await connection.execute("DELETE FROM held_questions WHERE user_id = %s", (user_id,))
+        if effect.hold is not None and effect.hold.unanswered:
+            await connection.execute(
+                """INSERT INTO held_questions (user_id, day, lang, question, held_at) VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (user_id) DO UPDATE SET day = excluded.day, lang = excluded.lang,
+                     question = excluded.question, held_at = excluded.held_at""",
+                (user_id, effect.hold.day, effect.hold.lang, effect.hold.unanswered, now),
+            )
+
+    @staticmethod
+    async def _erase(connection: psycopg.AsyncConnection[Any], user_id: int, keep_update: int | None = None) -> bool:
+        """Delete the user's state, pending replies, send lane and stored updates (but the update
+        being handled, whose transaction deletes it anyway). The caller holds the user's lock."""
+        cursor = await connection.execute("DELETE FROM users WHERE user_id = %s", (user_id,))
+        await connection.execute("DELETE FROM outbox WHERE user_id = %s", (user_id,))
+        await connection.execute("DELETE FROM send_lanes WHERE chat_id = %s", (user_id,))
+        await connection.execute("DELETE FROM held_questions WHERE user_id = %s", (user_id,))
+        if keep_update is None:
+            await connection.execute("DELETE FROM inbox WHERE user_id = %s", (user_id,))
+        return cursor.rowcount > 0
+
+    @staticmethod
+    async def _read(connection: psycopg.AsyncConnection[Any], user_id: int) -> State | None:
+        cursor = await connection.execute(
+            "SELECT lang, lang_chosen, node, answers, history FROM users WHERE user_id = %s", (user_id,)
+        )
+        row = await cursor.fetchone()
+        return decode(*row) if row else None
+
+    @staticmethod
+    async def _record(connection: psycopg.AsyncConnection[Any], usage: Usage) -> None:
+        for topic in usage.topics:
+            await connection.execute(
+                """INSERT INTO usage_views (day, topic, lang, views) VALUES (%s, %s, %s, 1)
+                   ON CONFLICT (day, topic, lang) DO UPDATE SET views = usage_views.views + 1""",
+                (usage.day, topic, usage.lang),
+            )
+        for node, outcome in usage.outcomes:
+            await connection.execute(
+                """INSERT INTO usage_outcomes (day, node, outcome, lang, results) VALUES (%s, %s, %s, %s, 1)
+                   ON CONFLICT (day, node, lang) DO UPDATE SET results = usage_outcomes.results + 1""",
+                (usage.day, node, outcome, usage.lang),
+            )
+        if usage.unanswered:
+            await connection.execute(
+                "INSERT INTO usage_unanswered (day, lang, question, created_at) VALUES (%s, %s, %s, %s)",
+                (usage.day, usage.lang, usage.unanswered, epoch(usage.day)),
+            )
+
+    # -- the inbox ------------------------------------------------------------------------------
+
+    async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
+        """Updates arriving together are inserted and committed together (one round trip and one
+        commit for the batch); each caller waits for the commit that includes its update."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._arrivals.append(((update_id, user_id, payload, now), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._commit_arrivals())
+        return await future
+
+    async def _commit_arrivals(self) -> None:
+        while self._arrivals:
+            batch, self._arrivals = self._arrivals, []
+            columns = list(zip(*(row for row, _ in batch), strict=True))
+            try:
+                async with self._connection() as connection:
+                    cursor = await connection.execute(
+                        """INSERT INTO inbox (update_id, user_id, payload, received_at)
+                           SELECT u, o, p, r FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[])
+                             AS t(u, o, p, r)
+                           WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = t.u)
+                           ON CONFLICT DO NOTHING RETURNING update_id""",
+                        [list(column) for column in columns],
+                    )
+                    inserted = {int(row[0]) for row in await cursor.fetchall()}
+            except StoreError as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for row, future in batch:
+                if not future.done():
+                    future.set_result(row[0] in inserted)
+
+    async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
+        async with self._connection() as connection:
+            # Only the oldest update of each user can be claimed, and it stays in the inbox (blocking
+            # the user's next ones) until the transaction that applies it deletes it. SKIP LOCKED
+            # lets replicas claim at the same time without waiting for one another.
+            cursor = await connection.execute(
+                """WITH heads AS (
+                     SELECT i.update_id FROM inbox i WHERE i.leased_until <= %(now)s AND NOT EXISTS (
+                       SELECT 1 FROM inbox j WHERE j.user_id = i.user_id AND j.update_id < i.update_id)
+                     ORDER BY i.update_id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+                   UPDATE inbox SET leased_until = %(until)s, attempts = inbox.attempts + 1 FROM heads
+                   WHERE inbox.update_id = heads.update_id
+                   RETURNING inbox.update_id, inbox.user_id, inbox.payload, inbox.attempts""",
+                {"now": now, "until": now + lease_seconds, "limit": limit},
+            )
+            rows = await cursor.fetchall()
+        return sorted((Queued(*row) for row in rows), key=lambda q: q.update_id)
+
+    async def release(self, update_id: int, retry_at: float) -> None:
+        async with self._connection() as connection:
+            await connection.execute("UPDATE inbox SET leased_until = %s WHERE update_id = %s", (retry_at, update_id))
+
+    async def reset_leases(self) -> None:
+        """Replicas share PostgreSQL: a lease is only given up when it runs out."""
+
+    async def backlog(self) -> int:
+        """How many updates wait in the inbox (for tests and logs)."""
+        return await self._count("SELECT count(*) FROM inbox")
+
+    async def _count(self, query: str) -> int:
+        async with self._connection(transaction=False) as connection:
+            row = await (await connection.execute(query)).fetchone()
+            return int(row[0]) if row else 0
+
+    # -- the outbox -----------------------------------------------------------------------------
+
+    async def due_chats(self, now: float, limit: int) -> list[int]:
+        async with self._connection(transaction=False) as connection:
+            cursor = await connection.execute(
+                """SELECT o.chat_id FROM outbox o WHERE o.next_at <= %(now)s AND NOT EXISTS (
+                     SELECT 1 FROM send_lanes l WHERE l.chat_id = o.chat_id AND l.leased_until > %(now)s)
+                   GROUP BY o.chat_id ORDER BY min(o.id) LIMIT %(limit)s""",
+                {"now": now, "limit": limit},
+            )
+            return [int(row[0]) for row in await cursor.fetchall()]
+
+    async def lease_chat(self, chat_id: int, owner: str, now: float, lease_seconds: float) -> float | None:
+        async with self._connection() as connection:
+            cursor = await connection.execute(
+                """INSERT INTO send_lanes (chat_id, leased_until, owner, tat) VALUES (%s, %s, %s, 0)
+                   ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
+                   WHERE send_lanes.leased_until <= %s OR send_lanes.owner = excluded.owner
+                   RETURNING tat""",
+                (chat_id, now + lease_seconds, owner, now),
+            )
+            row = await cursor.fetchone()
+            return None if row is None else float(row[0])
+
+    async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
+        async with self._connection() as connection:
+            await connection.execute(
+                "UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = %s WHERE chat_id = %s AND owner = %s",
+                (tat, chat_id, owner),
+            )
+
+    async def next_reply(self, chat_id: int) -> Pending | None:
+        async with self._connection(transaction=False) as connection:
+            cursor = await connection.execute(
+                """SELECT id, chat_id, method, params, attempts, next_at FROM outbox WHERE chat_id = %s
+                   ORDER BY id LIMIT 1""",
+                (chat_id,),
+            )
+            row = await cursor.fetchone()
+            return None if row is None else Pending(*row)
+
+    async def sent(self, reply_id: int) -> None:
+        async with self._connection(transaction=False) as connection:
+            await connection.execute("DELETE FROM outbox WHERE id = %s", (reply_id,))
+
+    async def retry(self, reply_id: int, at: float) -> None:
+        async with self._connection(transaction=False) as connection:
+            await connection.execute(
+                "UPDATE outbox SET next_at = %s, attempts = attempts + 1 WHERE id = %s", (at, reply_id)
+            )
+
+    async def pending_replies(self) -> int:
+        """How many replies wait in the outbox (for tests and logs)."""
+        return await self._count("SELECT count(*) FROM outbox")
+
+    async def take_slot(self, key: str, now: float, interval: float, burst: int) -> float:
+        async with self._connection() as connection:
+            await connection.execute("INSERT INTO send_limits (key, tat) VALUES (%s, 0) ON CONFLICT DO NOTHING", (key,))
+            cursor = await connection.execute("SELECT tat FROM send_limits WHERE key = %s FOR UPDATE", (key,))
+            row = await cursor.fetchone()
+            tat = float(row[0]) if row else 0.0
+            await connection.execute("UPDATE send_limits SET tat = %s WHERE key = %s", (max(tat, now) + interval, key))
+            return gcra_wait(tat, now, interval, burst)
+
+    # -- privacy and maintenance ------------------------------------------------------------------
+
+    async def load(self, user_id: int) -> State | None:
+        async with self._connection(transaction=False) as connection:
+            return await self._read(connection, user_id)
+
+    async def forget(self, user_id: int) -> bool:
+        async with self._connection() as connection:
+            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (user_id,))
+            return await self._erase(connection, user_id)
+
+    async def purge(self, now: int, retention_seconds: int, unanswered_seconds: int = UNANSWERED_SECONDS) -> int:
+        cutoff = now - retention_seconds
+        async with self._connection(transaction=False) as connection:
+            cursor = await connection.execute("SELECT user_id FROM users WHERE last_seen < %s", (cutoff,))
+            candidates = [int(row[0]) for row in await cursor.fetchall()]
+        deleted = 0
+        for user_id in candidates:
+            # Each user under their own lock, re-checked inside it: an update applied meanwhile
+            # made them active again and keeps them; none can write back a deleted state.
+            async with self._connection() as connection:
+                await connection.execute("SELECT pg_advisory_xact_lock(%s)", (user_id,))
+                cursor = await connection.execute(
+                    "SELECT 1 FROM users WHERE user_id = %s AND last_seen < %s", (user_id, cutoff)
+                )
+                if await cursor.fetchone() is not None:
+                    deleted += await self._erase(connection, user_id)
+        async with self._connection() as connection:
+            await connection.execute("DELETE FROM processed_updates WHERE seen_at < %s", (now - DEDUPLICATION_SECONDS,))
+            await connection.execute("DELETE FROM usage_unanswered WHERE created_at < %s", (now - unanswered_seconds,))
+            await connection.execute("DELETE FROM send_lanes WHERE leased_until = 0 AND tat < %s", (now,))
+            await connection.execute("DELETE FROM held_questions WHERE held_at < %s", (now - HELD_SECONDS,))
+        return deleted
+
+    async def count_users(self) -> int:
+        return await self._count("SELECT count(*) FROM users")
+
+    async def record(self, usage: Usage) -> None:
+        async with self._connection() as connection:
+            await self._record(connection, usage)
+
+    async def report(self, since: str) -> UsageReport:
+        async with self._connection(transaction=False) as connection:
+            views = await (
+                await connection.execute(
+                    "SELECT day, topic, lang, views FROM usage_views WHERE day >= %s ORDER BY day, topic, lang",
+                    (since,),
+                )
+            ).fetchall()
+            outcomes = await (
+                await connection.execute(
+                    """SELECT day, node, outcome, lang, results FROM usage_outcomes WHERE day >= %s
+                       ORDER BY day, node, lang""",
+                    (since,),
+                )
+            ).fetchall()
+            unanswered = await (
+                await connection.execute(
+                    "SELECT day, lang, question FROM usage_unanswered WHERE day >= %s ORDER BY id", (since,)
+                )
+            ).fetchall()
+        return UsageReport(
+            tuple((d, t, lang, int(n)) for d, t, lang, n in views),
+            tuple((d, node, o, lang, int(n)) for d, node, o, lang, n in outcomes),
+            tuple((d, lang, q) for d, lang, q in unanswered),
+        )

@@ -1,0 +1,487 @@
+"""The embedded store: one SQLite file in WAL mode, for a laptop or a single process.
+
+The standard library's ``sqlite3`` runs on one persistent connection in one worker thread (SQLite
+has a single writer anyway, so one thread that does every call in turn is as fast as it gets and
+needs no locking of our own); ``BEGIN IMMEDIATE`` takes the write lock before reading, so even a
+second process sharing the file would serialize its transactions instead of losing one. The
+inbox and outbox leases assume one process (see ``reset_leases``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from retainment_bot.engine.engine import State
+from retainment_bot.store.base import (
+    DEDUPLICATION_SECONDS,
+    HELD_SECONDS,
+    UNANSWERED_SECONDS,
+    Applied,
+    Effect,
+    Pending,
+    Plan,
+    Queued,
+    StoreError,
+    Usage,
+    UsageReport,
+    decode,
+    encode,
+    gcra_wait,
+)
+from retainment_bot.store.base import (
+    epoch as _epoch,
+)
+
+R = TypeVar("R")
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE users (
+            user_id INTEGER PRIMARY KEY,
+            lang TEXT NOT NULL,
+            lang_chosen INTEGER NOT NULL DEFAULT 0,
+            node TEXT,
+            answers TEXT NOT NULL DEFAULT '{}',
+            history TEXT NOT NULL DEFAULT '[]',
+            last_seen INTEGER NOT NULL
+        )""",
+        "CREATE INDEX users_last_seen ON users (last_seen)",
+        "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL)",
+        "CREATE INDEX processed_updates_seen_at ON processed_updates (seen_at)",
+    ],
+    [
+        """CREATE TABLE usage_views (
+            day TEXT NOT NULL, topic TEXT NOT NULL, lang TEXT NOT NULL, views INTEGER NOT NULL,
+            PRIMARY KEY (day, topic, lang)
+        )""",
+        """CREATE TABLE usage_outcomes (
+            day TEXT NOT NULL, node TEXT NOT NULL, outcome TEXT NOT NULL, lang TEXT NOT NULL,
+            results INTEGER NOT NULL, PRIMARY KEY (day, node, lang)
+        )""",
+        """CREATE TABLE usage_unanswered (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, day TEXT NOT NULL, lang TEXT NOT NULL,
+            question TEXT NOT NULL, created_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX usage_unanswered_created_at ON usage_unanswered (created_at)",
+    ],
+    [
+        """CREATE TABLE inbox (
+            update_id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, payload TEXT NOT NULL,
+            received_at INTEGER NOT NULL, leased_until REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX inbox_user ON inbox (user_id, update_id)",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+            method TEXT NOT NULL, params TEXT NOT NULL, created_at INTEGER NOT NULL,
+            next_at REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX outbox_chat ON outbox (chat_id, id)",
+        "CREATE INDEX outbox_user ON outbox (user_id)",
+        """CREATE TABLE send_lanes (
+            chat_id INTEGER PRIMARY KEY, leased_until REAL NOT NULL DEFAULT 0, owner TEXT, tat REAL NOT NULL DEFAULT 0
+        )""",
+        "CREATE TABLE send_limits (key TEXT PRIMARY KEY, tat REAL NOT NULL)",
+    ],
+    [
+        """CREATE TABLE held_questions (
+            user_id INTEGER PRIMARY KEY, day TEXT NOT NULL, lang TEXT NOT NULL, question TEXT NOT NULL,
+            held_at INTEGER NOT NULL
+        )""",
+    ],
+]
+
+
+class SqliteStore:
+    """A :class:`~retainment_bot.store.base.Store` in a SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+        self._arrivals: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+        self._arrivals_lock = threading.Lock()
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before the webhook answers 200, even across a power cut.
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA busy_timeout=30000")
+        return connection
+
+    async def _call(self, function: Callable[..., R], *args: Any) -> R:
+        """Run ``function(connection, *args)`` on the store's thread and connection."""
+        if self._executor is None:
+            raise StoreError(f"SQLite store {self.path}: not open")
+
+        def run() -> R:
+            if self._connection is None:
+                self._connection = self._connect()
+            return function(self._connection, *args)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+
+    async def _write(self, function: Callable[..., R], *args: Any) -> R:
+        """Run ``function`` in one ``BEGIN IMMEDIATE`` transaction, on disk before it returns."""
+        return await self._call(self._transaction(function, durable=True), *args)
+
+    async def _note(self, function: Callable[..., R], *args: Any) -> R:
+        """Bookkeeping (leases, sent replies, rate slots): committed without waiting for the disk.
+        A process crash loses none of it (WAL); a power cut could at worst resend a reply or
+        release a lease early."""
+        return await self._call(self._transaction(function, durable=False), *args)
+
+    @staticmethod
+    def _transaction(function: Callable[..., R], durable: bool) -> Callable[..., R]:
+        def transaction(connection: sqlite3.Connection, *inner: Any) -> R:
+            connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = function(connection, *inner)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+        return transaction
+
+    async def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        try:
+            await self._write(self._migrate)
+        except StoreError:
+            await self.close()
+            raise
+
+    @staticmethod
+    def _migrate(connection: sqlite3.Connection) -> None:
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+        current = row[0] or 0
+        for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+            for statement in statements:
+                connection.execute(statement)
+            connection.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+
+        def shut() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        await asyncio.get_running_loop().run_in_executor(executor, shut)
+        executor.shutdown(wait=True)
+
+    # -- the hot path ---------------------------------------------------------------------------
+
+    async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
+        return await self._write(self._apply, user_id, update_id, now, plan)
+
+    def _apply(
+        self, connection: sqlite3.Connection, user_id: int, update_id: int | None, now: int, plan: Plan
+    ) -> Applied[Effect]:
+        if update_id is not None:
+            claimed = connection.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)", (update_id, now)
+            )
+            connection.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+            if claimed.rowcount == 0:
+                return Applied(duplicate=True)
+        effect = plan(self._read(connection, user_id))
+        if effect.erase:
+            self._erase(connection, user_id, keep_update=update_id)
+        if effect.state is not None:
+            self._save(connection, user_id, effect.state, now)
+        if effect.usage is not None:
+            self._record(connection, effect.usage)
+        self._consent(connection, user_id, effect, now)
+        connection.executemany(
+            "INSERT INTO outbox (chat_id, user_id, method, params, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(reply.chat_id, user_id, reply.method, reply.params, now) for reply in effect.replies],
+        )
+        return Applied(duplicate=False, result=effect)
+
+    def _consent(self, connection: sqlite3.Connection, user_id: int, effect: Effect, now: int) -> None:
+        """Hold a question until the user answers, then keep it (anonymous) or delete it."""
+        if effect.consent is True:
+            row = connection.execute(
+                "SELECT day, lang, question FROM held_questions WHERE user_id = ?", (user_id,)
+            ).fetchone()
+            if row is not None:
+                self._record(connection, Usage(day=row[0], lang=row[1], unanswered=row[2]))
+        if effect.consent is not None:
+            connection.execute("DELETE FROM held_questions WHERE user_id = ?", (user_id,))
+        if effect.hold is not None and effect.hold.unanswered:
+            connection.execute(
+                """INSERT INTO held_questions (user_id, day, lang, question, held_at) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET day = excluded.day, lang = excluded.lang,
+                     question = excluded.question, held_at = excluded.held_at""",
+                (user_id, effect.hold.day, effect.hold.lang, effect.hold.unanswered, now),
+            )
+
+    @staticmethod
+    def _erase(connection: sqlite3.Connection, user_id: int, keep_update: int | None = None) -> bool:
+        """Delete the user's state, pending replies, send lane and stored updates (but the update
+        being handled, whose transaction deletes it anyway)."""
+        deleted = connection.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount > 0
+        connection.execute("DELETE FROM outbox WHERE user_id = ?", (user_id,))
+        connection.execute("DELETE FROM send_lanes WHERE chat_id = ?", (user_id,))
+        connection.execute("DELETE FROM held_questions WHERE user_id = ?", (user_id,))
+        if keep_update is None:
+            connection.execute("DELETE FROM inbox WHERE user_id = ?", (user_id,))
+        return deleted
+
+    @staticmethod
+    def _read(connection: sqlite3.Connection, user_id: int) -> State | None:
+        row = connection.execute(
+            "SELECT lang, lang_chosen, node, answers, history FROM users WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        return decode(*row) if row else None
+
+    @staticmethod
+    def _save(connection: sqlite3.Connection, user_id: int, state: State, now: int) -> None:
+        values = encode(state)
+        connection.execute(
+            """INSERT INTO users (user_id, lang, lang_chosen, node, answers, history, last_seen)
+               VALUES (:user_id, :lang, :lang_chosen, :node, :answers, :history, :now)
+               ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang, lang_chosen = excluded.lang_chosen,
+                 node = excluded.node, answers = excluded.answers, history = excluded.history,
+                 last_seen = excluded.last_seen""",
+            {**values, "user_id": user_id, "now": now},
+        )
+
+    @staticmethod
+    def _record(connection: sqlite3.Connection, usage: Usage) -> None:
+        for topic in usage.topics:
+            connection.execute(
+                """INSERT INTO usage_views (day, topic, lang, views) VALUES (?, ?, ?, 1)
+                   ON CONFLICT (day, topic, lang) DO UPDATE SET views = views + 1""",
+                (usage.day, topic, usage.lang),
+            )
+        for node, outcome in usage.outcomes:
+            connection.execute(
+                """INSERT INTO usage_outcomes (day, node, outcome, lang, results) VALUES (?, ?, ?, ?, 1)
+                   ON CONFLICT (day, node, lang) DO UPDATE SET results = results + 1""",
+                (usage.day, node, outcome, usage.lang),
+            )
+        if usage.unanswered:
+            connection.execute(
+                "INSERT INTO usage_unanswered (day, lang, question, created_at) VALUES (?, ?, ?, ?)",
+                (usage.day, usage.lang, usage.unanswered, _epoch(usage.day)),
+            )
+
+    # -- the inbox ------------------------------------------------------------------------------
+
+    async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
+        """Updates arriving together are committed together (one disk flush for the batch):
+        each caller waits for the commit that includes its update."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        with self._arrivals_lock:
+            self._arrivals.append(((update_id, user_id, payload, now), future))
+            first = len(self._arrivals) == 1
+        if first:
+            self._flushes.add(task := loop.create_task(self._commit_arrivals()))
+            task.add_done_callback(self._flushes.discard)
+        return await future
+
+    async def _commit_arrivals(self) -> None:
+        taken: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+
+        def insert(connection: sqlite3.Connection) -> list[bool]:
+            # Taken when the thread gets to it: everything that arrived meanwhile joins the batch.
+            with self._arrivals_lock:
+                taken.extend(self._arrivals)
+                self._arrivals = []
+            return [
+                connection.execute(
+                    """INSERT OR IGNORE INTO inbox (update_id, user_id, payload, received_at)
+                       SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?)""",
+                    (*row, row[0]),
+                ).rowcount
+                > 0
+                for row, _ in taken
+            ]
+
+        try:
+            results = await self._write(insert)
+        except Exception as exc:
+            if not taken:  # the thread never ran it: fail what is waiting
+                with self._arrivals_lock:
+                    taken.extend(self._arrivals)
+                    self._arrivals = []
+            error = exc if isinstance(exc, StoreError) else StoreError(f"SQLite store {self.path}: {exc}")
+            for _, future in taken:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(taken, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
+        def lease(connection: sqlite3.Connection) -> list[Queued]:
+            rows = connection.execute(
+                """UPDATE inbox SET leased_until = ?, attempts = attempts + 1 WHERE update_id IN (
+                     SELECT i.update_id FROM inbox i WHERE i.leased_until <= ? AND NOT EXISTS (
+                       SELECT 1 FROM inbox j WHERE j.user_id = i.user_id AND j.update_id < i.update_id)
+                     ORDER BY i.update_id LIMIT ?)
+                   RETURNING update_id, user_id, payload, attempts""",
+                (now + lease_seconds, now, limit),
+            ).fetchall()
+            return sorted((Queued(*row) for row in rows), key=lambda q: q.update_id)
+
+        return await self._note(lease)
+
+    async def release(self, update_id: int, retry_at: float) -> None:
+        await self._note(
+            lambda c: c.execute("UPDATE inbox SET leased_until = ? WHERE update_id = ?", (retry_at, update_id))
+        )
+
+    async def reset_leases(self) -> None:
+        def reset(connection: sqlite3.Connection) -> None:
+            connection.execute("UPDATE inbox SET leased_until = 0 WHERE leased_until > 0")
+            connection.execute("UPDATE send_lanes SET leased_until = 0, owner = NULL")
+
+        await self._note(reset)
+
+    async def backlog(self) -> int:
+        """How many updates wait in the inbox (for tests and logs)."""
+        return int(await self._call(lambda c: c.execute("SELECT count(*) FROM inbox").fetchone()[0]))
+
+    # -- the outbox -----------------------------------------------------------------------------
+
+    async def due_chats(self, now: float, limit: int) -> list[int]:
+        def read(connection: sqlite3.Connection) -> list[int]:
+            rows = connection.execute(
+                """SELECT o.chat_id FROM outbox o WHERE o.next_at <= ? AND NOT EXISTS (
+                     SELECT 1 FROM send_lanes l WHERE l.chat_id = o.chat_id AND l.leased_until > ?)
+                   GROUP BY o.chat_id ORDER BY min(o.id) LIMIT ?""",
+                (now, now, limit),
+            ).fetchall()
+            return [int(row[0]) for row in rows]
+
+        return await self._call(read)
+
+    async def lease_chat(self, chat_id: int, owner: str, now: float, lease_seconds: float) -> float | None:
+        def lease(connection: sqlite3.Connection) -> float | None:
+            row = connection.execute(
+                """INSERT INTO send_lanes (chat_id, leased_until, owner, tat) VALUES (?, ?, ?, 0)
+                   ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
+                   WHERE send_lanes.leased_until <= ? OR send_lanes.owner = excluded.owner
+                   RETURNING tat""",
+                (chat_id, now + lease_seconds, owner, now),
+            ).fetchone()
+            return None if row is None else float(row[0])
+
+        return await self._note(lease)
+
+    async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
+        await self._note(
+            lambda c: c.execute(
+                "UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = ? WHERE chat_id = ? AND owner = ?",
+                (tat, chat_id, owner),
+            )
+        )
+
+    async def next_reply(self, chat_id: int) -> Pending | None:
+        def read(connection: sqlite3.Connection) -> Pending | None:
+            row = connection.execute(
+                """SELECT id, chat_id, method, params, attempts, next_at FROM outbox WHERE chat_id = ?
+                   ORDER BY id LIMIT 1""",
+                (chat_id,),
+            ).fetchone()
+            return None if row is None else Pending(*row)
+
+        return await self._call(read)
+
+    async def sent(self, reply_id: int) -> None:
+        await self._note(lambda c: c.execute("DELETE FROM outbox WHERE id = ?", (reply_id,)))
+
+    async def retry(self, reply_id: int, at: float) -> None:
+        await self._note(
+            lambda c: c.execute("UPDATE outbox SET next_at = ?, attempts = attempts + 1 WHERE id = ?", (at, reply_id))
+        )
+
+    async def pending_replies(self) -> int:
+        """How many replies wait in the outbox (for tests and logs)."""
+        return int(await self._call(lambda c: c.execute("SELECT count(*) FROM outbox").fetchone()[0]))
+
+    async def take_slot(self, key: str, now: float, interval: float, burst: int) -> float:
+        def take(connection: sqlite3.Connection) -> float:
+            connection.execute("INSERT OR IGNORE INTO send_limits (key, tat) VALUES (?, 0)", (key,))
+            (tat,) = connection.execute("SELECT tat FROM send_limits WHERE key = ?", (key,)).fetchone()
+            connection.execute("UPDATE send_limits SET tat = ? WHERE key = ?", (max(tat, now) + interval, key))
+            return gcra_wait(float(tat), now, interval, burst)
+
+        return await self._note(take)
+
+    # -- privacy and maintenance ------------------------------------------------------------------
+
+    async def load(self, user_id: int) -> State | None:
+        return await self._call(self._read, user_id)
+
+    async def forget(self, user_id: int) -> bool:
+        return await self._write(self._erase, user_id)
+
+    async def purge(self, now: int, retention_seconds: int, unanswered_seconds: int = UNANSWERED_SECONDS) -> int:
+        def delete(connection: sqlite3.Connection) -> int:
+            # One BEGIN IMMEDIATE transaction holds the only write lock: no update of these users
+            # can be half-way through, so none can write their state back afterwards.
+            cutoff = now - retention_seconds
+            users = [
+                row[0]
+                for row in connection.execute("SELECT user_id FROM users WHERE last_seen < ?", (cutoff,)).fetchall()
+            ]
+            for user_id in users:
+                self._erase(connection, user_id)
+            connection.execute("DELETE FROM processed_updates WHERE seen_at < ?", (now - DEDUPLICATION_SECONDS,))
+            connection.execute("DELETE FROM usage_unanswered WHERE created_at < ?", (now - unanswered_seconds,))
+            connection.execute("DELETE FROM send_lanes WHERE leased_until = 0 AND tat < ?", (now,))
+            connection.execute("DELETE FROM held_questions WHERE held_at < ?", (now - HELD_SECONDS,))
+            return len(users)
+
+        return await self._write(delete)
+
+    async def count_users(self) -> int:
+        return int(await self._call(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0]))
+
+    async def record(self, usage: Usage) -> None:
+        await self._write(self._record, usage)
+
+    async def report(self, since: str) -> UsageReport:
+        def read(connection: sqlite3.Connection) -> UsageReport:
+            views = connection.execute(
+                "SELECT day, topic, lang, views FROM usage_views WHERE day >= ? ORDER BY day, topic, lang", (since,)
+            ).fetchall()
+            outcomes = connection.execute(
+                """SELECT day, node, outcome, lang, results FROM usage_outcomes WHERE day >= ?
+                   ORDER BY day, node, lang""",
+                (since,),
+            ).fetchall()
+            unanswered = connection.execute(
+                "SELECT day, lang, question FROM usage_unanswered WHERE day >= ? ORDER BY id", (since,)
+            ).fetchall()
+            return UsageReport(tuple(map(tuple, views)), tuple(map(tuple, outcomes)), tuple(map(tuple, unanswered)))
+
+        return await self._call(read)

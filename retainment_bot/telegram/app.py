@@ -1,0 +1,74 @@
+"""The python-telegram-bot Application as the bot's map of handlers; the pipeline is ours.
+
+The Application provides the Bot (HTTP requests to the Bot API) and the handler table, whose
+``check_update`` decides which handler gets an update. Its Updater and its update queue are not
+used: they acknowledge an update before it is processed (see ``retainment_bot.telegram.receive``).
+
+Try it without Telegram: start a Bot API server of your own (or the tests' fake one,
+``python -m tests.fakebotapi``) and run
+``TELEGRAM_BOT_TOKEN=123:abc TELEGRAM_API_URL=http://127.0.0.1:8081/bot python -m retainment_bot``.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from retainment_bot.engine.engine import Engine
+from retainment_bot.settings import Settings
+from retainment_bot.store import Store
+from retainment_bot.telegram.handlers import Handlers
+
+POLL_SECONDS = 10
+
+
+def build_application(engine: Engine, store: Store, settings: Settings) -> tuple[Application, Handlers]:  # type: ignore[type-arg]
+    """The Application with every handler registered, and the handlers' shared object."""
+    assert settings.token, "TELEGRAM_BOT_TOKEN is required"
+    handlers = Handlers(engine, store, settings)
+    timeout = settings.send_timeout
+    builder = (
+        Application.builder()
+        .token(settings.token)
+        .updater(None)
+        .job_queue(None)
+        .connection_pool_size(64)
+        .read_timeout(timeout)
+        .write_timeout(timeout)
+        .connect_timeout(timeout)
+        .pool_timeout(timeout)
+        .get_updates_read_timeout(POLL_SECONDS + 10)
+    )
+    if settings.api_url:
+        builder = builder.base_url(settings.api_url).base_file_url(settings.api_url.replace("/bot", "/file/bot"))
+    application = builder.build()
+
+    h = handlers
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    edited = filters.UpdateType.EDITED
+    application.add_handlers(
+        [
+            MessageHandler(edited & private, h.edited),
+            CommandHandler("start", h.start, private),
+            CommandHandler("menu", h.menu, private),
+            CommandHandler("language", h.language, private),
+            CommandHandler("help", h.help, private),
+            CommandHandler("privacy", h.privacy, private),
+            CommandHandler("forget", h.forget, private),
+            CommandHandler("stats", h.stats, private),
+            InlineQueryHandler(h.inline),
+            CallbackQueryHandler(h.forget_button, pattern=r"^forget:"),
+            CallbackQueryHandler(h.keep_button, pattern=r"^keep:"),
+            CallbackQueryHandler(h.button),
+            MessageHandler(private & (filters.TEXT | filters.COMMAND), h.text),
+            MessageHandler(private, h.unreadable),
+            MessageHandler(groups, h.group),
+        ]
+    )
+    return application, handlers

@@ -1,0 +1,168 @@
+"""Receiving: take updates from Telegram and record them in the inbox before acknowledging.
+
+python-telegram-bot's ``Updater`` acknowledges an update (HTTP 200 on the webhook, the next
+``getUpdates`` offset in polling) *before* the update is processed, so a crash loses it. Here
+the acknowledgement follows the durable record:
+
+- webhook (a tornado server, as PTB's own): 200 only once the update is committed to the inbox;
+  503 if the database cannot take it, so that Telegram delivers it again; 403 without the secret
+  token; 400, logged without the body, for a body that is not an update;
+- polling: the offset that confirms a batch is asked for only after the whole batch is recorded.
+
+The receiver knows nothing of handlers: it stores the raw JSON and the user it belongs to (the
+ordering key) and wakes the local workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import tornado.web
+from telegram import Bot, Update
+from telegram.error import TelegramError
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from retainment_bot.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def lane_of(update: Update) -> int:
+    """The key that orders updates: the user, else the chat (channel posts), else 0."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return 0
+
+
+def parse(bot: Bot, body: bytes) -> tuple[Update, str] | None:
+    """The update in a webhook body and its JSON text, or ``None`` if it is not one."""
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return None
+        update = Update.de_json(data, bot)
+    except (ValueError, TypeError, KeyError, AttributeError, TelegramError):
+        return None
+    return update, json.dumps(data, ensure_ascii=False)
+
+
+class Inbox:
+    """Where the receivers put updates: the store's inbox, and a bell for the local workers."""
+
+    def __init__(self, store: Store, on_enqueued: Callable[[], None], clock: Callable[[], float] = time.time):
+        self.store = store
+        self.on_enqueued = on_enqueued
+        self.clock = clock
+
+    async def put(self, update: Update, payload: str) -> None:
+        """Record the update durably (raises :class:`StoreError` if the database cannot)."""
+        if await self.store.enqueue(update.update_id, lane_of(update), payload, int(self.clock())):
+            self.on_enqueued()
+
+
+class _WebhookHandler(tornado.web.RequestHandler):
+    def initialize(self, bot: Bot, inbox: Inbox, secret: str | None) -> None:
+        self.bot = bot
+        self.inbox = inbox
+        self.secret = secret
+
+    async def post(self) -> None:
+        if self.secret is not None:
+            given = self.request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), self.secret.encode()):
+                self._answer(403)
+                return
+        parsed = parse(self.bot, self.request.body)
+        if parsed is None:
+            log.warning("refused a webhook body that is not an update (%d bytes)", len(self.request.body))
+            self._answer(400)
+            return
+        try:
+            await self.inbox.put(*parsed)
+        except StoreError as exc:
+            log.warning("could not record an update (%s); Telegram will deliver it again", type(exc).__name__)
+            self._answer(503)
+            return
+        self._answer(200)
+
+    def _answer(self, status: int) -> None:
+        self.set_status(status)
+        self.finish()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish()  # never a traceback, nor the body, in the answer
+
+
+def _quiet_access_log(handler: tornado.web.RequestHandler) -> None:
+    """tornado's access log would print the webhook path (some put the token there): only
+    server errors are logged, without the path."""
+    if handler.get_status() >= 500 and handler.get_status() != 503:
+        log.warning("webhook answered %d", handler.get_status())
+
+
+class WebhookReceiver:
+    """The webhook server: POST ``/<path>`` with an update."""
+
+    def __init__(self, bot: Bot, inbox: Inbox, secret: str | None) -> None:
+        self.bot = bot
+        self.inbox = inbox
+        self.secret = secret
+        self._server: HTTPServer | None = None
+
+    async def start(self, listen: str, port: int, path: str) -> None:
+        route = "/" + path.strip("/")
+        app = tornado.web.Application(
+            [(route, _WebhookHandler, {"bot": self.bot, "inbox": self.inbox, "secret": self.secret})],
+            log_function=_quiet_access_log,
+        )
+        self._server = HTTPServer(app, xheaders=True)
+        self._server.add_sockets(bind_sockets(port, listen))
+
+    async def stop(self) -> None:
+        """Stop accepting connections; requests being recorded finish (tornado lets them)."""
+        if self._server is not None:
+            self._server.stop()
+            await asyncio.sleep(0)
+            self._server = None
+
+
+class Poller:
+    """Long polling with ``getUpdates``: the offset moves on only after the batch is recorded."""
+
+    def __init__(self, bot: Bot, inbox: Inbox, timeout: int = 10) -> None:
+        self.bot = bot
+        self.inbox = inbox
+        self.timeout = timeout
+        self._running = True
+        self.offset = 0
+
+    async def run(self) -> None:
+        failures = 0
+        while self._running:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=self.offset, timeout=self.timeout, allowed_updates=Update.ALL_TYPES
+                )
+                for update in updates:
+                    await self.inbox.put(update, update.to_json())
+                if updates:
+                    self.offset = updates[-1].update_id + 1
+                failures = 0
+            except (TelegramError, StoreError) as exc:
+                failures += 1
+                log.warning("polling failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(min(10.0, 0.5 * failures))
+
+    def stop(self) -> None:
+        self._running = False

@@ -1,0 +1,193 @@
+"""Sending: deliver the outbox, each chat's replies in order, retried until Telegram takes them.
+
+A step's replies are outbox rows written in the step's own transaction; the sender delivers them
+afterwards, so no network call happens under a lock and a crash loses no reply (a reply whose
+delivery was not yet recorded is sent again: at least once). A chat is a *lane*: one sender at a
+time holds it (a lease in ``send_lanes``, shared by replicas) and sends its oldest row first, so a
+chat's replies arrive in order even while one of them is being retried.
+
+What a failure means:
+
+- 429 Too Many Requests: try the row again after Telegram's ``retry_after``;
+- 5xx, a timeout, a network error: try again with exponential backoff (0.5 s doubling to 60 s);
+- 403 Forbidden (blocked by the user), 400 Bad Request (chat not found, a query too old…):
+  it can never be sent: dropped, logged without its text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from retainment_bot.store import Pending, Store, StoreError
+from retainment_bot.telegram.ratelimit import SharedLimiter
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 50  # about 45 minutes of retries with the backoff below
+SENT, DROPPED = "sent", "dropped"
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones."""
+    return float(min(60.0, 0.5 * 2 ** max(attempts, 0)))
+
+
+class Sender:
+    """The outbox sender of one process; several replicas' senders share the lanes."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        limiter: SharedLimiter,
+        owner: str,
+        lanes: int = 32,
+        lease_seconds: float = 30,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self.limiter = limiter
+        self.owner = owner
+        self.lanes = lanes
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self.wake = asyncio.Event()
+        self._active: dict[int, asyncio.Task[None]] = {}
+        self._running = True
+
+    def notify(self) -> None:
+        """New rows were written (by this process's workers)."""
+        self.wake.set()
+
+    async def run(self) -> None:
+        """Start a lane for every chat with due rows, until :meth:`stop`."""
+        failures = 0
+        while self._running:
+            self.wake.clear()
+            chats: list[int] = []
+            free = self.lanes - len(self._active)
+            if free > 0:
+                try:
+                    chats = await self.store.due_chats(self.clock(), free + len(self._active))
+                    failures = 0
+                except StoreError as exc:
+                    failures += 1
+                    log.warning("could not read the outbox (%s); retrying", type(exc).__name__)
+                    await self._pause(min(5.0, 0.5 * failures))
+                    continue
+            for chat_id in chats:
+                if chat_id in self._active or len(self._active) >= self.lanes:
+                    continue
+                task = asyncio.create_task(self._lane(chat_id))
+                self._active[chat_id] = task
+                task.add_done_callback(functools.partial(self._done, chat_id))
+            await self._pause(0.25)
+
+    def _done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
+        self._active.pop(chat_id, None)
+        self.wake.set()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), seconds)
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Stop starting lanes; let the current sends finish for up to ``grace_seconds``."""
+        self._running = False
+        self.wake.set()
+        if self._active:
+            _, pending = await asyncio.wait(set(self._active.values()), timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1)
+
+    async def _lane(self, chat_id: int) -> None:
+        """Hold the chat's lane and send its rows in order until none is due or one must wait."""
+        try:
+            tat = await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds)
+        except StoreError:
+            return
+        if tat is None:
+            return  # another sender holds the lane
+        leased_at = self.clock()
+        try:
+            while self._running:
+                row = await self.store.next_reply(chat_id)
+                if row is None or row.next_at > self.clock():
+                    break
+                if self.clock() - leased_at > self.lease_seconds / 2:
+                    if await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds) is None:
+                        return
+                    leased_at = self.clock()
+                if row.method == "sendMessage":
+                    tat = await self.limiter.chat(tat)
+                    await self.limiter.overall()
+                result = await self._deliver(row)
+                if result in (SENT, DROPPED):
+                    await self.store.sent(row.id)
+                else:
+                    await self.store.retry(row.id, float(result))
+                    break
+        except StoreError as exc:
+            log.warning("outbox bookkeeping failed (%s); the lane is retried", type(exc).__name__)
+        finally:
+            with contextlib.suppress(StoreError):  # else the lease runs out on its own
+                await self.store.release_chat(chat_id, self.owner, tat)
+
+    async def _deliver(self, row: Pending) -> str | float:
+        """Make the call: :data:`SENT`, :data:`DROPPED`, or when to try again."""
+        params: dict[str, Any] = json.loads(row.params)
+        try:
+            await self._call(row.method, params)
+            return SENT
+        except RetryAfter as exc:
+            delay = _retry_after(exc)
+            log.info("Telegram asked to slow down (retry after %s s)", delay)
+            return self.clock() + delay
+        except (Forbidden, BadRequest, ChatMigrated, InvalidToken) as exc:
+            log.info("a %s could not be delivered (%s); dropped", row.method, type(exc).__name__)
+            return DROPPED
+        except (NetworkError, TelegramError) as exc:  # 5xx, timeouts, connection errors
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                log.warning("a %s failed %d times (%s); dropped", row.method, MAX_ATTEMPTS, type(exc).__name__)
+                return DROPPED
+            delay = backoff(row.attempts)
+            log.info("a %s failed (%s); retrying in %.1f s", row.method, type(exc).__name__, delay)
+            return self.clock() + delay
+
+    async def _call(self, method: str, params: dict[str, Any]) -> None:
+        if method == "sendMessage":
+            markup = params.get("reply_markup")
+            await self.bot.send_message(
+                chat_id=params["chat_id"],
+                text=params["text"],
+                parse_mode=params.get("parse_mode"),
+                reply_markup=InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        elif method == "answerCallbackQuery":
+            await self.bot.answer_callback_query(params["callback_query_id"])
+        else:
+            raise BadRequest(f"the outbox does not know the method {method}")
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    """Telegram's ``retry_after`` in seconds (PTB 22 warns that its type will change)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: int | float | timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
