@@ -26,7 +26,7 @@ TERMS = {
     "six_months": {"en": "six months", "vi": "sáu tháng", "ja": "6か月"},
     "eligible": {
         "en": "would have fitted the published rules",
-        "vi": "có lẽ đã phù hợp với quy định",
+        "vi": "phù hợp với quy định đã công bố",
         "ja": "該当していたと考えられます",
     },
     "not_covered": {"en": "did not cover your case", "vi": "không áp dụng", "ja": "対象外"},
@@ -35,7 +35,7 @@ TERMS = {
         "vi": "được đề nghị bằng Giấy đồng ý",
         "ja": "同意書により申し込む",
     },
-    "ask_today": {"en": "Before sending anything today", "vi": "Trước khi gửi", "ja": "何かを送る前に"},
+    "ask_today": {"en": "Before sending anything today", "vi": "trước khi gửi bất cứ thứ gì", "ja": "何かを送る前に"},
     "held_then": {"en": "did you hold when it happened", "vi": "Khi sự việc xảy ra", "ja": "そのとき"},
 }
 CENTER_JA = "外国人在留総合インフォメーションセンター"
