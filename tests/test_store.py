@@ -27,7 +27,6 @@ async def test_inactive_users_are_deleted_after_the_retention(store: Store) -> N
         assert await store.purge(now, retention_seconds=180 * DAY) == 1
         assert await store.load(1) is None
         assert (await store.load(2)) == State("ja")
-        assert await store.count_users() == 1
     finally:
         await store.close()
 
@@ -61,7 +60,7 @@ async def test_opening_twice_migrates_once(store: Store) -> None:
     await store.open()  # a second replica, or a restart: the schema is already there
     try:
         await store.apply(1, None, 0, put(State("en")))
-        assert await store.count_users() == 1
+        assert await store.load(1) == State("en")
     finally:
         await store.close()
 

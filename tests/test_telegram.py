@@ -34,7 +34,8 @@ async def test_a_full_conversation_in_vietnamese(api: FakeBotApi, engine: Engine
     async with running(engine, store, settings_for(api)):
         (menu,) = await send(api, message(USER, "/start", lang="vi"))
         assert "Hãy chọn một chủ đề" in menu.text
-        assert menu.params["parse_mode"] == "HTML"
+        assert menu.params["parse_mode"] == "HTML"  # the Application's Defaults
+        assert menu.params["link_preview_options"] == {"is_disabled": True}
         assert {b.get("callback_data", "") for b in menu.buttons} >= {"lang:en", "lang:ja"}
 
         (question,) = await send(api, press(USER, data_of(menu, "start.menu:0:"), lang="vi"))
@@ -158,11 +159,17 @@ async def test_in_a_group_only_start_and_mentions_are_answered(api: FakeBotApi, 
         (reply,) = await send(api, message(USER, "/start", chat_id=group), chat=group)
         assert "https://t.me/retainment_test_bot" in reply.text
         api.queue(message(USER, "just chatting", chat_id=group))
+        api.queue(message(USER, "/start@SomeOtherBot", chat_id=group))  # another bot's command
+        other = message(USER, "@someone_else hello", chat_id=group)
+        other["message"]["entities"] = [{"type": "mention", "offset": 0, "length": 13}]
+        api.queue(other)
         mention = message(USER, "@retainment_test_bot hello", chat_id=group)
         mention["message"]["entities"] = [{"type": "mention", "offset": 0, "length": 20}]
         (again,) = await send(api, mention, chat=group)
         assert "private chat" in again.text
-        assert len(api.messages_to(group)) == 2  # "just chatting" got no answer
+        (addressed,) = await send(api, message(USER, "/start@retainment_test_bot", chat_id=group), chat=group)
+        assert "https://t.me/retainment_test_bot" in addressed.text
+        assert len(api.messages_to(group)) == 3  # the chat, the other bot's command, the other mention: no answer
         assert await store.load(USER) is None  # nothing personal is stored from groups
 
 

@@ -177,9 +177,6 @@ class Store(Protocol):
         """Delete users inactive for longer than the retention, old update ids and old unanswered
         questions; return how many users were deleted."""
 
-    async def count_users(self) -> int:
-        """How many users have a saved state."""
-
     async def record(self, usage: Usage) -> None:
         """Add one step's anonymous figures."""
 

@@ -436,9 +436,6 @@ class PostgresStore:
             await connection.execute("DELETE FROM held_questions WHERE held_at < %s", (now - HELD_SECONDS,))
         return deleted
 
-    async def count_users(self) -> int:
-        return await self._count("SELECT count(*) FROM users")
-
     async def record(self, usage: Usage) -> None:
         async with self._connection() as connection:
             await self._record(connection, usage)

@@ -463,9 +463,6 @@ class SqliteStore:
 
         return await self._write(delete)
 
-    async def count_users(self) -> int:
-        return int(await self._call(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0]))
-
     async def record(self, usage: Usage) -> None:
         await self._write(self._record, usage)
 

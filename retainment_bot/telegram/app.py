@@ -11,10 +11,13 @@ Try it without Telegram: start a Bot API server of your own (or the tests' fake 
 
 from __future__ import annotations
 
+from telegram import LinkPreviewOptions, MessageEntity
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    Defaults,
     InlineQueryHandler,
     MessageHandler,
     filters,
@@ -44,6 +47,8 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
         .connect_timeout(timeout)
         .pool_timeout(timeout)
         .get_updates_read_timeout(POLL_SECONDS + 10)
+        # Every message is Telegram HTML without link previews: said once, not on every send.
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     if settings.api_url:
         builder = builder.base_url(settings.api_url).base_file_url(settings.api_url.replace("/bot", "/file/bot"))
@@ -68,7 +73,9 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
             CallbackQueryHandler(h.button),
             MessageHandler(private & (filters.TEXT | filters.COMMAND), h.text),
             MessageHandler(private, h.unreadable),
-            MessageHandler(groups, h.group),
+            # In groups: /start (PTB's CommandHandler ignores /start@SomeOtherBot) and mentions.
+            CommandHandler("start", h.group, groups),
+            MessageHandler(groups & filters.Entity(MessageEntity.MENTION), h.group_mention),
         ]
     )
     return application, handlers

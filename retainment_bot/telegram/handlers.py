@@ -17,11 +17,10 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
-    LinkPreviewOptions,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
@@ -155,17 +154,21 @@ class Handlers:
         """An edited message: say that edits are not read (the original was already answered)."""
         return self._answer(update, lambda lang: [self._note(lang, texts.EDITED)])
 
+    async def group_mention(self, update: Update, context: Context) -> Plan | None:
+        """A message in a group that mentions someone: answered only if it mentions this bot."""
+        message = update.effective_message
+        mentions = message.parse_entities([MessageEntity.MENTION]).values() if message and message.text else []
+        if f"@{context.bot.username}".lower() not in {m.lower() for m in mentions}:
+            return None
+        return await self.group(update, context)
+
     async def group(self, update: Update, context: Context) -> Plan | None:
-        """In a group, answer /start and mentions only, pointing to a private chat. Nothing about
-        the user is stored."""
+        """In a group, /start (addressed to this bot) and mentions get a pointer to a private
+        chat. Nothing about the user is stored."""
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None:
             return None
         username = context.bot.username
-        is_start = bool(message.text and message.text.split("@")[0].split(" ")[0] == "/start")
-        mentions = message.parse_entities([MessageEntity.MENTION]).values() if message.text else []
-        if not is_start and f"@{username}".lower() not in {m.lower() for m in mentions}:
-            return None
         lang = self.engine.new_state(update.effective_user.language_code if update.effective_user else None).lang
         link = html.escape(f"https://t.me/{username}")
         replies = outgoing(chat.id, [Reply(None, self._text(lang, texts.GROUP, link=link))])
@@ -186,7 +189,7 @@ class Handlers:
                 title=self.engine.title(lang, reply.node or ""),
                 description=_preview(reply.text),
                 input_message_content=InputTextMessageContent(
-                    reply.text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+                    reply.text  # HTML, no link preview: the Application's Defaults
                 ),
                 reply_markup=_keyboard(reply.buttons),
             )
@@ -286,12 +289,7 @@ def outgoing(chat_id: int, replies: Sequence[Reply], first: Outgoing | None = No
     for reply in replies:
         parts = split_message(reply.text)
         for index, part in enumerate(parts):
-            params: dict[str, object] = {
-                "chat_id": chat_id,
-                "text": part,
-                "parse_mode": ParseMode.HTML.value,
-                "link_preview_options": {"is_disabled": True},
-            }
+            params: dict[str, object] = {"chat_id": chat_id, "text": part}
             markup = _keyboard(reply.buttons) if index == len(parts) - 1 else None
             if markup is not None:
                 params["reply_markup"] = markup.to_dict()

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from retainment_bot.store import Pending, Store, StoreError
@@ -172,12 +172,10 @@ class Sender:
     async def _call(self, method: str, params: dict[str, Any]) -> None:
         if method == "sendMessage":
             markup = params.get("reply_markup")
-            await self.bot.send_message(
+            await self.bot.send_message(  # HTML, no link preview: the Application's Defaults
                 chat_id=params["chat_id"],
                 text=params["text"],
-                parse_mode=params.get("parse_mode"),
                 reply_markup=InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         elif method == "answerCallbackQuery":
             await self.bot.answer_callback_query(params["callback_query_id"])
