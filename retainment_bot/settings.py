@@ -28,6 +28,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     listen: str = "0.0.0.0"
     workers: int = 16
+    send_lanes: int = 8
     lease_seconds: float = 30.0
     send_rate: float = 30.0
     chat_send_interval: float = 1.0
@@ -59,6 +60,7 @@ class Settings:
             admin_ids=frozenset(_integer_list(env, "ADMIN_IDS")),
             listen=env.get("WEBHOOK_LISTEN") or "0.0.0.0",
             workers=max(1, _integer(env, "WORKERS", 16)),
+            send_lanes=max(1, _integer(env, "SEND_LANES", 8)),
             lease_seconds=_number(env, "LEASE_SECONDS", 30.0),
             send_rate=_number(env, "SEND_RATE", 30.0),
             chat_send_interval=_number(env, "CHAT_SEND_INTERVAL", 1.0),

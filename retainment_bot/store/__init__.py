@@ -13,6 +13,7 @@ from pathlib import Path
 from retainment_bot.store.base import (
     Applied,
     Effect,
+    Lane,
     Outgoing,
     Pending,
     Plan,
@@ -28,6 +29,7 @@ from retainment_bot.store.sqlite import SqliteStore
 __all__ = [
     "Applied",
     "Effect",
+    "Lane",
     "Outgoing",
     "Pending",
     "Plan",

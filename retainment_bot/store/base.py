@@ -99,7 +99,7 @@ class Queued:
 
 @dataclass(frozen=True)
 class Pending:
-    """The oldest unsent row of a chat's outbox."""
+    """An unsent row of a chat's outbox."""
 
     id: int
     chat_id: int
@@ -107,6 +107,17 @@ class Pending:
     params: str
     attempts: int
     next_at: float
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A chat's send lane as a sender takes it: the rate-limit time and the chat's first rows."""
+
+    tat: float
+    rows: tuple[Pending, ...]
+
+
+LANE_ROWS = 8  # rows read with a lease: a step's replies are rarely more
 
 
 class Store(Protocol):
@@ -146,15 +157,18 @@ class Store(Protocol):
     async def due_chats(self, now: float, limit: int) -> list[int]:
         """Chats with outbox rows due and no sender working on them, oldest first."""
 
-    async def lease_chat(self, chat_id: int, owner: str, now: float, lease_seconds: float) -> float | None:
-        """Take the chat's send lane for ``lease_seconds``; returns the lane's rate-limit time
-        (when the chat's next message may go), or ``None`` if another sender holds it."""
+    async def lease_chat(
+        self, chat_id: int, owner: str, now: float, lease_seconds: float, rows: int = LANE_ROWS
+    ) -> Lane | None:
+        """Take (or renew) the chat's send lane for ``lease_seconds`` and read its oldest ``rows``
+        outbox rows, in one transaction; ``None`` if another sender holds the lane."""
+
+    async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
+        """Delete the delivered row ``done`` and read the chat's next rows, in one transaction;
+        when there are none, give the lane back (remembering its rate-limit time ``tat``)."""
 
     async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
         """Give the lane back, remembering its rate-limit time."""
-
-    async def next_reply(self, chat_id: int) -> Pending | None:
-        """The chat's oldest outbox row."""
 
     async def sent(self, reply_id: int) -> None:
         """Delete a row that was delivered (or can never be)."""

@@ -22,9 +22,11 @@ from retainment_bot.engine.engine import State
 from retainment_bot.store.base import (
     DEDUPLICATION_SECONDS,
     HELD_SECONDS,
+    LANE_ROWS,
     UNANSWERED_SECONDS,
     Applied,
     Effect,
+    Lane,
     Pending,
     Plan,
     Queued,
@@ -350,7 +352,9 @@ class PostgresStore:
             )
             return [int(row[0]) for row in await cursor.fetchall()]
 
-    async def lease_chat(self, chat_id: int, owner: str, now: float, lease_seconds: float) -> float | None:
+    async def lease_chat(
+        self, chat_id: int, owner: str, now: float, lease_seconds: float, rows: int = LANE_ROWS
+    ) -> Lane | None:
         async with self._connection() as connection:
             cursor = await connection.execute(
                 """INSERT INTO send_lanes (chat_id, leased_until, owner, tat) VALUES (%s, %s, %s, 0)
@@ -360,24 +364,41 @@ class PostgresStore:
                 (chat_id, now + lease_seconds, owner, now),
             )
             row = await cursor.fetchone()
-            return None if row is None else float(row[0])
+            if row is None:
+                return None
+            return Lane(float(row[0]), await self._rows(connection, chat_id, rows))
+
+    async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
+        async with self._connection() as connection:
+            if done is not None:
+                await connection.execute("DELETE FROM outbox WHERE id = %s", (done,))
+            rows = await self._rows(connection, chat_id, LANE_ROWS)
+            if not rows:
+                await self._release(connection, chat_id, owner, tat)
+            return rows
 
     async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
         async with self._connection() as connection:
-            await connection.execute(
-                "UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = %s WHERE chat_id = %s AND owner = %s",
-                (tat, chat_id, owner),
-            )
+            await self._release(connection, chat_id, owner, tat)
 
-    async def next_reply(self, chat_id: int) -> Pending | None:
-        async with self._connection(transaction=False) as connection:
-            cursor = await connection.execute(
-                """SELECT id, chat_id, method, params, attempts, next_at FROM outbox WHERE chat_id = %s
-                   ORDER BY id LIMIT 1""",
-                (chat_id,),
-            )
-            row = await cursor.fetchone()
-            return None if row is None else Pending(*row)
+    @staticmethod
+    async def _release(connection: psycopg.AsyncConnection[Any], chat_id: int, owner: str, tat: float) -> None:
+        await connection.execute(
+            "UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = %s WHERE chat_id = %s AND owner = %s",
+            (tat, chat_id, owner),
+        )
+
+    @staticmethod
+    async def _rows(connection: psycopg.AsyncConnection[Any], chat_id: int, limit: int) -> tuple[Pending, ...]:
+        """The chat's oldest outbox rows."""
+        if limit <= 0:
+            return ()
+        cursor = await connection.execute(
+            """SELECT id, chat_id, method, params, attempts, next_at FROM outbox WHERE chat_id = %s
+               ORDER BY id LIMIT %s""",
+            (chat_id, limit),
+        )
+        return tuple(Pending(*row) for row in await cursor.fetchall())
 
     async def sent(self, reply_id: int) -> None:
         async with self._connection(transaction=False) as connection:

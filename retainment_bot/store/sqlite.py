@@ -21,9 +21,11 @@ from retainment_bot.engine.engine import State
 from retainment_bot.store.base import (
     DEDUPLICATION_SECONDS,
     HELD_SECONDS,
+    LANE_ROWS,
     UNANSWERED_SECONDS,
     Applied,
     Effect,
+    Lane,
     Pending,
     Plan,
     Queued,
@@ -195,7 +197,12 @@ class SqliteStore:
     # -- the hot path ---------------------------------------------------------------------------
 
     async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
-        return await self._write(self._apply, user_id, update_id, now, plan)
+        # An update's transaction need not wait for the disk: its inbox row was flushed before the
+        # webhook answered, and this transaction deletes that row together with writing the
+        # state, so a power cut that loses the commit (WAL keeps the file consistent) only gives
+        # the update back to be applied again. Without an update id nothing would be replayed.
+        durable = update_id is None
+        return await self._call(self._transaction(self._apply, durable=durable), user_id, update_id, now, plan)
 
     def _apply(
         self, connection: sqlite3.Connection, user_id: int, update_id: int | None, now: int, plan: Plan
@@ -383,8 +390,10 @@ class SqliteStore:
 
         return await self._call(read)
 
-    async def lease_chat(self, chat_id: int, owner: str, now: float, lease_seconds: float) -> float | None:
-        def lease(connection: sqlite3.Connection) -> float | None:
+    async def lease_chat(
+        self, chat_id: int, owner: str, now: float, lease_seconds: float, rows: int = LANE_ROWS
+    ) -> Lane | None:
+        def lease(connection: sqlite3.Connection) -> Lane | None:
             row = connection.execute(
                 """INSERT INTO send_lanes (chat_id, leased_until, owner, tat) VALUES (?, ?, ?, 0)
                    ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
@@ -392,28 +401,46 @@ class SqliteStore:
                    RETURNING tat""",
                 (chat_id, now + lease_seconds, owner, now),
             ).fetchone()
-            return None if row is None else float(row[0])
+            if row is None:
+                return None
+            return Lane(float(row[0]), self._rows(connection, chat_id, rows))
 
         return await self._note(lease)
 
+    async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
+        def settle(connection: sqlite3.Connection) -> tuple[Pending, ...]:
+            if done is not None:
+                connection.execute("DELETE FROM outbox WHERE id = ?", (done,))
+            rows = self._rows(connection, chat_id, LANE_ROWS)
+            if not rows:
+                self._release(connection, chat_id, owner, tat)
+            return rows
+
+        return await self._note(settle)
+
     async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
-        await self._note(
-            lambda c: c.execute(
-                "UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = ? WHERE chat_id = ? AND owner = ?",
-                (tat, chat_id, owner),
-            )
+        await self._note(self._release, chat_id, owner, tat)
+
+    @staticmethod
+    def _release(connection: sqlite3.Connection, chat_id: int, owner: str, tat: float) -> None:
+        connection.execute(
+            "UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = ? WHERE chat_id = ? AND owner = ?",
+            (tat, chat_id, owner),
         )
 
-    async def next_reply(self, chat_id: int) -> Pending | None:
-        def read(connection: sqlite3.Connection) -> Pending | None:
-            row = connection.execute(
+    @staticmethod
+    def _rows(connection: sqlite3.Connection, chat_id: int, limit: int) -> tuple[Pending, ...]:
+        """The chat's oldest outbox rows."""
+        if limit <= 0:
+            return ()
+        return tuple(
+            Pending(*row)
+            for row in connection.execute(
                 """SELECT id, chat_id, method, params, attempts, next_at FROM outbox WHERE chat_id = ?
-                   ORDER BY id LIMIT 1""",
-                (chat_id,),
-            ).fetchone()
-            return None if row is None else Pending(*row)
-
-        return await self._call(read)
+                   ORDER BY id LIMIT ?""",
+                (chat_id, limit),
+            )
+        )
 
     async def sent(self, reply_id: int) -> None:
         await self._note(lambda c: c.execute("DELETE FROM outbox WHERE id = ?", (reply_id,)))

@@ -41,7 +41,9 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
         .token(settings.token)
         .updater(None)
         .job_queue(None)
-        .connection_pool_size(64)
+        # A connection for each send lane and a few for inline answers: httpcore checks every
+        # idle connection of its pool on each request, so an oversized pool costs CPU per send.
+        .connection_pool_size(settings.send_lanes + 4)
         .read_timeout(timeout)
         .write_timeout(timeout)
         .connect_timeout(timeout)

@@ -55,7 +55,7 @@ class Runtime:
         # A lane's lease must outlast a send that hangs until its timeout, or another replica
         # could take the lane meanwhile and send the chat's next reply first.
         lane_lease = max(settings.lease_seconds, 3 * settings.send_timeout)
-        self.sender = Sender(bot, store, limiter, self.owner, lease_seconds=lane_lease)
+        self.sender = Sender(bot, store, limiter, self.owner, lanes=settings.send_lanes, lease_seconds=lane_lease)
         self.processor = Processor(
             self.application,
             self.handlers,

@@ -116,37 +116,45 @@ class Sender:
                 await asyncio.wait(pending, timeout=1)
 
     async def _lane(self, chat_id: int) -> None:
-        """Hold the chat's lane and send its rows in order until none is due or one must wait."""
+        """Hold the chat's lane and send its rows in order until none is left or one must wait.
+        Taking the lane reads the first rows, and recording a delivery reads the next ones (or
+        gives the lane back): two store calls for a step's usual one or two replies."""
         try:
-            tat = await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds)
+            lane = await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds)
         except StoreError:
             return
-        if tat is None:
+        if lane is None:
             return  # another sender holds the lane
+        tat, rows, held = lane.tat, list(lane.rows), True
         leased_at = self.clock()
         try:
-            while self._running:
-                row = await self.store.next_reply(chat_id)
-                if row is None or row.next_at > self.clock():
+            while self._running and rows:
+                row = rows.pop(0)
+                if row.next_at > self.clock():
                     break
                 if self.clock() - leased_at > self.lease_seconds / 2:
-                    if await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds) is None:
+                    if await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds, 0) is None:
+                        held = False
                         return
                     leased_at = self.clock()
                 if row.method == "sendMessage":
                     tat = await self.limiter.chat(tat)
                     await self.limiter.overall()
                 result = await self._deliver(row)
-                if result in (SENT, DROPPED):
-                    await self.store.sent(row.id)
-                else:
+                if result not in (SENT, DROPPED):
                     await self.store.retry(row.id, float(result))
                     break
+                if rows:
+                    await self.store.sent(row.id)
+                else:  # the last row read: record it and read on, or give the lane back
+                    rows = list(await self.store.settle_chat(chat_id, self.owner, tat, row.id))
+                    held = bool(rows)
         except StoreError as exc:
             log.warning("outbox bookkeeping failed (%s); the lane is retried", type(exc).__name__)
         finally:
-            with contextlib.suppress(StoreError):  # else the lease runs out on its own
-                await self.store.release_chat(chat_id, self.owner, tat)
+            if held:
+                with contextlib.suppress(StoreError):  # else the lease runs out on its own
+                    await self.store.release_chat(chat_id, self.owner, tat)
 
     async def _deliver(self, row: Pending) -> str | float:
         """Make the call: :data:`SENT`, :data:`DROPPED`, or when to try again."""
