@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from retainment_bot.engine.engine import State
-from retainment_bot.store import Effect, PostgresStore, SqliteStore, Store, StoreError, open_store
+from retainment_bot.store import Effect, Outgoing, PostgresStore, SqliteStore, Store, StoreError, open_store
 from retainment_bot.store.base import DEDUPLICATION_SECONDS
 
 DAY = 24 * 3600
@@ -50,6 +50,26 @@ async def test_forget_erases_the_user(store: Store) -> None:
         assert await store.forget(5) is True
         assert await store.load(5) is None
         assert await store.forget(5) is False
+    finally:
+        await store.close()
+
+
+async def test_a_send_lane_reads_its_rows_with_the_lease_and_is_given_back_when_empty(store: Store) -> None:
+    await store.open()
+    try:
+        replies = tuple(Outgoing(7, "sendMessage", f'{{"chat_id": 7, "text": "{n}"}}') for n in range(3))
+        await store.apply(7, 1, 0, lambda _old: Effect(state=State("en"), replies=replies))
+        lane = await store.lease_chat(7, "me", now=10.0, lease_seconds=30, rows=2)
+        assert lane is not None and [row.params for row in lane.rows] == [r.params for r in replies[:2]]
+        assert await store.lease_chat(7, "another sender", now=11.0, lease_seconds=30) is None
+        await store.sent(lane.rows[0].id)
+        rest = await store.settle_chat(7, "me", tat=12.5, done=lane.rows[1].id)
+        assert [row.params for row in rest] == [replies[2].params]  # read on: the lane is still held
+        assert await store.lease_chat(7, "another sender", now=12.0, lease_seconds=30) is None
+        assert await store.settle_chat(7, "me", tat=13.5, done=rest[0].id) == ()
+        assert await store.pending_replies() == 0
+        again = await store.lease_chat(7, "another sender", now=14.0, lease_seconds=30)
+        assert again is not None and again.tat == 13.5 and again.rows == ()  # given back, its time kept
     finally:
         await store.close()
 

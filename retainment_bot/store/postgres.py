@@ -180,6 +180,11 @@ class PostgresStore:
 
     async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
         async with self._connection() as connection:
+            if update_id is not None:
+                # Need not wait for the WAL flush: the update's inbox row was committed before the
+                # webhook answered and this transaction deletes it with the state written, so a
+                # server crash that loses this commit only gives the update back to be replayed.
+                await connection.execute("SET LOCAL synchronous_commit TO OFF")
             await connection.execute("SELECT pg_advisory_xact_lock(%s)", (user_id,))
             if update_id is not None:
                 claimed = await connection.execute(

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from retainment_bot.telegram.handlers import Handlers, keep
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = (0.5, 1, 2, 5, 10)
+RECEIVED_KEPT = 512  # parsed updates kept between receiving and claiming (the claim re-reads the rest)
 
 
 class Processor:
@@ -58,9 +60,15 @@ class Processor:
         self.wake = asyncio.Event()
         self._active: set[asyncio.Task[None]] = set()
         self._claiming = True
+        self._received: OrderedDict[int, Update] = OrderedDict()
 
-    def notify(self) -> None:
-        """Something was added to the inbox (by this process's receiver)."""
+    def notify(self, update: Update | None = None) -> None:
+        """Something was added to the inbox (by this process's receiver), ``update`` itself as
+        the receiver parsed it: kept for a while, so that it need not be parsed again here."""
+        if update is not None:
+            self._received[update.update_id] = update
+            if len(self._received) > RECEIVED_KEPT:  # claimed by another replica, say
+                self._received.popitem(last=False)
         self.wake.set()
 
     async def run(self) -> None:
@@ -110,11 +118,7 @@ class Processor:
     async def _one(self, item: Queued) -> None:
         """Handle one claimed update; on a database error give it back for a later try."""
         try:
-            try:
-                update: Update | None = Update.de_json(json.loads(item.payload), self.application.bot)
-            except (ValueError, TypeError, KeyError):
-                log.error("dropped a stored update that cannot be read")
-                update = None
+            update = self._received.pop(item.update_id, None) or self._read(item)
             plan = keep if update is None else await self._plan(update)
             try:
                 await self.store.apply(item.user_id, item.update_id, int(self.clock()), plan)
@@ -131,6 +135,13 @@ class Processor:
                 await self.store.release(item.update_id, self.clock() + delay)
             return
         self.on_applied()
+
+    def _read(self, item: Queued) -> Update | None:
+        try:
+            return Update.de_json(json.loads(item.payload), self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            log.error("dropped a stored update that cannot be read")
+            return None
 
     async def _plan(self, update: Update) -> Plan:
         """The first matching handler's plan; nothing matching (or a handler with nothing to say)

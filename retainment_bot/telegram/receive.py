@@ -54,13 +54,13 @@ def parse(bot: Bot, body: bytes) -> tuple[Update, str] | None:
         update = Update.de_json(data, bot)
     except (ValueError, TypeError, KeyError, AttributeError, TelegramError):
         return None
-    return update, json.dumps(data, ensure_ascii=False)
+    return update, body.decode()  # json.loads accepted it: UTF-8 JSON, stored as it came
 
 
 class Inbox:
     """Where the receivers put updates: the store's inbox, and a bell for the local workers."""
 
-    def __init__(self, store: Store, on_enqueued: Callable[[], None], clock: Callable[[], float] = time.time):
+    def __init__(self, store: Store, on_enqueued: Callable[[Update], None], clock: Callable[[], float] = time.time):
         self.store = store
         self.on_enqueued = on_enqueued
         self.clock = clock
@@ -68,7 +68,7 @@ class Inbox:
     async def put(self, update: Update, payload: str) -> None:
         """Record the update durably (raises :class:`StoreError` if the database cannot)."""
         if await self.store.enqueue(update.update_id, lane_of(update), payload, int(self.clock())):
-            self.on_enqueued()
+            self.on_enqueued(update)
 
 
 class _WebhookHandler(tornado.web.RequestHandler):

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from retainment_bot.store import Pending, Store, StoreError
@@ -183,7 +183,9 @@ class Sender:
             await self.bot.send_message(  # HTML, no link preview: the Application's Defaults
                 chat_id=params["chat_id"],
                 text=params["text"],
-                reply_markup=InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None,
+                # The keyboard as the handler serialised it goes out as is: rebuilding PTB objects
+                # only to serialise them again cost more than the rest of the call's preparation.
+                api_kwargs={"reply_markup": markup} if markup else None,
             )
         elif method == "answerCallbackQuery":
             await self.bot.answer_callback_query(params["callback_query_id"])
