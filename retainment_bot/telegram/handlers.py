@@ -290,9 +290,9 @@ def outgoing(chat_id: int, replies: Sequence[Reply], first: Outgoing | None = No
         parts = split_message(reply.text)
         for index, part in enumerate(parts):
             params: dict[str, object] = {"chat_id": chat_id, "text": part}
-            markup = _keyboard(reply.buttons) if index == len(parts) - 1 else None
+            markup = keyboard_json(reply.buttons) if index == len(parts) - 1 else None
             if markup is not None:
-                params["reply_markup"] = markup.to_dict()
+                params["reply_markup"] = markup
             calls.append(Outgoing(chat_id, "sendMessage", json.dumps(params, ensure_ascii=False)))
     return tuple(calls)
 
@@ -309,6 +309,18 @@ def _preview(text: str) -> str:
     """The first line of an answer, as plain text, for an inline result's description."""
     lines = [line for line in strip_html(text).splitlines() if line.strip()]
     return " ".join(lines[1:2] or lines[:1])[:100]
+
+
+def keyboard_json(rows: tuple[tuple[ReplyButton, ...], ...]) -> dict[str, object] | None:
+    """The Bot API's ``InlineKeyboardMarkup`` as JSON, written directly: building PTB's objects
+    only to serialise them at once cost more than the rest of an outgoing reply (it is what
+    :func:`_keyboard`'s ``to_dict()`` gives; a test holds the two together)."""
+    keyboard = [
+        [{"text": b.label, "url": b.url} if b.url else {"text": b.label, "callback_data": b.data} for b in row]
+        for row in rows
+        if row
+    ]
+    return {"inline_keyboard": keyboard} if keyboard else None
 
 
 def _keyboard(rows: tuple[tuple[ReplyButton, ...], ...]) -> InlineKeyboardMarkup | None:
