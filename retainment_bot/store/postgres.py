@@ -180,21 +180,31 @@ class PostgresStore:
 
     async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
         async with self._connection() as connection:
-            if update_id is not None:
-                # Need not wait for the WAL flush: the update's inbox row was committed before the
-                # webhook answered and this transaction deletes it with the state written, so a
-                # server crash that loses this commit only gives the update back to be replayed.
-                await connection.execute("SET LOCAL synchronous_commit TO OFF")
-            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (user_id,))
-            if update_id is not None:
-                claimed = await connection.execute(
-                    "INSERT INTO processed_updates (update_id, seen_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (update_id, now),
+            # The user's lock first. An update's transaction need not wait for the WAL flush: its
+            # inbox row was committed before the webhook answered and is deleted here with the
+            # state written, so a server crash that loses this commit only replays the update.
+            await connection.execute(
+                "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
+                ("on" if update_id is None else "off", user_id),
+            )
+            if update_id is None:
+                state = await self._read(connection, user_id)
+            else:  # claim the update id, take it out of the inbox and read the state: one statement
+                cursor = await connection.execute(
+                    """WITH claimed AS (
+                         INSERT INTO processed_updates (update_id, seen_at) VALUES (%(update)s, %(now)s)
+                         ON CONFLICT DO NOTHING RETURNING 1),
+                       taken AS (DELETE FROM inbox WHERE update_id = %(update)s)
+                       SELECT (SELECT count(*) FROM claimed), u.lang, u.lang_chosen, u.node, u.answers, u.history
+                       FROM (VALUES (1)) AS one LEFT JOIN users u ON u.user_id = %(user)s""",
+                    {"update": update_id, "now": now, "user": user_id},
                 )
-                await connection.execute("DELETE FROM inbox WHERE update_id = %s", (update_id,))
-                if claimed.rowcount == 0:
+                row = await cursor.fetchone()
+                assert row is not None
+                if row[0] == 0:
                     return Applied(duplicate=True)
-            effect = plan(await self._read(connection, user_id))
+                state = decode(*row[1:]) if row[1] is not None else None
+            effect = plan(state)
             if effect.erase:
                 await self._erase(connection, user_id, keep_update=update_id)
             if effect.state is not None:
