@@ -21,11 +21,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import logging
 import os
 import pickle
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 CACHE_ENV = "BOT_CACHE_DIR"
 # Bumped when what is pickled changes shape in a way the source digest could miss.
@@ -42,8 +45,12 @@ def cache_dir() -> Path | None:
         return None
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "retainment-bot"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "retainment-bot"
+    try:
+        return Path.home() / ".cache" / "retainment-bot"
+    except RuntimeError:  # no home directory (a container user without one): no cache
+        return None
 
 
 def _library_marks() -> Iterable[bytes]:
@@ -106,7 +113,11 @@ def write(path: Path, stored_key: str, value: object) -> bool:
     one, never half); False when the directory cannot be written."""
     import tempfile
 
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # something unpicklable in the engine: start without the cache, say so
+        log.warning("the engine cannot be cached (%s)", type(exc).__name__)
+        return False
     checksum = hashlib.blake2b(payload, digest_size=32).hexdigest()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

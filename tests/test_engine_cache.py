@@ -201,3 +201,10 @@ def test_a_payload_that_does_not_match_its_checksum_is_never_served(scratch: Pat
     path.write_bytes(new[: len(cache.FORMAT) + 130] + old_payload)
     assert cache.read(path, project.cache_key()) is None
     assert "ℹ️ Giới thiệu" in labels(project.engine(cached=True), "vi")
+
+
+def test_a_value_that_cannot_be_pickled_is_not_cached_and_nothing_breaks(tmp_path: Path) -> None:
+    path = tmp_path / "engine-x.pickle"
+    assert not cache.write(path, "0" * 64, lambda: None)
+    assert not path.exists()
+    assert cache.read(path, "0" * 64) is None
