@@ -419,6 +419,31 @@ def spawn(
     return Process(kind, port, popen, log, started)
 
 
+def prepare_start(workdir: Path) -> dict[str, str]:
+    """Make a start like a deployed restart: the package and the baseline byte-compiled, as a
+    wheel install is (a checkout may have no bytecode, and with ``PYTHONDONTWRITEBYTECODE=1``
+    every start would compile the source again), and the bot's engine cache written in
+    ``workdir``. Returns the environment that points the bot at that cache."""
+    import compileall
+
+    from retainment_bot.cache import CACHE_ENV
+    from retainment_bot.project import Project
+
+    for package in ("retainment_bot", "benchmarks"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+    env = {CACHE_ENV: str(workdir / "engine-cache")}
+    before = os.environ.get(CACHE_ENV)
+    os.environ.update(env)
+    try:
+        Project.from_env().engine(cached=True)
+    finally:
+        if before is None:
+            os.environ.pop(CACHE_ENV)
+        else:
+            os.environ[CACHE_ENV] = before
+    return env
+
+
 async def wait_listening(process: Process, timeout: float = 120.0) -> None:
     """Until the webhook accepts connections; raises with the log's tail if the process died."""
     deadline = time.monotonic() + timeout

@@ -30,7 +30,16 @@ from pathlib import Path
 
 from benchmarks import stores
 from benchmarks.fakeapi import FakeApi
-from benchmarks.load import ROOT, Generator, Process, RunResult, first_reply, material, spawn, wait_listening
+from benchmarks.load import (
+    Generator,
+    Process,
+    RunResult,
+    first_reply,
+    material,
+    prepare_start,
+    spawn,
+    wait_listening,
+)
 from retainment_bot.engine.engine import Engine, Start
 
 HERE = Path(__file__).resolve().parent
@@ -201,24 +210,11 @@ async def startup(plan: Plan, api: FakeApi, generator: Generator, workdir: Path)
     """The bot starts as deployed: from its engine cache (``retainment_bot/cache.py``), written
     here first as ``python -m retainment_bot check`` writes it; the *cold* figure is a start
     with the cache off (a first start after the content changed)."""
-    import compileall
-
     from retainment_bot.cache import CACHE_ENV
-    from retainment_bot.project import Project
 
-    # Both start from bytecode, as installed from a wheel (pip writes it): a checkout may have
-    # none, and with PYTHONDONTWRITEBYTECODE=1 every start would compile the package's source again.
-    for package in ("retainment_bot", "benchmarks"):
-        compileall.compile_dir(ROOT / package, quiet=1)
     api.latency = 0.0
     figures = StartupFigures({k: [] for k in KINDS}, [], {}, {}, plan.rss_updates)
-    cache_env = {CACHE_ENV: str(workdir / "engine-cache")}
-    before = os.environ.get(CACHE_ENV)
-    os.environ.update(cache_env)
-    try:
-        Project().engine(cached=True)
-    finally:
-        os.environ.pop(CACHE_ENV) if before is None else os.environ.update({CACHE_ENV: before})
+    cache_env = prepare_start(workdir)
     for index in range(plan.startup_runs):
         for kind in (*KINDS, "cold") if index % 2 == 0 else ("cold", *KINDS[::-1]):
             where = workdir / f"start-{kind}-{index}"
