@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -357,10 +357,18 @@ class Process:
     @property
     def rss_mib(self) -> float:
         """Resident memory now, from /proc."""
+        return self.memory_mib()["VmRSS"]
+
+    def memory_mib(self) -> dict[str, float]:
+        """``VmRSS`` and its parts ``RssAnon`` (the process's own memory) and ``RssFile`` (pages
+        of mapped files, such as libraries and SudachiPy's dictionary: shared with the page
+        cache, and dropped by the kernel under memory pressure), from /proc, in MiB."""
+        found = dict.fromkeys(("VmRSS", "RssAnon", "RssFile"), float("nan"))
         for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+            name, _, value = line.partition(":")
+            if name in found:
+                found[name] = int(value.split()[0]) / 1024
+        return found
 
     async def stop(self, timeout: float = 20.0) -> None:
         """SIGINT, as a platform stops a process, while the loop keeps the fake API answering."""
@@ -375,10 +383,16 @@ class Process:
 
 
 def spawn(
-    kind: str, api: FakeApi, workdir: Path, database_url: str | None = None, prefix: Sequence[str] = ()
+    kind: str,
+    api: FakeApi,
+    workdir: Path,
+    database_url: str | None = None,
+    prefix: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
 ) -> Process:
-    """Start ``kind`` ("bot" or "echo") with the webhook environment; ``prefix`` wraps the
-    command (a profiler). SQLite lives in ``workdir`` unless ``database_url`` is given."""
+    """Start ``kind`` ("bot" or "echo") with the webhook environment (and ``extra_env``);
+    ``prefix`` wraps the command (a profiler). SQLite lives in ``workdir`` unless
+    ``database_url`` is given."""
     port = free_port()
     env = {
         **os.environ,
@@ -394,6 +408,7 @@ def spawn(
         **({} if os.environ.get("BENCH_SEND_LIMITS") == "1" else {"SEND_RATE": "0", "CHAT_SEND_INTERVAL": "0"}),
     }
     env.pop("DATABASE_URL", None)
+    env.update(extra_env or {})
     if database_url:
         env["DATABASE_URL"] = database_url
     module = ["-m", "retainment_bot", "webhook"] if kind == "bot" else ["-m", "benchmarks.echo_bot"]
@@ -402,6 +417,31 @@ def spawn(
     with log.open("wb") as out:
         popen = subprocess.Popen([*prefix, sys.executable, *module], env=env, cwd=ROOT, stdout=out, stderr=out)
     return Process(kind, port, popen, log, started)
+
+
+def prepare_start(workdir: Path) -> dict[str, str]:
+    """Make a start like a deployed restart: the package and the baseline byte-compiled, as a
+    wheel install is (a checkout may have no bytecode, and with ``PYTHONDONTWRITEBYTECODE=1``
+    every start would compile the source again), and the bot's engine cache written in
+    ``workdir``. Returns the environment that points the bot at that cache."""
+    import compileall
+
+    from retainment_bot.cache import CACHE_ENV
+    from retainment_bot.project import Project
+
+    for package in ("retainment_bot", "benchmarks"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+    env = {CACHE_ENV: str(workdir / "engine-cache")}
+    before = os.environ.get(CACHE_ENV)
+    os.environ.update(env)
+    try:
+        Project.from_env().engine(cached=True)
+    finally:
+        if before is None:
+            os.environ.pop(CACHE_ENV)
+        else:
+            os.environ[CACHE_ENV] = before
+    return env
 
 
 async def wait_listening(process: Process, timeout: float = 120.0) -> None:

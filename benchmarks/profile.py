@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchmarks import stores
 from benchmarks.fakeapi import FakeApi
-from benchmarks.load import Generator, first_reply, material, spawn, wait_listening
+from benchmarks.load import Generator, first_reply, material, prepare_start, spawn, wait_listening
 
 
 def top_frames(collapsed: Path, count: int = 25) -> tuple[int, list[tuple[str, float]]]:
@@ -91,7 +91,8 @@ async def at_startup(out: Path) -> Path:
     target = out / "startup.txt"
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as scratch:
         prefix = [py_spy(), "record", "--rate", "500", "--format", "raw", "-o", str(target), "--"]
-        process = spawn("bot", api, Path(scratch), prefix=prefix)
+        warm = prepare_start(Path(scratch))  # as a restart: bytecode and the engine cache ready
+        process = spawn("bot", api, Path(scratch), prefix=prefix, extra_env=warm)
         try:
             took = await first_reply(generator, process)
             print(f"start-up under py-spy: {took:.2f} s to the first reply")

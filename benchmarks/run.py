@@ -30,7 +30,16 @@ from pathlib import Path
 
 from benchmarks import stores
 from benchmarks.fakeapi import FakeApi
-from benchmarks.load import Generator, Process, RunResult, first_reply, material, spawn, wait_listening
+from benchmarks.load import (
+    Generator,
+    Process,
+    RunResult,
+    first_reply,
+    material,
+    prepare_start,
+    spawn,
+    wait_listening,
+)
 from retainment_bot.engine.engine import Engine, Start
 
 HERE = Path(__file__).resolve().parent
@@ -191,25 +200,36 @@ async def end_to_end(plan: Plan, api: FakeApi, generator: Generator, workdir: Pa
 @dataclass
 class StartupFigures:
     first_reply: dict[str, list[float]]
-    rss_started: dict[str, float]
-    rss_after: dict[str, float]
+    cold: list[float]
+    rss_started: dict[str, dict[str, float]]
+    rss_after: dict[str, dict[str, float]]
     updates: int
 
 
 async def startup(plan: Plan, api: FakeApi, generator: Generator, workdir: Path) -> StartupFigures:
+    """The bot starts as deployed: from its engine cache (``retainment_bot/cache.py``), written
+    here first as ``python -m retainment_bot check`` writes it; the *cold* figure is a start
+    with the cache off (a first start after the content changed)."""
+    from retainment_bot.cache import CACHE_ENV
+
     api.latency = 0.0
-    figures = StartupFigures({k: [] for k in KINDS}, {}, {}, plan.rss_updates)
+    figures = StartupFigures({k: [] for k in KINDS}, [], {}, {}, plan.rss_updates)
+    cache_env = prepare_start(workdir)
     for index in range(plan.startup_runs):
-        for kind in KINDS if index % 2 == 0 else KINDS[::-1]:
+        for kind in (*KINDS, "cold") if index % 2 == 0 else ("cold", *KINDS[::-1]):
             where = workdir / f"start-{kind}-{index}"
             where.mkdir()
-            process = spawn(kind, api, where)
+            if kind == "cold":
+                process = spawn("bot", api, where, extra_env={CACHE_ENV: "off"})
+            else:
+                process = spawn(kind, api, where, extra_env=cache_env)
             try:
-                figures.first_reply[kind].append(await first_reply(generator, process))
-                if index == plan.startup_runs - 1:
-                    figures.rss_started[kind] = process.rss_mib
+                seconds = await first_reply(generator, process)
+                (figures.cold if kind == "cold" else figures.first_reply[kind]).append(seconds)
+                if index == plan.startup_runs - 1 and kind != "cold":
+                    figures.rss_started[kind] = process.memory_mib()
                     await generator.run([process.port], 3600, plan.rss_updates)
-                    figures.rss_after[kind] = process.rss_mib
+                    figures.rss_after[kind] = process.memory_mib()
             finally:
                 await process.stop()
     return figures
@@ -324,11 +344,15 @@ def report(
         bot, echo = statistics.median(start.first_reply["bot"]), statistics.median(start.first_reply["echo"])
         lines.append(f"| process start → first reply (s), median of {len(start.first_reply['bot'])} | "
                      f"{bot:.2f} | {echo:.2f} | {_ratio(bot, echo)} |")  # fmt: skip
-        for name, values in (("RSS after the first reply (MiB)", start.rss_started),
-                             (f"RSS after {start.updates:,} updates (MiB)", start.rss_after)):  # fmt: skip
-            lines.append(
-                f"| {name} | {values['bot']:.0f} | {values['echo']:.0f} | {_ratio(values['bot'], values['echo'])} |"
-            )
+        cold = statistics.median(start.cold)
+        lines.append(f"| the same, engine cache off (a first start after a content change) | "
+                     f"{cold:.2f} | {echo:.2f} | {_ratio(cold, echo)} |")  # fmt: skip
+        for when, values in (("after the first reply", start.rss_started),
+                             (f"after {start.updates:,} updates", start.rss_after)):  # fmt: skip
+            parts = (("VmRSS", "RSS"), ("RssAnon", "of which anonymous"), ("RssFile", "of which mapped files"))
+            for part, name in parts:
+                bot_mib, echo_mib = values["bot"][part], values["echo"][part]
+                lines.append(f"| {name} {when} (MiB) | {bot_mib:.0f} | {echo_mib:.0f} | {_ratio(bot_mib, echo_mib)} |")
         lines.append("")
     if core_rows is not None:
         lines += ["### 3. Engine and matcher (in process, CPU time; medians of per-round p50 and p99)", "",

@@ -252,5 +252,5 @@ def run(project: Project, mode: str | None) -> int:
     from retainment_bot.store import open_store
     from retainment_bot.telegram.runtime import run as run_telegram
 
-    run_telegram(project.engine(), open_store(settings.database_url, settings.data_dir), settings)
+    run_telegram(project.engine(cached=True), open_store(settings.database_url, settings.data_dir), settings)
     return EXIT_OK

@@ -12,29 +12,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from retainment_bot.engine import ui
+from retainment_bot import cache
 from retainment_bot.engine.engine import Engine
-from retainment_bot.engine.loader import dialogue_files, load_content
-from retainment_bot.engine.matcher import Matcher, Phrase, content_phrases
-from retainment_bot.engine.model import Content
-from retainment_bot.engine.render import interface_text
-from retainment_bot.engine.ui import UiText
-from retainment_bot.engine.validate import ScreenLimits, validate
-from retainment_bot.engine.yamlread import LineDict, read_yaml
 from retainment_bot.errors import ContentError, Location, Problem, display_path
-from retainment_bot.i18n.catalog import Catalogs, load_catalogs
-from retainment_bot.i18n.checks import CheckSettings, check_catalogs, template_keys
-from retainment_bot.i18n.japanese import base_forms
 from retainment_bot.i18n.readings import COMMAND as READINGS_COMMAND
-from retainment_bot.i18n.readings import READINGS_FILE, Forms, needs_forms, parse, reading_phrases
+from retainment_bot.i18n.readings import READINGS_FILE, Forms, needs_forms
+
+# What reads and checks the files (PyYAML, Babel, the validator) is imported where it is used:
+# a bot started from the engine cache never loads it.
+if TYPE_CHECKING:
+    from retainment_bot.engine.matcher import Matcher, Phrase
+    from retainment_bot.engine.model import Content
+    from retainment_bot.engine.render import Translator
+    from retainment_bot.engine.validate import ScreenLimits
+    from retainment_bot.i18n.catalog import Catalogs
+    from retainment_bot.i18n.checks import CheckSettings
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
 # "off": Japanese questions are matched as written only, never put in dictionary forms, so
-# SudachiPy's dictionary (75-140 MiB of mapped pages once used) is never loaded.
+# SudachiPy's dictionary (35-80 MiB of mapped pages once used) is never loaded.
 ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
 # Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
 # read every file there as a catalog.
@@ -90,6 +90,12 @@ def build_matcher(
     readings and dictionary forms (``search/readings.json``); a phrase missing there is put in
     dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
     never puts a question in dictionary forms (SudachiPy is then never loaded for questions)."""
+    from retainment_bot.engine import ui
+    from retainment_bot.engine.matcher import Matcher, content_phrases
+    from retainment_bot.engine.render import interface_text
+    from retainment_bot.engine.ui import UiText
+    from retainment_bot.i18n.japanese import base_forms
+    from retainment_bot.i18n.readings import reading_phrases
 
     def words(text: UiText) -> list[str]:
         return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
@@ -122,6 +128,8 @@ def checkout_root() -> Path | None:
 
 def installed_root() -> Path:
     """The content the wheel carries in ``<package>/content/``."""
+    from importlib import resources
+
     content = resources.files(__package__ or __name__.rpartition(".")[0]) / "content"
     if not isinstance(content, Path):  # a zipped install: the loaders need real files
         raise ContentError([Problem(Location(str(content), 0), "the package must be installed unzipped")])
@@ -168,6 +176,9 @@ class Project:
 
     def settings(self) -> tuple[CheckSettings, float, list[Problem]]:
         """Shipped languages and the completeness needed to offer a language."""
+        from retainment_bot.engine.yamlread import LineDict, read_yaml
+        from retainment_bot.i18n.checks import CheckSettings
+
         path = self.root / LANGUAGES_FILE
         name = LANGUAGES_FILE
         if not path.exists():
@@ -192,6 +203,9 @@ class Project:
         """``screen_limits`` of ``languages.yaml``: language -> the most visible characters one
         screen may have, and ``default`` for the languages not listed. (The file's syntax problems
         are reported once, by :meth:`settings`.)"""
+        from retainment_bot.engine.validate import ScreenLimits
+        from retainment_bot.engine.yamlread import LineDict, read_yaml
+
         path = self.root / LANGUAGES_FILE
         name = LANGUAGES_FILE
         data = read_yaml(path.read_text(encoding="utf-8"), name)[0] if path.exists() else None
@@ -208,6 +222,12 @@ class Project:
 
     def load(self) -> Loaded:
         """Load content and catalogs and check everything; the engine may be partial if there are errors."""
+        from retainment_bot.engine.loader import dialogue_files, load_content
+        from retainment_bot.engine.matcher import content_phrases
+        from retainment_bot.engine.validate import validate
+        from retainment_bot.i18n.catalog import load_catalogs
+        from retainment_bot.i18n.checks import check_catalogs, template_keys
+
         settings, threshold, translation = self.settings()
         screens, found = self.screen_limits()
         translation += found
@@ -232,6 +252,9 @@ class Project:
     def write_readings(self) -> Path:
         """Compute the Japanese phrases' readings and dictionary forms into
         ``search/readings.json`` (pykakasi and SudachiPy are loaded for this only)."""
+        from retainment_bot.engine.loader import dialogue_files, load_content
+        from retainment_bot.engine.matcher import content_phrases
+        from retainment_bot.i18n.catalog import load_catalogs
         from retainment_bot.i18n.readings import compute, dump
 
         content, _ = load_content(dialogue_files(self.dialogues), self.root)
@@ -245,6 +268,8 @@ class Project:
 
     def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
         """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""
+        from retainment_bot.i18n.readings import parse
+
         path = self.root / READINGS_FILE
         if not path.exists():
             return {}, []
@@ -257,6 +282,8 @@ class Project:
         """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list; also
         ``_off_topic`` (words that mark a question as off topic) and ``_abbreviations``
         ("ko = không | dc = được")."""
+        from retainment_bot.engine.yamlread import LineDict, read_yaml
+
         extra: dict[str, dict[str, list[str]]] = {}
         problems: list[Problem] = []
         for path in sorted((self.root / SEARCH_DIR).glob("*.yaml")):
@@ -285,17 +312,58 @@ class Project:
             extra[path.stem] = phrases
         return extra, problems
 
-    def engine(self) -> Engine:
+    def engine(self, cached: bool = False) -> Engine:
         """A ready engine; raises :class:`ContentError` if the dialogues are broken.
 
         Catalog problems do not stop the bot: a broken or missing translation falls back to
         English (``check`` reports it, and CI fails on it for a shipped language).
+        ``cached=True`` (the running bot) takes the engine from :mod:`retainment_bot.cache`
+        when it was built from exactly these files, else builds it and stores it there; such an
+        engine keeps no Babel catalogs (the review site and ``check`` read those).
         """
+        from retainment_bot.engine import render
+
+        where = cache.cache_dir() if cached else None
+        if where is not None:
+            path, wanted = cache.path_for(where, self.root), self.cache_key()
+            found = cache.read(path, wanted)
+            if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], Engine):
+                render.remember(found[1])
+                return found[0]
         loaded = self.load()
         errors = [p for p in loaded.content_problems if p.severity == "error"]
         if errors:
             raise ContentError(errors[:1])
-        return loaded.engine
+        engine = loaded.engine
+        if where is not None:
+            engine = replace(engine, translator=_serving(engine.translator))
+            # Every date and language name a reply can show, so that the restored bot needs no Babel.
+            for lang in engine.languages:
+                render.language_name(lang)
+                for node in engine.content.nodes.values():
+                    if node.as_of:
+                        render.format_as_of(node.as_of, lang)
+            cache.write(path, wanted, (engine, render.formatted()))
+        return engine
+
+    def content_files(self) -> list[tuple[str, Path]]:
+        """Every file the engine is built from, with its name under the root."""
+        trees = [self.dialogues, self.locales, self.root / SEARCH_DIR]
+        found = [path for tree in trees if tree.is_dir() for path in tree.rglob("*") if path.is_file()]
+        settings = self.root / LANGUAGES_FILE
+        found += [settings] if settings.is_file() else []
+        return [(path.relative_to(self.root).as_posix(), path) for path in found]
+
+    def cache_key(self) -> str:
+        """The digest the cached engine of this content must carry (:func:`cache.key`)."""
+        return cache.key(self.content_files(), [f"japanese_analyser={self.japanese_analyser}"])
+
+
+def _serving(translator: Translator) -> Translator:
+    """The translator without what only ``check`` and the site read (Babel's catalogs)."""
+    from retainment_bot.i18n.catalog import Catalogs
+
+    return translator.for_serving() if isinstance(translator, Catalogs) else translator
 
 
 @dataclass(frozen=True)

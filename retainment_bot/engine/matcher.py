@@ -24,9 +24,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-import snowballstemmer
 from rapidfuzz import fuzz, process
 
 from retainment_bot.engine.model import Content
@@ -406,13 +405,20 @@ def _expand(short: Mapping[str, tuple[str, ...]], tokens: list[str], exact: list
     return folded, accented
 
 
-_ENGLISH = snowballstemmer.stemmer("english")
+@lru_cache(maxsize=1)
+def _english() -> Any:
+    """Snowball's English stemmer, made on first use: importing snowballstemmer builds every
+    language's tables (about 0.1 s), which a bot restored from its cache needs only for a
+    typed question, not to start."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """An English word's stem ("companies" -> "compani"); other words mostly pass unchanged."""
-    return str(_ENGLISH.stemWord(word)) if len(word) > 3 and word.isascii() else word
+    return str(_english().stemWord(word)) if len(word) > 3 and word.isascii() else word
 
 
 def _topic(node: str) -> str:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
-
-from babel.core import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
 
 from retainment_bot.engine.model import Button, Content, Node, Notice
 from retainment_bot.engine.ui import UiText
@@ -75,24 +72,65 @@ def fill(text: str, values: Mapping[str, str], fallback: str | None = None) -> s
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+# Babel's CLDR data costs about 25 ms a locale the first time a date is formatted or a language
+# named, yet the results are a handful of strings: they are remembered here, and the engine cache
+# stores them with the engine (``formatted``, ``remember``), so a restored bot never loads Babel.
+_FORMATTED: dict[tuple[str, str, str], str] = {}
+_FORMATTED_LIMIT = 4096  # language codes come from users' clients: never let the table grow unbounded
+
+
+def _remembered(kind: str, value: str, lang: str, make: Callable[[], str]) -> str:
+    found = _FORMATTED.get((kind, value, lang))
+    if found is None:
+        found = make()
+        if len(_FORMATTED) < _FORMATTED_LIMIT:
+            _FORMATTED[(kind, value, lang)] = found
+    return found
+
+
+def formatted() -> dict[tuple[str, str, str], str]:
+    """The dates and language names formatted so far (for the engine cache)."""
+    return dict(_FORMATTED)
+
+
+def remember(found: Mapping[tuple[str, str, str], str]) -> None:
+    """Take dates and language names formatted by an earlier process (the engine cache)."""
+    for key, text in found.items():
+        if len(_FORMATTED) < _FORMATTED_LIMIT:
+            _FORMATTED.setdefault(key, text)
+
+
 def format_as_of(as_of: str, lang: str) -> str:
     """``2021`` or ``2021-03`` as a reader of ``lang`` writes it (``2021年3月``, ``tháng 3, 2021``)."""
-    parts = [int(part) for part in as_of.split("-")]
-    day = date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-    skeleton = {1: "y", 2: "yMMMM", 3: "yMMMMd"}[min(len(parts), 3)]
-    try:
-        return format_skeleton(skeleton, day, locale=lang)
-    except (UnknownLocaleError, ValueError):
-        return as_of
+
+    def make() -> str:
+        from babel.core import UnknownLocaleError
+        from babel.dates import format_skeleton
+
+        parts = [int(part) for part in as_of.split("-")]
+        day = date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        skeleton = {1: "y", 2: "yMMMM", 3: "yMMMMd"}[min(len(parts), 3)]
+        try:
+            return format_skeleton(skeleton, day, locale=lang)
+        except (UnknownLocaleError, ValueError):
+            return as_of
+
+    return _remembered("as_of", as_of, lang, make)
 
 
 def language_name(lang: str) -> str:
     """A language's own name for itself (``Tiếng Việt``, ``日本語``), from Babel's CLDR data."""
-    try:
-        name = Locale.parse(lang).get_display_name(lang) or lang
-    except (UnknownLocaleError, ValueError):
-        return lang
-    return name[:1].upper() + name[1:]
+
+    def make() -> str:
+        from babel.core import Locale, UnknownLocaleError
+
+        try:
+            name = Locale.parse(lang).get_display_name(lang) or lang
+        except (UnknownLocaleError, ValueError):
+            return lang
+        return name[:1].upper() + name[1:]
+
+    return _remembered("language", lang, lang, make)
 
 
 def node_notice(content: Content, node: Node) -> Notice | None:

@@ -9,11 +9,9 @@ English source is shown instead, and ``python -m retainment_bot check`` reports 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-from babel.messages.catalog import Catalog as BabelCatalog
-from babel.messages.pofile import PoFileError, read_po
+from typing import TYPE_CHECKING
 
 from retainment_bot.engine.html import TELEGRAM_MESSAGE_LIMIT, html_problems, telegram_length
 from retainment_bot.engine.render import PLACEHOLDER
@@ -22,6 +20,9 @@ from retainment_bot.errors import Location, Problem, display_path
 SOURCE_LANGUAGE = "en"
 SYNONYMS_CONTEXT = "synonyms"
 DOMAIN = "messages"
+
+if TYPE_CHECKING:  # Babel reads the files; a running bot restored from the cache never imports it
+    from babel.messages.catalog import Catalog as BabelCatalog
 
 Key = tuple[str | None, str]
 
@@ -71,6 +72,11 @@ class Catalogs:
             return message
         return catalog.translations.get((context, message), message)
 
+    def for_serving(self) -> Catalogs:
+        """The same translations without Babel's parsed catalogs, which only ``check`` and the
+        review site read (line numbers, flags, comments): what the running bot keeps."""
+        return replace(self, catalogs={lang: replace(c, babel=None) for lang, c in self.catalogs.items()})
+
 
 def load_catalogs(
     locales: Path, min_completeness: float = 0.9, root: Path | None = None
@@ -89,6 +95,8 @@ def load_catalogs(
 
 def read_catalog(path: Path, lang: str, root: Path | None = None) -> tuple[Catalog | None, list[Problem]]:
     """Read one ``.po`` file; a syntax error becomes a problem at its line."""
+    from babel.messages.pofile import PoFileError, read_po
+
     name = display_path(path, root)
     try:
         with path.open("rb") as fileobj:

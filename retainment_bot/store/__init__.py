@@ -9,6 +9,7 @@ writes the new state. Nothing here knows Telegram; ``retainment_bot.telegram`` c
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from retainment_bot.store.base import (
     Applied,
@@ -23,8 +24,11 @@ from retainment_bot.store.base import (
     Usage,
     UsageReport,
 )
-from retainment_bot.store.postgres import PostgresStore
 from retainment_bot.store.sqlite import SqliteStore
+
+# psycopg and its pool (about 10 MiB and a quarter of a second) load only for PostgreSQL.
+if TYPE_CHECKING:
+    from retainment_bot.store.postgres import PostgresStore
 
 __all__ = [
     "Applied",
@@ -44,9 +48,19 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    if name == "PostgresStore":
+        from retainment_bot.store.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def open_store(database_url: str | None, data_dir: Path) -> Store:
     """PostgreSQL for a ``postgres://`` or ``postgresql://`` URL, else SQLite under ``data_dir``."""
     if database_url and database_url.startswith(("postgres://", "postgresql://")):
+        from retainment_bot.store.postgres import PostgresStore
+
         return PostgresStore(database_url)
     if database_url and database_url.startswith("sqlite:///"):
         return SqliteStore(Path(database_url.removeprefix("sqlite:///")))
