@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from retainment_bot.engine.calibration import Calibration, fit
-from retainment_bot.engine.matcher import _CJK, Matcher, Signals, Verdict
+from retainment_bot.engine.calibration import Calibration, Signals, fit
+from retainment_bot.engine.matcher import _CJK, Matcher, Verdict
 from retainment_bot.engine.normalize import fold
 from retainment_bot.project import VERDICT_FILE, Project
 from tests.matcher_eval import LANGUAGES, Case, Figures, judge, load_cases
@@ -48,25 +48,33 @@ class Prepared:
     signals: Signals
     off_topic: bool
     japanese: bool
-    row: tuple[dict[str, float], int] | None  # features and whether the node would be right
+    row: tuple[dict[str, float], int] | None = None  # features and whether the node would be right
 
 
 def prepare(matcher: Matcher, cases: Sequence[Case]) -> list[Prepared]:
     prepared = []
-    limits = matcher.thresholds
     for case in cases:
         folded = fold(case.question)
         small = matcher._smalltalk(folded)
         ranked, signals = matcher.ranking(case.question)
         off = matcher._off_topic(folded)
         japanese = bool(_CJK.search(case.question))
-        row = None
-        if not small and not off and ranked and ranked[0][1] >= limits.suggest:
-            found = matcher.features(ranked, signals, japanese, case.question, limits)
-            if found is not None:
-                row = (found[1], int(found[0] in case.expected))
-        prepared.append(Prepared(case, small, ranked, signals, off, japanese, row))
+        prepared.append(Prepared(case, small, ranked, signals, off, japanese))
     return prepared
+
+
+def rows(matcher: Matcher, items: Sequence[Prepared]) -> list[Prepared]:
+    """``items`` with their features as ``matcher`` (and its examples) sees them."""
+    limits = matcher.thresholds
+    result = []
+    for item in items:
+        row = None
+        if not item.small and not item.off_topic and item.ranked and item.ranked[0][1] >= limits.suggest:
+            found = matcher.features(item.ranked, item.signals, item.japanese, item.case.question, limits)
+            if found is not None:
+                row = (found[1], int(found[0] in item.case.expected))
+        result.append(replace(item, row=row))
+    return result
 
 
 def verdict(matcher: Matcher, item: Prepared, calibration: Calibration | None) -> Verdict:
@@ -82,10 +90,12 @@ def verdict(matcher: Matcher, item: Prepared, calibration: Calibration | None) -
     )
 
 
-def choose_cutoff(items: Sequence[Prepared], probabilities: Sequence[float | None], target: float = TARGET) -> float:
+def choose_cutoff(
+    items: Sequence[Prepared], probabilities: Sequence[float | None], totals: Mapping[str, int], target: float = TARGET
+) -> float:
     """The lowest cut-off above which, scanning down, every language keeps its wrong answers at
-    most ``target`` of its questions and answers no out-of-scope question."""
-    totals = {lang: sum(item.case.lang == lang for item in items) for lang in LANGUAGES}
+    most ``target`` of its questions (``totals``; in one script, ``items`` may be part of them)
+    and answers no out-of-scope question."""
     scored = sorted(
         ((p, item) for p, item in zip(probabilities, items, strict=True) if p is not None and item.row),
         key=lambda pair: -pair[0],
@@ -111,8 +121,8 @@ def out_of_fold(items: Sequence[Prepared], folds: int, seed: int) -> list[float 
     result: list[float | None] = [None] * len(items)
     for k in range(folds):
         train = [item.row for item, f in zip(items, assignment, strict=True) if f != k and item.row]
-        weights, bias = fit(train, L2)  # type: ignore[arg-type]
-        model = Calibration(weights, bias, 0.5)
+        weights, bias = fit(train, L2)
+        model = Calibration(weights, bias, 0.5, 0.5)
         for i, (item, f) in enumerate(zip(items, assignment, strict=True)):
             if f == k and item.row:
                 result[i] = model.probability(item.row[0])
@@ -134,13 +144,23 @@ def stratified(items: Sequence[Prepared], folds: int, seed: int) -> list[int]:
 
 def calibrate(items: Sequence[Prepared], seed: int = 0) -> Calibration:
     """A model fitted on ``items``, its cut-off from out-of-fold predictions among them."""
-    weights, bias = fit([item.row for item in items if item.row], L2)  # type: ignore[misc]
-    cutoff = choose_cutoff(items, out_of_fold(items, FOLDS, seed))
-    return Calibration(weights, bias, cutoff)
+    weights, bias = fit([item.row for item in items if item.row], L2)
+    probabilities = out_of_fold(items, FOLDS, seed)
+    totals = {lang: sum(item.case.lang == lang for item in items) for lang in LANGUAGES}
+    cutoffs = [
+        choose_cutoff(
+            [item for item in items if item.japanese == japanese],
+            [p for p, item in zip(probabilities, items, strict=True) if item.japanese == japanese],
+            totals,
+        )
+        for japanese in (False, True)
+    ]
+    return Calibration(weights, bias, *cutoffs)
 
 
 def cross_validate(matcher: Matcher, items: Sequence[Prepared]) -> dict[str, Figures]:
-    """Nested cross-validated figures per language and ``all``, summed over the repeats."""
+    """Nested cross-validated figures per language and ``all``, summed over the repeats: the
+    weights and the cut-off come from the other folds only."""
     figures = {key: Figures() for key in (*LANGUAGES, "all")}
     for repeat in range(REPEATS):
         assignment = stratified(items, FOLDS, 100 + repeat)
@@ -158,13 +178,14 @@ def cross_validate(matcher: Matcher, items: Sequence[Prepared]) -> dict[str, Fig
 def main() -> None:
     matcher = Project(ROOT).engine().matcher
     assert matcher is not None
-    items = prepare(matcher, load_cases("tune"))
+    items = rows(matcher, prepare(matcher, load_cases("tune")))
     figures = cross_validate(matcher, items)
+
     print(f"nested {FOLDS}-fold cross-validation on the tuning part, {REPEATS} shuffles (counts summed):")
     for key in (*LANGUAGES, "all"):
         print(figures[key].line(f"cv {key}"))
     model = calibrate(items)
-    print(f"shipped model: cut-off {model.cutoff:.3f}")
+    print(f"shipped model: cut-off {model.cutoff:.3f}, Japanese script {model.cutoff_japanese:.3f}")
     for name, weight in model.weights.items():
         print(f"  {name:<14} {weight:+.3f}")
     print(f"  {'bias':<14} {model.bias:+.3f}")

@@ -17,9 +17,9 @@ from importlib import resources
 from pathlib import Path
 
 from retainment_bot.engine import ui
+from retainment_bot.engine.calibration import Calibration
 from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.loader import dialogue_files, load_content
-from retainment_bot.engine.calibration import Calibration
 from retainment_bot.engine.matcher import Matcher, Phrase, content_phrases
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.render import interface_text

@@ -59,11 +59,14 @@ class Signals:
 
 @dataclass(frozen=True)
 class Calibration:
-    """A logistic model over :data:`FEATURES` and the probability above which to answer."""
+    """A logistic model over :data:`FEATURES` and the probabilities above which to answer a
+    question in Latin script and one in Japanese script (chosen apart: a wrong Japanese answer
+    should not make the bot shy in Vietnamese)."""
 
     weights: Mapping[str, float]
     bias: float
     cutoff: float
+    cutoff_japanese: float
 
     def probability(self, features: Mapping[str, float]) -> float:
         """The probability that the chosen node is a right answer."""
@@ -78,13 +81,14 @@ class Calibration:
         unknown = set(weights) - set(FEATURES)
         if unknown:
             raise ValueError(f"unknown features {sorted(unknown)}")
-        return cls(weights, float(data["bias"]), float(data["cutoff"]))
+        return cls(weights, float(data["bias"]), float(data["cutoff"]), float(data["cutoff_japanese"]))
 
     def to_json(self, note: str = "") -> str:
         data = {
             "note": note,
             "bias": round(self.bias, 6),
             "cutoff": round(self.cutoff, 4),
+            "cutoff_japanese": round(self.cutoff_japanese, 4),
             "weights": {name: round(self.weights.get(name, 0.0), 6) for name in FEATURES},
         }
         return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
@@ -179,7 +183,7 @@ def fit(
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     """``a x = b`` by Gaussian elimination with partial pivoting (``a`` is small and positive definite)."""
     n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    m = [[*row, b[i]] for i, row in enumerate(a)]
     for col in range(n):
         pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
         m[col], m[pivot] = m[pivot], m[col]

@@ -19,6 +19,7 @@ otherwise it suggests. Off-topic words (family, tax, weather…) never get an an
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -39,6 +40,8 @@ _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
 # A Japanese phrase found only in part: how much the missing part costs.
 PARTIAL_PENALTY = 0.3
+# How much a word used by every topic's phrases weighs less than one only a single topic uses.
+IDF = 0.5
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
@@ -132,6 +135,8 @@ class Matcher:
     thresholds: Thresholds = field(default_factory=Thresholds)
     analyser: Callable[[str], str] | None = field(default=None, compare=False)
     calibration: Calibration | None = None
+    # Latin word -> how much it weighs in a question: less the more topics' phrases use it.
+    distinct: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -195,6 +200,12 @@ class Matcher:
             for gram in _bigrams(chars.text):
                 grams.setdefault(gram, []).append(index)
         unwanted = [fold(word) for word in off_topic if word.strip()]
+        topics: dict[str, set[str]] = {}
+        for entry in latin_list:
+            for word in entry.words:
+                topics.setdefault(word, set()).add(_topic(entry.node))
+        spread = max((len(found) for found in topics.values()), default=1)
+        distinct = {word: 1.0 - IDF * math.log(len(found)) / math.log(max(spread, 2)) for word, found in topics.items()}
         return cls(
             latin=tuple(latin_list),
             postings={word: tuple(indices) for word, indices in postings.items()},
@@ -213,6 +224,7 @@ class Matcher:
             thresholds=thresholds or Thresholds(),
             analyser=analyser,
             calibration=calibration,
+            distinct=distinct,
         )
 
     @property
@@ -287,7 +299,8 @@ class Matcher:
         needed = limits.answer_japanese if japanese else limits.answer
         if calibration is not None and signals is not None:
             found = None if off_topic else self.features(ranked, signals, japanese, text, limits)
-            chosen = found[0] if found and calibration.probability(found[1]) >= calibration.cutoff else None
+            cutoff = calibration.cutoff_japanese if japanese else calibration.cutoff
+            chosen = found[0] if found and calibration.probability(found[1]) >= cutoff else None
             needed = 0.0
         if chosen is not None and best >= needed and not off_topic:
             score = dict(ranked)[chosen]
@@ -380,7 +393,7 @@ class Matcher:
             marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
             for position in positions.values():
                 marks[position] = max(marks[position], quality)
-        weights = [0.2 if token in self.stopwords else 1.0 for token in tokens]
+        weights = [0.2 if token in self.stopwords else self.distinct.get(token, 1.0) for token in tokens]
         _score(covered, weights, scores, seen)
 
     def _cover_chars(
