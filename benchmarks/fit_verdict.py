@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from retainment_bot.engine.calibration import Calibration, Signals, fit
+from retainment_bot.engine.calibration import FEATURES, Calibration, Model, Signals, fit
 from retainment_bot.engine.matcher import _CJK, Matcher, Verdict
 from retainment_bot.engine.normalize import fold
 from retainment_bot.project import VERDICT_FILE, Project
@@ -121,11 +121,10 @@ def out_of_fold(items: Sequence[Prepared], folds: int, seed: int) -> list[float 
     result: list[float | None] = [None] * len(items)
     for k in range(folds):
         train = [item.row for item, f in zip(items, assignment, strict=True) if f != k and item.row]
-        weights, bias = fit(train, L2)
-        model = Calibration(weights, bias, 0.5, 0.5)
+        model = fit_model(train)
         for i, (item, f) in enumerate(zip(items, assignment, strict=True)):
             if f == k and item.row:
-                result[i] = model.probability(item.row[0])
+                result[i] = model.model(item.row[0]).probability(item.row[0])
     return result
 
 
@@ -142,9 +141,15 @@ def stratified(items: Sequence[Prepared], folds: int, seed: int) -> list[int]:
     return assignment
 
 
+def fit_model(rows: Sequence[tuple[dict[str, float], int]]) -> Calibration:
+    """A model for each script fitted on its ``rows`` (cut-offs left at 0.5)."""
+    latin, japanese = ([row for row in rows if bool(row[0]["japanese"]) == script] for script in (False, True))
+    return Calibration(Model(*fit(latin, L2)), Model(*fit(japanese, L2)))
+
+
 def calibrate(items: Sequence[Prepared], seed: int = 0) -> Calibration:
     """A model fitted on ``items``, its cut-off from out-of-fold predictions among them."""
-    weights, bias = fit([item.row for item in items if item.row], L2)
+    model = fit_model([item.row for item in items if item.row])
     probabilities = out_of_fold(items, FOLDS, seed)
     totals = {lang: sum(item.case.lang == lang for item in items) for lang in LANGUAGES}
     cutoffs = [
@@ -155,7 +160,7 @@ def calibrate(items: Sequence[Prepared], seed: int = 0) -> Calibration:
         )
         for japanese in (False, True)
     ]
-    return Calibration(weights, bias, *cutoffs)
+    return Calibration(replace(model.latin, cutoff=cutoffs[0]), replace(model.japanese, cutoff=cutoffs[1]))
 
 
 def cross_validate(matcher: Matcher, items: Sequence[Prepared]) -> dict[str, Figures]:
@@ -185,10 +190,10 @@ def main() -> None:
     for key in (*LANGUAGES, "all"):
         print(figures[key].line(f"cv {key}"))
     model = calibrate(items)
-    print(f"shipped model: cut-off {model.cutoff:.3f}, Japanese script {model.cutoff_japanese:.3f}")
-    for name, weight in model.weights.items():
-        print(f"  {name:<14} {weight:+.3f}")
-    print(f"  {'bias':<14} {model.bias:+.3f}")
+    print(f"shipped models: cut-off {model.latin.cutoff:.3f} (Latin), {model.japanese.cutoff:.3f} (Japanese)")
+    for name in FEATURES:
+        print(f"  {name:<14} {model.latin.weights[name]:+.3f} {model.japanese.weights[name]:+.3f}")
+    print(f"  {'bias':<14} {model.latin.bias:+.3f} {model.japanese.bias:+.3f}")
     if "--write" in sys.argv:
         note = "Fitted by `python -m benchmarks.fit_verdict --write` on tests/eval/tune (see its docstring)."
         (ROOT / VERDICT_FILE).write_text(model.to_json(note), encoding="utf-8")

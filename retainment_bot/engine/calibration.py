@@ -17,6 +17,7 @@ import json
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 # The features, in the order the weights file lists them.
 FEATURES = (
@@ -58,15 +59,12 @@ class Signals:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """A logistic model over :data:`FEATURES` and the probabilities above which to answer a
-    question in Latin script and one in Japanese script (chosen apart: a wrong Japanese answer
-    should not make the bot shy in Vietnamese)."""
+class Model:
+    """A logistic model over :data:`FEATURES` and the probability above which to answer."""
 
     weights: Mapping[str, float]
     bias: float
-    cutoff: float
-    cutoff_japanese: float
+    cutoff: float = 0.5
 
     def probability(self, features: Mapping[str, float]) -> float:
         """The probability that the chosen node is a right answer."""
@@ -74,23 +72,47 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     @classmethod
-    def from_json(cls, text: str) -> Calibration:
-        """Read the weights file written by :meth:`to_json`."""
-        data = json.loads(text)
+    def from_data(cls, data: Mapping[str, Any]) -> Model:
         weights = {str(name): float(value) for name, value in data["weights"].items()}
         unknown = set(weights) - set(FEATURES)
         if unknown:
             raise ValueError(f"unknown features {sorted(unknown)}")
-        return cls(weights, float(data["bias"]), float(data["cutoff"]), float(data["cutoff_japanese"]))
+        return cls(weights, float(data["bias"]), float(data["cutoff"]))
 
-    def to_json(self, note: str = "") -> str:
-        data = {
-            "note": note,
+    def to_data(self) -> dict[str, Any]:
+        return {
             "bias": round(self.bias, 6),
             "cutoff": round(self.cutoff, 4),
-            "cutoff_japanese": round(self.cutoff_japanese, 4),
             "weights": {name: round(self.weights.get(name, 0.0), 6) for name in FEATURES},
         }
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One model for questions in Latin script and one for Japanese script: words and character
+    alignment score differently, and a wrong Japanese answer should not make the bot shy in
+    Vietnamese."""
+
+    latin: Model
+    japanese: Model
+
+    def model(self, features: Mapping[str, float]) -> Model:
+        """The model for a question with these features."""
+        return self.japanese if features.get("japanese") else self.latin
+
+    def answers(self, features: Mapping[str, float]) -> bool:
+        """Whether the chosen node is likely enough right to answer with it."""
+        model = self.model(features)
+        return model.probability(features) >= model.cutoff
+
+    @classmethod
+    def from_json(cls, text: str) -> Calibration:
+        """Read the weights file written by :meth:`to_json`."""
+        data = json.loads(text)
+        return cls(Model.from_data(data["latin"]), Model.from_data(data["japanese"]))
+
+    def to_json(self, note: str = "") -> str:
+        data = {"note": note, "latin": self.latin.to_data(), "japanese": self.japanese.to_data()}
         return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 

@@ -40,8 +40,10 @@ _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
 # A Japanese phrase found only in part: how much the missing part costs.
 PARTIAL_PENALTY = 0.3
-# How much a word used by every topic's phrases weighs less than one only a single topic uses.
+# How much a word (IDF) or a kanji (JIDF) that every topic's phrases use weighs less than one
+# only a single topic uses.
 IDF = 0.5
+JIDF = 0.6
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
@@ -135,7 +137,7 @@ class Matcher:
     thresholds: Thresholds = field(default_factory=Thresholds)
     analyser: Callable[[str], str] | None = field(default=None, compare=False)
     calibration: Calibration | None = None
-    # Latin word -> how much it weighs in a question: less the more topics' phrases use it.
+    # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -206,6 +208,13 @@ class Matcher:
                 topics.setdefault(word, set()).add(_topic(entry.node))
         spread = max((len(found) for found in topics.values()), default=1)
         distinct = {word: 1.0 - IDF * math.log(len(found)) / math.log(max(spread, 2)) for word, found in topics.items()}
+        for chars in cjk_list:
+            for char in set(chars.text):
+                topics.setdefault(char, set()).add(_topic(chars.node))
+        spread = max((len(found) for char, found in topics.items() if len(char) == 1 and _CJK.match(char)), default=1)
+        for char, found in topics.items():
+            if len(char) == 1 and _CJK.match(char) and not _HIRAGANA.match(char):
+                distinct[char] = 1.0 - JIDF * math.log(len(found)) / math.log(max(spread, 2))
         return cls(
             latin=tuple(latin_list),
             postings={word: tuple(indices) for word, indices in postings.items()},
@@ -260,12 +269,12 @@ class Matcher:
             self._cover_words([_stem(token) for token in tokens], exact, scores, seen)
         squeezed = compact(text)
         if _CJK.search(squeezed):
-            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores, RAW, seen)
+            self._cover_chars(squeezed, self._cjk_weights(compact(text, kana=False)), scores, RAW, seen)
             # Dictionary forms only when the text as written leaves doubt: it costs as much again.
             if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
                 base = self.analyser(text)
                 if _CJK.search(base):
-                    self._cover_chars(compact(base), _cjk_weights(compact(base, kana=False)), scores, BASE, seen)
+                    self._cover_chars(compact(base), self._cjk_weights(compact(base, kana=False)), scores, BASE, seen)
         rank = {node: index for index, node in enumerate(self.order)}
         ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
         return ranked, Signals(seen.coverage, seen.explained, seen.weight)
@@ -299,8 +308,7 @@ class Matcher:
         needed = limits.answer_japanese if japanese else limits.answer
         if calibration is not None and signals is not None:
             found = None if off_topic else self.features(ranked, signals, japanese, text, limits)
-            cutoff = calibration.cutoff_japanese if japanese else calibration.cutoff
-            chosen = found[0] if found and calibration.probability(found[1]) >= cutoff else None
+            chosen = found[0] if found and calibration.answers(found[1]) else None
             needed = 0.0
         if chosen is not None and best >= needed and not off_topic:
             score = dict(ranked)[chosen]
@@ -418,6 +426,12 @@ class Matcher:
             for position in range(alignment.dest_start, min(alignment.dest_end, len(squeezed))):
                 marks[position] = max(marks[position], quality)
         _score(covered, weights, scores, seen)
+
+    def _cjk_weights(self, squeezed: str) -> list[float]:
+        """:func:`_cjk_weights`, a kanji weighing less the more topics' phrases use it (会社 and
+        特定 are everywhere; 倒産 and 同意 are not)."""
+        weights = _cjk_weights(squeezed)
+        return [w * self.distinct.get(c, 1.0) if _CJK.match(c) else w for w, c in zip(weights, squeezed, strict=True)]
 
     def _smalltalk(self, folded: str) -> Kind | None:
         """A message that is only a greeting or only thanks (a greeting before a question is not)."""
