@@ -1,21 +1,28 @@
 """Fit the calibrated verdict (``search/verdict.json``) on the tuning part of tests/eval, never
 the test part, and report its cross-validated figures.
 
-    python -m benchmarks.fit_verdict            # report the cross-validated figures
-    python -m benchmarks.fit_verdict --write    # and write search/verdict.json
+    python -m benchmarks.fit_verdict                      # nested cross-validated figures
+    python -m benchmarks.fit_verdict --write              # and write search/verdict.json
+    python -m benchmarks.fit_verdict --features all       # another feature set (names, or "all")
 
 Each tuning question is ranked once by the matcher. A question the verdict could answer (not
-small talk, not off topic, a candidate above the suggestion threshold) gives one row: the
-features of the node it would answer with (:mod:`retainment_bot.engine.calibration`) and whether
-that node is right (an out-of-scope question's never is). The cut-off rule: scanning down from the
-most confident, the lowest probability at which, in every language, at most ``TARGET`` of the
-questions are answered wrong and no out-of-scope question is answered.
+small talk, not off topic, a candidate above the suggestion threshold, the close candidates
+agreeing on a topic) gives one row: the features of the node it would answer with
+(:mod:`retainment_bot.engine.calibration`) and whether that node is right (an out-of-scope
+question's never is). One logistic model is fitted per script (Latin, Japanese). Its cut-off:
+scanning down from the most confident row, the lowest probability above which no out-of-scope
+question is answered and at most ``TARGET`` of the script's questions are answered wrong.
 
-The figures reported are **nested cross-validation** (``FOLDS`` folds, stratified by language,
-``REPEATS`` shuffles): for each fold the model is fitted on the other folds, its cut-off chosen
-from out-of-fold predictions inside those folds, and the held-out fold is judged with both; the
-figures of a model fitted on the tuning part itself mean nothing. The shipped model is fitted on
-the whole tuning part, its cut-off chosen from 5-fold out-of-fold predictions.
+The figures reported are **nested cross-validation** (``FOLDS`` folds stratified by language,
+``REPEATS`` shuffles, counts summed): for each fold the models and their cut-offs come from the
+other folds only, and the held-out fold is judged with them; the figures of a model fitted on the
+tuning part itself mean nothing. The cut-off is chosen on the training folds' own predictions:
+out-of-fold predictions from five refitted models were tried and were worse (models of one weak
+feature differ from fold to fold more than the rows they should order). The shipped models are
+fitted on the whole tuning part.
+
+The default feature set is the best score alone (a per-script threshold on the best score of
+agreeing candidates, as a probability): richer sets did worse in cross-validation (tests/eval/README.md).
 """
 
 from __future__ import annotations
@@ -34,8 +41,10 @@ from tests.matcher_eval import LANGUAGES, Case, Figures, judge, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDS, REPEATS = 5, 3
+# The most wrong answers a script's questions may get, as a share of them.
 TARGET = 0.015
 L2 = 1.0
+FITTED = ("best", "rival_gap")
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class Prepared:
 
 
 def prepare(matcher: Matcher, cases: Sequence[Case]) -> list[Prepared]:
+    """Rank every question once, and read the features of the node the verdict would answer with."""
+    limits = matcher.thresholds
     prepared = []
     for case in cases:
         folded = fold(case.question)
@@ -59,25 +70,16 @@ def prepare(matcher: Matcher, cases: Sequence[Case]) -> list[Prepared]:
         ranked, signals = matcher.ranking(case.question)
         off = matcher._off_topic(folded)
         japanese = bool(_CJK.search(case.question))
-        prepared.append(Prepared(case, small, ranked, signals, off, japanese))
+        row = None
+        if not small and not off and ranked and ranked[0][1] >= limits.suggest:
+            found = matcher.features(ranked, signals, japanese, case.question, limits)
+            if found is not None:
+                row = (found[1], int(found[0] in case.expected))
+        prepared.append(Prepared(case, small, ranked, signals, off, japanese, row))
     return prepared
 
 
-def rows(matcher: Matcher, items: Sequence[Prepared]) -> list[Prepared]:
-    """``items`` with their features as ``matcher`` (and its examples) sees them."""
-    limits = matcher.thresholds
-    result = []
-    for item in items:
-        row = None
-        if not item.small and not item.off_topic and item.ranked and item.ranked[0][1] >= limits.suggest:
-            found = matcher.features(item.ranked, item.signals, item.japanese, item.case.question, limits)
-            if found is not None:
-                row = (found[1], int(found[0] in item.case.expected))
-        result.append(replace(item, row=row))
-    return result
-
-
-def verdict(matcher: Matcher, item: Prepared, calibration: Calibration | None) -> Verdict:
+def verdict(matcher: Matcher, item: Prepared, calibration: Calibration) -> Verdict:
     if item.small:
         return Verdict(item.small)  # type: ignore[arg-type]
     return matcher.decide(
@@ -90,42 +92,33 @@ def verdict(matcher: Matcher, item: Prepared, calibration: Calibration | None) -
     )
 
 
-def choose_cutoff(
-    items: Sequence[Prepared], probabilities: Sequence[float | None], totals: Mapping[str, int], target: float = TARGET
-) -> float:
-    """The lowest cut-off above which, scanning down, every language keeps its wrong answers at
-    most ``target`` of its questions (``totals``; in one script, ``items`` may be part of them)
-    and answers no out-of-scope question."""
-    scored = sorted(
-        ((p, item) for p, item in zip(probabilities, items, strict=True) if p is not None and item.row),
-        key=lambda pair: -pair[0],
-    )
-    wrong = dict.fromkeys(LANGUAGES, 0)
+def choose_cutoff(items: Sequence[Prepared], model: Model, target: float = TARGET) -> float:
+    """The lowest cut-off above which no out-of-scope question is answered and at most ``target``
+    of ``items`` (the questions of one script) are answered wrong."""
+    scored = sorted(((model.probability(item.row[0]), item) for item in items if item.row), key=lambda pair: -pair[0])
+    wrong = 0
     cutoff = 1.0
     for index, (p, item) in enumerate(scored):
         assert item.row is not None
         if not item.row[1]:
-            lang = item.case.lang
-            wrong[lang] += 1
-            if item.case.label == "out_of_scope" or wrong[lang] > target * totals[lang]:
+            if item.case.label == "out_of_scope":
                 break
+            wrong += 1
         # Answer down to p only if the next one does not share it (ties go together).
-        if index + 1 == len(scored) or scored[index + 1][0] < p:
+        if wrong <= target * len(items) and (index + 1 == len(scored) or scored[index + 1][0] < p):
             cutoff = p
     return cutoff
 
 
-def out_of_fold(items: Sequence[Prepared], folds: int, seed: int) -> list[float | None]:
-    """Each item's probability from a model fitted without its fold."""
-    assignment = stratified(items, folds, seed)
-    result: list[float | None] = [None] * len(items)
-    for k in range(folds):
-        train = [item.row for item, f in zip(items, assignment, strict=True) if f != k and item.row]
-        model = fit_model(train)
-        for i, (item, f) in enumerate(zip(items, assignment, strict=True)):
-            if f == k and item.row:
-                result[i] = model.model(item.row[0]).probability(item.row[0])
-    return result
+def calibrate(items: Sequence[Prepared], names: Sequence[str]) -> Calibration:
+    """A model per script fitted on ``items``, each with its cut-off."""
+    models = []
+    for japanese in (False, True):
+        mine = [item for item in items if item.japanese == japanese]
+        weights, bias = fit([item.row for item in mine if item.row], names, L2)
+        model = Model(weights, bias)
+        models.append(replace(model, cutoff=choose_cutoff(mine, model)))
+    return Calibration(*models)
 
 
 def stratified(items: Sequence[Prepared], folds: int, seed: int) -> list[int]:
@@ -141,37 +134,13 @@ def stratified(items: Sequence[Prepared], folds: int, seed: int) -> list[int]:
     return assignment
 
 
-def fit_model(rows: Sequence[tuple[dict[str, float], int]]) -> Calibration:
-    """A model for each script fitted on its ``rows`` (cut-offs left at 0.5)."""
-    latin, japanese = ([row for row in rows if bool(row[0]["japanese"]) == script] for script in (False, True))
-    return Calibration(Model(*fit(latin, L2)), Model(*fit(japanese, L2)))
-
-
-def calibrate(items: Sequence[Prepared], seed: int = 0) -> Calibration:
-    """A model fitted on ``items``, its cut-off from out-of-fold predictions among them."""
-    model = fit_model([item.row for item in items if item.row])
-    probabilities = out_of_fold(items, FOLDS, seed)
-    totals = {lang: sum(item.case.lang == lang for item in items) for lang in LANGUAGES}
-    cutoffs = [
-        choose_cutoff(
-            [item for item in items if item.japanese == japanese],
-            [p for p, item in zip(probabilities, items, strict=True) if item.japanese == japanese],
-            totals,
-        )
-        for japanese in (False, True)
-    ]
-    return Calibration(replace(model.latin, cutoff=cutoffs[0]), replace(model.japanese, cutoff=cutoffs[1]))
-
-
-def cross_validate(matcher: Matcher, items: Sequence[Prepared]) -> dict[str, Figures]:
-    """Nested cross-validated figures per language and ``all``, summed over the repeats: the
-    weights and the cut-off come from the other folds only."""
+def cross_validate(matcher: Matcher, items: Sequence[Prepared], names: Sequence[str]) -> Mapping[str, Figures]:
+    """Nested cross-validated figures per language and ``all``, summed over the repeats."""
     figures = {key: Figures() for key in (*LANGUAGES, "all")}
     for repeat in range(REPEATS):
         assignment = stratified(items, FOLDS, 100 + repeat)
         for k in range(FOLDS):
-            train = [item for item, f in zip(items, assignment, strict=True) if f != k]
-            model = calibrate(train, seed=repeat)
+            model = calibrate([item for item, f in zip(items, assignment, strict=True) if f != k], names)
             for item, f in zip(items, assignment, strict=True):
                 if f == k:
                     result = verdict(matcher, item, model)
@@ -181,17 +150,21 @@ def cross_validate(matcher: Matcher, items: Sequence[Prepared]) -> dict[str, Fig
 
 
 def main() -> None:
+    names: Sequence[str] = FITTED
+    if "--features" in sys.argv:
+        chosen = sys.argv[sys.argv.index("--features") + 1]
+        names = FEATURES if chosen == "all" else tuple(chosen.split(","))
     matcher = Project(ROOT).engine().matcher
     assert matcher is not None
-    items = rows(matcher, prepare(matcher, load_cases("tune")))
-    figures = cross_validate(matcher, items)
-
+    items = prepare(matcher, load_cases("tune"))
+    figures = cross_validate(matcher, items, names)
+    print(f"features: {', '.join(names)}")
     print(f"nested {FOLDS}-fold cross-validation on the tuning part, {REPEATS} shuffles (counts summed):")
     for key in (*LANGUAGES, "all"):
         print(figures[key].line(f"cv {key}"))
-    model = calibrate(items)
+    model = calibrate(items, names)
     print(f"shipped models: cut-off {model.latin.cutoff:.3f} (Latin), {model.japanese.cutoff:.3f} (Japanese)")
-    for name in FEATURES:
+    for name in names:
         print(f"  {name:<14} {model.latin.weights[name]:+.3f} {model.japanese.weights[name]:+.3f}")
     print(f"  {'bias':<14} {model.latin.bias:+.3f} {model.japanese.bias:+.3f}")
     if "--write" in sys.argv:

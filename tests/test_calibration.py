@@ -28,9 +28,9 @@ def matcher(calibration: Calibration) -> Matcher:
     )
 
 
-def trusting(name: str, weight: float = 20.0, cutoff: float = 0.5) -> Calibration:
-    """A calibration that trusts one feature: answered when it is high, not when it is low."""
-    model = Model({name: weight}, -weight / 2, cutoff)
+def sure(cutoff: float = 0.5) -> Calibration:
+    """A calibration that is always sure (probability 1 - e^-30)."""
+    model = Model({}, 30.0, cutoff)
     return Calibration(model, model)
 
 
@@ -48,35 +48,31 @@ def test_the_fitted_model_gives_a_higher_probability_where_the_answers_were_righ
 
 
 def test_candidates_agreeing_on_a_topic_are_answered() -> None:
-    verdict = matcher(trusting("agreed")).match("where do i send the consent form")
+    verdict = matcher(sure()).match("where do i send the consent form")
     assert verdict.kind == "answer"
     assert verdict.candidates[0].node == "consent_form.start"
 
 
-def test_candidates_of_different_topics_are_only_suggested() -> None:
-    verdict = matcher(trusting("agreed")).match("consent form or intern visa")
+def test_close_candidates_of_different_topics_are_only_suggested_however_sure_the_model() -> None:
+    verdict = matcher(sure()).match("consent form or intern visa")
     assert verdict.kind == "suggest"
     assert {c.node for c in verdict.candidates} == {"consent_form.start", "titp.start"}
 
 
 def test_below_the_cut_off_the_matcher_suggests() -> None:
-    verdict = matcher(trusting("top3_topic", cutoff=0.9999999)).match("technical intern training")
+    verdict = matcher(sure(cutoff=1.0)).match("technical intern training")
     assert verdict.kind == "suggest"
     assert verdict.candidates[0].node == "titp.start"
 
 
 def test_an_off_topic_question_is_never_answered_however_sure_the_model() -> None:
-    sure = Calibration(Model({}, 30.0), Model({}, 30.0))
-    assert sure.answers(dict.fromkeys(FEATURES, 0.0))
-    assert matcher(sure).match("technical intern training weather").kind == "suggest"
-    assert matcher(sure).match("technical intern training").kind == "answer"
+    assert matcher(sure()).match("technical intern training weather").kind == "suggest"
+    assert matcher(sure()).match("technical intern training").kind == "answer"
 
 
 def test_the_features_read_the_margin_to_another_topic_not_to_the_same_topic() -> None:
     ranked = [("consent_form.ssw", 80.0), ("consent_form.start", 79.0), ("ssw.start", 50.0)]
-    found = features(
-        ranked, "consent_form.ssw", Signals({"consent_form.ssw": 0.8}, 0.9, 4.0), True, True, False, False, ()
-    )
+    found = features(ranked, "consent_form.ssw", Signals({"consent_form.ssw": 0.8}, 0.9, 4.0), True, False, False, ())
     assert found["rival_gap"] == pytest.approx(0.30)
     assert found["second_gap"] == pytest.approx(0.01)
     assert found["top3_topic"] == pytest.approx(2 / 3)

@@ -1,14 +1,17 @@
 """The calibrated verdict: how likely the matcher's first choice is right, from the shape of its
 candidate list.
 
-The ranking is often right when the old hand thresholds did not dare to answer. A small logistic
-model reads what a person would look at — how strong the best node is, how far the best node of
-*another* topic trails, whether the top candidates agree on a topic, how much of the question the
-chosen node's phrases cover and how much no phrase explains, the script, the length — and gives a
-probability; the matcher answers above a cut-off. The weights and the cut-off are data
-(``search/verdict.json``), fitted on the tuning part of ``tests/eval`` with k-fold
-cross-validation by ``python -m benchmarks.fit_verdict``. Pure Python: a dot product and an
-exponential per question, nothing loaded but a small JSON file.
+When the close candidates agree on a topic (:meth:`Matcher._agreed <retainment_bot.engine.matcher.Matcher>`),
+a logistic model per script (Latin words and Japanese characters score differently) turns the
+features of the candidate list into the probability that the chosen screen is right, and the
+matcher answers above the model's cut-off. The weights and cut-offs are data
+(``search/verdict.json``), fitted on the tuning part of ``tests/eval`` and checked by nested
+cross-validation with ``python -m benchmarks.fit_verdict``. The features are what a person would
+look at — the best score, how far the best node of *another* topic trails, whether the top
+candidates share a topic, how much of the question the chosen node's phrases cover and how much
+no phrase explains, the script, the length; the shipped models weigh only the first two, because
+the richer sets answered more wrongly in cross-validation (``tests/eval/README.md``). Pure
+Python: a dot product and an exponential per question, nothing loaded but a small JSON file.
 """
 
 from __future__ import annotations
@@ -39,7 +42,6 @@ FEATURES = (
     "japanese",
     "vietnamese",
     "entry",
-    "agreed",
     "rule",
     "nodes",
 )
@@ -83,7 +85,7 @@ class Model:
         return {
             "bias": round(self.bias, 6),
             "cutoff": round(self.cutoff, 4),
-            "weights": {name: round(self.weights.get(name, 0.0), 6) for name in FEATURES},
+            "weights": {name: round(self.weights[name], 6) for name in FEATURES if name in self.weights},
         }
 
 
@@ -124,15 +126,14 @@ def features(
     ranked: Sequence[tuple[str, float]],
     chosen: str,
     signals: Signals,
-    agreed: bool,
     rule: bool,
     japanese: bool,
     vietnamese: bool,
     entries: Collection[str],
 ) -> dict[str, float]:
     """The features of a ranked candidate list for answering with ``chosen`` (the best node, or
-    a topic's first screen the close candidates agree on); ``agreed`` when the close candidates
-    agree, ``rule`` when the hand thresholds alone would answer."""
+    a topic's first screen the close candidates agree on); ``rule`` when the hand thresholds
+    alone would answer."""
     best = ranked[0][1]
     topic = _topic(chosen)
     scores = dict(ranked)
@@ -160,18 +161,21 @@ def features(
         "japanese": float(japanese),
         "vietnamese": float(vietnamese),
         "entry": float(chosen in entries),
-        "agreed": float(agreed),
         "rule": float(rule),
         "nodes": math.log1p(len(ranked)),
     }
 
 
 def fit(
-    rows: Sequence[tuple[Mapping[str, float], int]], l2: float = 1.0, steps: int = 30
+    rows: Sequence[tuple[Mapping[str, float], int]],
+    names: Sequence[str] = FEATURES,
+    l2: float = 1.0,
+    steps: int = 30,
 ) -> tuple[dict[str, float], float]:
     """Logistic regression by Newton's method with an L2 penalty (not on the bias): the weights
-    and the bias for ``rows`` of (features, 1 if the chosen node was right else 0)."""
-    names = list(FEATURES)
+    of the features ``names`` and the bias for ``rows`` of (features, 1 if the chosen node was
+    right else 0)."""
+    names = list(names)
     size = len(names) + 1
     matrix = [[row[name] for name in names] + [1.0] for row, _ in rows]
     labels = [label for _, label in rows]

@@ -11,9 +11,12 @@ with ``consent_form.ssw`` than with ``consent_form.start`` or ``ssw.start``. Lat
 word by word (an inverted index; rapidfuzz's ``ratio`` forgives a typo inside a word; the same
 words with their Vietnamese diacritics score a little higher), Japanese character by character
 (a bigram prefilter, then rapidfuzz's ``partial_ratio`` alignment). Filler words ("how", "tôi")
-and hiragana next to kanji count little. The verdict answers only when the best node is strong
-and clearly ahead of the others (a topic's first screen may tie with screens of other kinds);
-otherwise it suggests. Off-topic words (family, tax, weather…) never get an answer.
+and hiragana next to kanji count little, and so do words and kanji that many topics' phrases use
+(an IDF over topics: "company", 会社). The verdict answers only when the close candidates agree
+(the same screen or topic; a topic's first screen may tie with screens of other kinds) and the
+calibrated model (:mod:`retainment_bot.engine.calibration`: the best score and the margin to
+another topic) finds the answer likely enough right; otherwise it suggests. Off-topic words
+(family, tax, weather…) never get an answer.
 """
 
 from __future__ import annotations
@@ -80,7 +83,10 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When to answer and when to suggest; tuned on ``tests/eval``."""
+    """When to answer and when to suggest; tuned on ``tests/eval``. With a calibration
+    (``search/verdict.json``) it decides when to answer instead of ``answer`` and
+    ``answer_japanese`` (``python -m benchmarks.tune_thresholds`` tunes those for content
+    without one)."""
 
     answer: float = 60.0
     answer_japanese: float = 60.0
@@ -293,9 +299,9 @@ class Matcher:
         Japanese script needs ``answer_japanese``: character alignment scores higher than word
         matching) and its rivals agree with it (same screen, or the same topic) or trail by the
         margin; otherwise suggest up to ``suggestions`` screens of distinct topics, never a
-        navigation screen. With a calibration (``calibration``, else the matcher's own, and the
-        ranking's ``signals``) the best node, or the topic screen the close candidates agree on,
-        is answered when its probability of being right reaches the calibration's cut-off."""
+        navigation screen. With a calibration (``calibration``, else the matcher's own) and the
+        ranking's ``signals``, the agreed node is answered when its probability of being right
+        (:mod:`retainment_bot.engine.calibration`) reaches the cut-off instead."""
         limits = limits or self.thresholds
         calibration = calibration or self.calibration
         if not ranked or ranked[0][1] < limits.suggest:
@@ -321,15 +327,15 @@ class Matcher:
     def features(
         self, ranked: Sequence[tuple[str, float]], signals: Signals, japanese: bool, text: str, limits: Thresholds
     ) -> tuple[str, dict[str, float]] | None:
-        """The node a calibrated verdict would answer with (the topic screen the close candidates
-        agree on, else the best node; the main menu only when strong) and its features."""
-        agreed = self._agreed(ranked, limits)
-        pick = agreed or ranked[0][0]
-        if pick in self.navigation and ranked[0][1] < limits.navigation:
+        """The node a calibrated verdict would answer with (the best node, or the topic screen the
+        close candidates agree on; the main menu only when strong) and its features; ``None``
+        when the close candidates disagree."""
+        pick = self._agreed(ranked, limits)
+        if pick is None or (pick in self.navigation and ranked[0][1] < limits.navigation):
             return None
         vietnamese = detect(text)[0] == "vi"
-        rule = agreed is not None and ranked[0][1] >= (limits.answer_japanese if japanese else limits.answer)
-        return pick, features(ranked, pick, signals, agreed is not None, rule, japanese, vietnamese, self.entries)
+        rule = ranked[0][1] >= (limits.answer_japanese if japanese else limits.answer)
+        return pick, features(ranked, pick, signals, rule, japanese, vietnamese, self.entries)
 
     def _agreed(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> str | None:
         """The node to answer with if the close rivals agree: the best node when every rival
