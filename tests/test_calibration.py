@@ -72,7 +72,7 @@ def test_an_off_topic_question_is_never_answered_however_sure_the_model() -> Non
 
 def test_the_features_read_the_margin_to_another_topic_not_to_the_same_topic() -> None:
     ranked = [("consent_form.ssw", 80.0), ("consent_form.start", 79.0), ("ssw.start", 50.0)]
-    found = features(ranked, "consent_form.ssw", Signals({"consent_form.ssw": 0.8}, 0.9, 4.0), True, False, False, ())
+    found = features(ranked, "consent_form.ssw", Signals({"consent_form.ssw": 0.8}, 0.9, 4.0), True, False, ())
     assert found["rival_gap"] == pytest.approx(0.30)
     assert found["second_gap"] == pytest.approx(0.01)
     assert found["top3_topic"] == pytest.approx(2 / 3)

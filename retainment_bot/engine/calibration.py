@@ -40,7 +40,6 @@ FEATURES = (
     "unexplained",
     "length",
     "japanese",
-    "vietnamese",
     "entry",
     "rule",
     "nodes",
@@ -128,7 +127,6 @@ def features(
     signals: Signals,
     rule: bool,
     japanese: bool,
-    vietnamese: bool,
     entries: Collection[str],
 ) -> dict[str, float]:
     """The features of a ranked candidate list for answering with ``chosen`` (the best node, or
@@ -159,7 +157,6 @@ def features(
         "unexplained": (1 - explained) * math.log1p(signals.weight),
         "length": math.log1p(signals.weight),
         "japanese": float(japanese),
-        "vietnamese": float(vietnamese),
         "entry": float(chosen in entries),
         "rule": float(rule),
         "nodes": math.log1p(len(ranked)),

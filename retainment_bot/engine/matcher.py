@@ -34,7 +34,6 @@ import snowballstemmer
 from rapidfuzz import fuzz, process
 
 from retainment_bot.engine.calibration import Calibration, Signals, features
-from retainment_bot.engine.language import detect
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold
 
@@ -254,9 +253,7 @@ class Matcher:
         if small is not None:
             return Verdict(small)
         ranked, signals = self.ranking(text)
-        return self.decide(
-            ranked, self._off_topic(folded), japanese=bool(_CJK.search(text)), signals=signals, text=text
-        )
+        return self.decide(ranked, self._off_topic(folded), japanese=bool(_CJK.search(text)), signals=signals)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
@@ -292,7 +289,6 @@ class Matcher:
         limits: Thresholds | None = None,
         japanese: bool = False,
         signals: Signals | None = None,
-        text: str = "",
         calibration: Calibration | None = None,
     ) -> Verdict:
         """The verdict on ranked nodes: answer when the best is strong enough (a question in
@@ -313,7 +309,7 @@ class Matcher:
             chosen = None
         needed = limits.answer_japanese if japanese else limits.answer
         if calibration is not None and signals is not None:
-            found = None if off_topic else self.features(ranked, signals, japanese, text, limits)
+            found = None if off_topic else self.features(ranked, signals, japanese, limits)
             chosen = found[0] if found and calibration.answers(found[1]) else None
             needed = 0.0
         if chosen is not None and best >= needed and not off_topic:
@@ -325,7 +321,7 @@ class Matcher:
         return Verdict("suggest", shown)
 
     def features(
-        self, ranked: Sequence[tuple[str, float]], signals: Signals, japanese: bool, text: str, limits: Thresholds
+        self, ranked: Sequence[tuple[str, float]], signals: Signals, japanese: bool, limits: Thresholds
     ) -> tuple[str, dict[str, float]] | None:
         """The node a calibrated verdict would answer with (the best node, or the topic screen the
         close candidates agree on; the main menu only when strong) and its features; ``None``
@@ -333,9 +329,8 @@ class Matcher:
         pick = self._agreed(ranked, limits)
         if pick is None or (pick in self.navigation and ranked[0][1] < limits.navigation):
             return None
-        vietnamese = detect(text)[0] == "vi"
         rule = ranked[0][1] >= (limits.answer_japanese if japanese else limits.answer)
-        return pick, features(ranked, pick, signals, rule, japanese, vietnamese, self.entries)
+        return pick, features(ranked, pick, signals, rule, japanese, self.entries)
 
     def _agreed(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> str | None:
         """The node to answer with if the close rivals agree: the best node when every rival
