@@ -25,6 +25,7 @@ from retainment_bot.i18n.readings import READINGS_FILE, Forms, needs_forms
 # What reads and checks the files (PyYAML, Babel, the validator) is imported where it is used:
 # a bot started from the engine cache never loads it.
 if TYPE_CHECKING:
+    from retainment_bot.engine.calibration import Calibration
     from retainment_bot.engine.matcher import Matcher, Phrase
     from retainment_bot.engine.model import Content
     from retainment_bot.engine.render import Translator
@@ -43,6 +44,8 @@ SEARCH_DIR = "search"
 # Keys of search/<lang>.yaml that are not node ids: words that mark a question as off topic, and chat
 # abbreviations with what they stand for ("ko = không").
 OFF_TOPIC_KEY, ABBREVIATIONS_KEY = "_off_topic", "_abbreviations"
+# The calibrated verdict's weights and cut-off (written by `python -m benchmarks.fit_verdict --write`).
+VERDICT_FILE = "search/verdict.json"
 
 
 def _importance(content: Content) -> list[str]:
@@ -84,12 +87,14 @@ def build_matcher(
     extra: dict[str, dict[str, list[str]]] | None = None,
     forms: Mapping[str, Forms] | None = None,
     japanese_analyser: bool = True,
+    calibration: Calibration | None = None,
 ) -> Matcher:
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
     filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
     readings and dictionary forms (``search/readings.json``); a phrase missing there is put in
     dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
-    never puts a question in dictionary forms (SudachiPy is then never loaded for questions)."""
+    never puts a question in dictionary forms (SudachiPy is then never loaded for questions).
+    ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds."""
     from retainment_bot.engine import ui
     from retainment_bot.engine.matcher import Matcher, content_phrases
     from retainment_bot.engine.render import interface_text
@@ -117,6 +122,7 @@ def build_matcher(
         analyser=base_forms if japanese_analyser else None,
         base_forms={text: entry.base for text, entry in forms.items()},
         navigation=[node.id for node in content.nodes.values() if node.topic == content.nodes[content.menu].topic],
+        calibration=calibration,
     )
 
 
@@ -246,7 +252,11 @@ class Project:
         forms, found = self.readings()
         translation += found
         translation += stale_readings(content_phrases(content, catalogs, _listed(extra)), forms)
-        matcher = build_matcher(content, catalogs, extra, forms, japanese_analyser=self.japanese_analyser)
+        calibration, found = self.calibration()
+        translation += found
+        matcher = build_matcher(
+            content, catalogs, extra, forms, japanese_analyser=self.japanese_analyser, calibration=calibration
+        )
         return Loaded(Engine(content, catalogs, matcher), problems, translation)
 
     def write_readings(self) -> Path:
@@ -265,6 +275,18 @@ class Project:
         path = self.root / READINGS_FILE
         path.write_text(dump(compute(p.text for p in phrases)), encoding="utf-8")
         return path
+
+    def calibration(self) -> tuple[Calibration | None, list[Problem]]:
+        """The calibrated verdict from ``search/verdict.json``, if the content has one."""
+        from retainment_bot.engine.calibration import Calibration
+
+        path = self.root / VERDICT_FILE
+        if not path.exists():
+            return None, []
+        try:
+            return Calibration.from_json(path.read_text(encoding="utf-8")), []
+        except (ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+            return None, [Problem(Location(VERDICT_FILE, 0), f"{exc}: run `python -m benchmarks.fit_verdict --write`")]
 
     def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
         """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""

@@ -11,14 +11,18 @@ with ``consent_form.ssw`` than with ``consent_form.start`` or ``ssw.start``. Lat
 word by word (an inverted index; rapidfuzz's ``ratio`` forgives a typo inside a word; the same
 words with their Vietnamese diacritics score a little higher), Japanese character by character
 (a bigram prefilter, then rapidfuzz's ``partial_ratio`` alignment). Filler words ("how", "tôi")
-and hiragana next to kanji count little. The verdict answers only when the best node is strong
-and clearly ahead of the others (a topic's first screen may tie with screens of other kinds);
-otherwise it suggests. Off-topic words (family, tax, weather…) never get an answer.
+and hiragana next to kanji count little, and so do words and kanji that many topics' phrases use
+(an IDF over topics: "company", 会社). The verdict answers only when the close candidates agree
+(the same screen or topic; a topic's first screen may tie with screens of other kinds) and the
+calibrated model (:mod:`retainment_bot.engine.calibration`: the best score and the margin to
+another topic) finds the answer likely enough right; otherwise it suggests. Off-topic words
+(family, tax, weather…) never get an answer.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,6 +32,7 @@ from typing import Any, Literal, Protocol
 
 from rapidfuzz import fuzz, process
 
+from retainment_bot.engine.calibration import Calibration, Signals, features
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold
 
@@ -36,6 +41,10 @@ _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
 # A Japanese phrase found only in part: how much the missing part costs.
 PARTIAL_PENALTY = 0.3
+# How much a word (IDF) or a kanji (JIDF) that every topic's phrases use weighs less than one
+# only a single topic uses.
+IDF = 0.5
+JIDF = 0.6
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
@@ -72,7 +81,10 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When to answer and when to suggest; tuned on ``tests/eval``."""
+    """When to answer and when to suggest; tuned on ``tests/eval``. With a calibration
+    (``search/verdict.json``) it decides when to answer instead of ``answer`` and
+    ``answer_japanese`` (``python -m benchmarks.tune_thresholds`` tunes those for content
+    without one)."""
 
     answer: float = 60.0
     answer_japanese: float = 60.0
@@ -128,6 +140,9 @@ class Matcher:
     navigation: frozenset[str] = frozenset()
     thresholds: Thresholds = field(default_factory=Thresholds)
     analyser: Callable[[str], str] | None = field(default=None, compare=False)
+    calibration: Calibration | None = None
+    # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
+    distinct: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -144,6 +159,7 @@ class Matcher:
         thresholds: Thresholds | None = None,
         analyser: Callable[[str], str] | None = None,
         base_forms: Mapping[str, str] | None = None,
+        calibration: Calibration | None = None,
     ) -> Matcher:
         """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
         ``order`` wins. ``entries`` are the topics' first screens: general answers that may
@@ -151,7 +167,8 @@ class Matcher:
         main menu) may be answered but are never suggested. ``analyser`` turns Japanese into
         dictionary forms (:mod:`retainment_bot.i18n.japanese`); each Japanese phrase is indexed both ways, its
         dictionary form taken from ``base_forms`` (phrase -> form, computed ahead of time) when
-        that has it, else from ``analyser``. Questions are read with ``analyser`` only."""
+        that has it, else from ``analyser``. Questions are read with ``analyser`` only. With a
+        ``calibration`` the verdict answers by its probability instead of the answer thresholds."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
         folded_filler = {fold(w) for w in stopwords if fold(w)}
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
@@ -189,6 +206,19 @@ class Matcher:
             for gram in _bigrams(chars.text):
                 grams.setdefault(gram, []).append(index)
         unwanted = [fold(word) for word in off_topic if word.strip()]
+        topics: dict[str, set[str]] = {}
+        for entry in latin_list:
+            for word in entry.words:
+                topics.setdefault(word, set()).add(_topic(entry.node))
+        spread = max((len(found) for found in topics.values()), default=1)
+        distinct = {word: 1.0 - IDF * math.log(len(found)) / math.log(max(spread, 2)) for word, found in topics.items()}
+        for chars in cjk_list:
+            for char in set(chars.text):
+                topics.setdefault(char, set()).add(_topic(chars.node))
+        spread = max((len(found) for char, found in topics.items() if len(char) == 1 and _CJK.match(char)), default=1)
+        for char, found in topics.items():
+            if len(char) == 1 and _CJK.match(char) and not _HIRAGANA.match(char):
+                distinct[char] = 1.0 - JIDF * math.log(len(found)) / math.log(max(spread, 2))
         return cls(
             latin=tuple(latin_list),
             postings={word: tuple(indices) for word, indices in postings.items()},
@@ -206,6 +236,8 @@ class Matcher:
             navigation=frozenset(navigation),
             thresholds=thresholds or Thresholds(),
             analyser=analyser,
+            calibration=calibration,
+            distinct=distinct,
         )
 
     @property
@@ -219,28 +251,35 @@ class Matcher:
         small = self._smalltalk(folded)
         if small is not None:
             return Verdict(small)
-        return self.decide(self.rank(text), self._off_topic(folded), japanese=bool(_CJK.search(text)))
+        ranked, signals = self.ranking(text)
+        return self.decide(ranked, self._off_topic(folded), japanese=bool(_CJK.search(text)), signals=signals)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
+        return self.ranking(text)[0]
+
+    def ranking(self, text: str) -> tuple[list[tuple[str, float]], Signals]:
+        """:meth:`rank`, and how much of the question each node's phrases cover."""
         folded = fold(text)
         scores: dict[str, float] = {}
+        seen = _Seen()
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
         exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
         tokens, exact = _expand(self.abbreviations, tokens, exact if len(exact) == len(tokens) else tokens)
         if sum(len(token) for token in tokens) >= 3:
-            self._cover_words([_stem(token) for token in tokens], exact, scores)
+            self._cover_words([_stem(token) for token in tokens], exact, scores, seen)
         squeezed = compact(text)
         if _CJK.search(squeezed):
-            self._cover_chars(squeezed, _cjk_weights(compact(text, kana=False)), scores, RAW)
+            self._cover_chars(squeezed, self._cjk_weights(compact(text, kana=False)), scores, RAW, seen)
             # Dictionary forms only when the text as written leaves doubt: it costs as much again.
             if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
                 base = self.analyser(text)
                 if _CJK.search(base):
-                    self._cover_chars(compact(base), _cjk_weights(compact(base, kana=False)), scores, BASE)
+                    self._cover_chars(compact(base), self._cjk_weights(compact(base, kana=False)), scores, BASE, seen)
         rank = {node: index for index, node in enumerate(self.order)}
-        return sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
+        ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
+        return ranked, Signals(seen.coverage, seen.explained, seen.weight)
 
     def decide(
         self,
@@ -248,13 +287,18 @@ class Matcher:
         off_topic: bool,
         limits: Thresholds | None = None,
         japanese: bool = False,
+        signals: Signals | None = None,
+        calibration: Calibration | None = None,
     ) -> Verdict:
         """The verdict on ranked nodes: answer when the best is strong enough (a question in
         Japanese script needs ``answer_japanese``: character alignment scores higher than word
         matching) and its rivals agree with it (same screen, or the same topic) or trail by the
         margin; otherwise suggest up to ``suggestions`` screens of distinct topics, never a
-        navigation screen."""
+        navigation screen. With a calibration (``calibration``, else the matcher's own) and the
+        ranking's ``signals``, the agreed node is answered when its probability of being right
+        (:mod:`retainment_bot.engine.calibration`) reaches the cut-off instead."""
         limits = limits or self.thresholds
+        calibration = calibration or self.calibration
         if not ranked or ranked[0][1] < limits.suggest:
             return Verdict("none")
         best = ranked[0][1]
@@ -263,6 +307,10 @@ class Matcher:
         if chosen in self.navigation and best < limits.navigation:
             chosen = None
         needed = limits.answer_japanese if japanese else limits.answer
+        if calibration is not None and signals is not None:
+            found = None if off_topic else self.features(ranked, signals, japanese, limits)
+            chosen = found[0] if found and calibration.answers(found[1]) else None
+            needed = 0.0
         if chosen is not None and best >= needed and not off_topic:
             score = dict(ranked)[chosen]
             rest = tuple(c for c in shown if c.node != chosen and _topic(c.node) != _topic(chosen))
@@ -270,6 +318,18 @@ class Matcher:
         if not shown:
             return Verdict("none")
         return Verdict("suggest", shown)
+
+    def features(
+        self, ranked: Sequence[tuple[str, float]], signals: Signals, japanese: bool, limits: Thresholds
+    ) -> tuple[str, dict[str, float]] | None:
+        """The node a calibrated verdict would answer with (the best node, or the topic screen the
+        close candidates agree on; the main menu only when strong) and its features; ``None``
+        when the close candidates disagree."""
+        pick = self._agreed(ranked, limits)
+        if pick is None or (pick in self.navigation and ranked[0][1] < limits.navigation):
+            return None
+        rule = ranked[0][1] >= (limits.answer_japanese if japanese else limits.answer)
+        return pick, features(ranked, pick, signals, rule, japanese, self.entries)
 
     def _agreed(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> str | None:
         """The node to answer with if the close rivals agree: the best node when every rival
@@ -308,7 +368,7 @@ class Matcher:
         found = sorted(picked.values(), key=lambda item: -round(item[1], 1))  # stable: rank order on ties
         return tuple(Candidate(node, round(score, 1)) for node, score in found[: limits.suggestions])
 
-    def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float]) -> None:
+    def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen) -> None:
         """Latin text, word by word: each phrase whose words appear close together covers them."""
         where: dict[str, list[tuple[int, float]]] = {}
         for position, token in enumerate(tokens):
@@ -341,10 +401,12 @@ class Matcher:
             marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
             for position in positions.values():
                 marks[position] = max(marks[position], quality)
-        weights = [0.2 if token in self.stopwords else 1.0 for token in tokens]
-        _score(covered, weights, scores)
+        weights = [0.2 if token in self.stopwords else self.distinct.get(token, 1.0) for token in tokens]
+        _score(covered, weights, scores, seen)
 
-    def _cover_chars(self, squeezed: str, weights: list[float], scores: dict[str, float], form: int) -> None:
+    def _cover_chars(
+        self, squeezed: str, weights: list[float], scores: dict[str, float], form: int, seen: _Seen
+    ) -> None:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
         covers a stretch. Only phrases sharing at least half their bigrams with the question
         (or with the part of the phrase the question could fill) are aligned."""
@@ -363,7 +425,13 @@ class Matcher:
             marks = covered.setdefault(phrase.node, [0.0] * len(squeezed))
             for position in range(alignment.dest_start, min(alignment.dest_end, len(squeezed))):
                 marks[position] = max(marks[position], quality)
-        _score(covered, weights, scores)
+        _score(covered, weights, scores, seen)
+
+    def _cjk_weights(self, squeezed: str) -> list[float]:
+        """:func:`_cjk_weights`, a kanji weighing less the more topics' phrases use it (会社 and
+        特定 are everywhere; 倒産 and 同意 are not)."""
+        weights = _cjk_weights(squeezed)
+        return [w * self.distinct.get(c, 1.0) if _CJK.match(c) else w for w, c in zip(weights, squeezed, strict=True)]
 
     def _smalltalk(self, folded: str) -> Kind | None:
         """A message that is only a greeting or only thanks (a greeting before a question is not)."""
@@ -385,7 +453,8 @@ class Matcher:
     def _off_topic(self, folded: str) -> bool:
         # Latin words apart from the Japanese they are written against ("jlptの試験").
         tokens = _CJK.sub(" ", folded).split()
-        grams = set(tokens) | {" ".join(pair) for pair in itertools.pairwise(tokens)}
+        # Runs of one to four words: "re entry permit" is three.
+        grams = {" ".join(tokens[i : i + n]) for n in range(1, 5) for i in range(len(tokens) - n + 1)}
         if self.off_topic & grams:
             return True
         squeezed = folded.replace(" ", "")
@@ -460,16 +529,29 @@ def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]])
     return positions, total / len(positions)
 
 
-def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[str, float]) -> None:
+@dataclass
+class _Seen:
+    """What the passes of one ranking saw (the best of the passes): each node's share of the
+    question's weight, the share any node explains, the question's weight."""
+
+    coverage: dict[str, float] = field(default_factory=dict)
+    explained: float = 0.0
+    weight: float = 0.0
+
+
+def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[str, float], seen: _Seen) -> None:
     """Score each node by the weighted share of the question its phrases cover: half against
     the whole question, half against what any node explains (the rest is likely filler)."""
     total = sum(weights)
+    seen.weight = max(seen.weight, total)
     if not covered or not total:
         return
     explained = [max(column) for column in zip(*covered.values(), strict=True)]
     reach = sum(mark * weight for mark, weight in zip(explained, weights, strict=True)) or 1.0
+    seen.explained = max(seen.explained, reach / total)
     for node, marks in covered.items():
         own = sum(mark * weight for mark, weight in zip(marks, weights, strict=True))
+        seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
         scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
 
 
