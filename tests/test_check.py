@@ -239,3 +239,12 @@ def test_the_committed_readings_are_what_the_command_writes(scratch: Path) -> No
     written = run_bot("i18n", "readings", root=scratch)
     assert written.returncode == 0, written.stderr
     assert (scratch / "search/readings.json").read_bytes() == (ROOT / "search/readings.json").read_bytes()
+
+
+def test_a_kana_reading_is_indexed_as_itself_not_cut_into_nonsense_words() -> None:
+    from retainment_bot.i18n.readings import compute
+
+    forms = compute(["試験", "会社"])
+    assert "しけん" in forms["試験"].readings and forms["しけん"].base == "しけん"  # not 為る
+    assert forms["かいしゃ"].base == "かいしゃ"  # not 医者
+    assert forms["会社"].base == "会社"

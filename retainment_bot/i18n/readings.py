@@ -61,10 +61,12 @@ def compute(texts: Iterable[str]) -> dict[str, Forms]:
                 short = short.replace(long, plain)
             readings = sorted({reading for reading in (hiragana, romaji, short) if reading})
         found[text] = Forms(base_forms(text), tuple(readings))
-        # The kana readings are indexed as Japanese phrases too, so they need dictionary forms.
+        # The kana readings are indexed as Japanese phrases too, so they need an entry; their
+        # dictionary form is the reading itself: the analyser cuts a phrase written all in kana
+        # into nonsense words (しけん -> 為る, かいしゃ -> 医者), which then matched questions.
         for reading in readings:
             if needs_forms(reading) and reading not in found:
-                found[reading] = Forms(base_forms(reading))
+                found[reading] = Forms(reading)
     return found
 
 
