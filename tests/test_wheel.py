@@ -107,7 +107,7 @@ def test_loading_the_bot_loads_no_japanese_analyser() -> None:
     code = (
         "import sys; from retainment_bot.project import Project; from retainment_bot.engine.engine import Typed; "
         "engine = Project().engine(); before = {m.split('.')[0] for m in sys.modules}; "
-        "engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
+        "engine.step(engine.new_state('ja'), Typed('受け入れてくれる会社が見付からなかったです')); "
         "after = {m.split('.')[0] for m in sys.modules}; both = {'pykakasi', 'sudachipy'}; "
         "print(' '.join(sorted(before & both)), '|', ' '.join(sorted(after & both)))"
     )
@@ -123,7 +123,7 @@ def test_with_the_japanese_analyser_off_a_japanese_question_loads_no_analyser() 
     code = (
         "import os, sys; os.environ['BOT_JAPANESE_ANALYSER'] = 'off'; from retainment_bot.project import Project; "
         "from retainment_bot.engine.engine import Typed; engine = Project.from_env().engine(); "
-        "outcome = engine.step(engine.new_state('ja'), Typed('受入れ機関が見付からない')); "
+        "outcome = engine.step(engine.new_state('ja'), Typed('受け入れてくれる会社が見付からなかったです')); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pykakasi', 'sudachipy'}), len(outcome.replies))"
     )
     result = run(sys.executable, "-c", code, cwd=ROOT)
