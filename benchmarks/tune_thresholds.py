@@ -33,12 +33,9 @@ def main() -> None:
         japanese = bool(_CJK.search(case.question))
         prepared.append((case, small, matcher.rank(case.question), matcher._off_topic(folded), japanese))
     best: dict[tuple[str, int], tuple[int, tuple[int, ...], str]] = {}
-    for script, answer, margin, suggest, window in itertools.product(
-        ("latin", "japanese"), range(30, 90, 5), range(2, 22, 4), range(25, 45, 5), range(10, 45, 10)
-    ):
-        limits = replace(
-            matcher.thresholds, answer=answer, answer_japanese=answer, margin=margin, suggest=suggest, window=window
-        )
+    # The suggestion thresholds change only what is suggested, never what is answered.
+    for script, answer, margin in itertools.product(("latin", "japanese"), range(30, 90, 5), range(2, 22, 4)):
+        limits = replace(matcher.thresholds, answer=answer, answer_japanese=answer, margin=margin)
         figures = Figures()
         for case, small, ranked, off, japanese in prepared:
             if japanese != (script == "japanese"):
@@ -46,8 +43,8 @@ def main() -> None:
             judge(case, Verdict(small) if small else matcher.decide(ranked, off, limits, japanese), figures)
         key = figures.top1 - 3 * figures.wrong_confident
         if (script, answer) not in best or key > best[(script, answer)][0]:
-            best[(script, answer)] = (key, (answer, margin, suggest, window), figures.line(f"tune {script}"))
-    print("(answer, margin, suggest, window)")
+            best[(script, answer)] = (key, (answer, margin), figures.line(f"tune {script}"))
+    print("(answer, margin)")
     for _, settings, line in best.values():
         print(settings, line)
 

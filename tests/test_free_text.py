@@ -10,6 +10,7 @@ import pytest
 
 from retainment_bot.engine import ui
 from retainment_bot.engine.engine import Engine, Press, Start, Typed
+from retainment_bot.engine.matcher import Matcher, Phrase
 from retainment_bot.engine.render import interface_text
 from retainment_bot.engine.ui import UiText
 from tests.conftest import run_bot
@@ -122,3 +123,61 @@ def test_a_search_file_with_an_unknown_node_is_reported(scratch) -> None:  # typ
     result = run_bot("check", root=scratch)
     line = len(path.read_text(encoding="utf-8").splitlines())
     assert f"search/vi.yaml:{line}: unknown node 'nowhere.node'" in result.stderr
+
+
+def small_matcher() -> Matcher:
+    """A matcher over a few topics, for the verdict's rules on ranked nodes."""
+    phrases = [
+        Phrase("about.waasa", "en", "waasa"),
+        Phrase("about.activity", "ja", "活動内容"),
+        Phrase("employers.for_companies", "vi", "cong ty tuyen dung"),
+        Phrase("employers.for_workers", "ja", "求人リスト"),
+    ]
+    entries = ["about.start", "documents.start", "extension.start", "report.start", "eligibility.start"]
+    return Matcher.build(phrases, entries=entries, navigation=["start.menu"])
+
+
+def test_when_unsure_weaker_topics_fill_the_suggestions() -> None:
+    """A long story names the right topic only in passing: its screen is still worth a button."""
+    verdict = small_matcher().decide([("about.waasa", 52.0), ("extension.start", 15.0)], off_topic=False)
+    assert verdict.kind == "suggest"
+    assert [c.node for c in verdict.candidates] == ["about.waasa", "extension.start"]
+    stray = small_matcher().decide([("about.waasa", 52.0), ("extension.start", 8.0)], off_topic=False)
+    assert [c.node for c in stray.candidates] == ["about.waasa"]
+
+
+def test_a_weak_match_is_suggested_and_a_stray_one_is_not_understood() -> None:
+    matcher = small_matcher()
+    assert matcher.decide([("documents.start", 22.0)], off_topic=False).kind == "suggest"
+    assert matcher.decide([("documents.start", 15.0)], off_topic=False).kind == "none"
+
+
+def test_topics_tied_on_one_shared_phrase_leave_a_place_for_other_evidence() -> None:
+    """Three screens that all list "特定活動" tie; the question's other words found eligibility."""
+    ranked = [("documents.start", 56.7), ("extension.start", 56.7), ("report.start", 56.7), ("eligibility.start", 41.8)]
+    verdict = small_matcher().decide(ranked, off_topic=False)
+    assert verdict.kind == "suggest"
+    assert [c.node for c in verdict.candidates] == ["documents.start", "extension.start", "eligibility.start"]
+    # Two tied topics and a third: nothing is dropped.
+    ranked = [("documents.start", 56.7), ("extension.start", 56.7), ("eligibility.start", 41.8)]
+    assert [c.node for c in small_matcher().decide(ranked, off_topic=False).candidates] == [n for n, _ in ranked]
+
+
+def test_asking_for_the_main_menu_in_other_words_opens_it() -> None:
+    """ "back to main menu pls" is not an exact label, and the menu is never suggested."""
+    matcher = small_matcher()
+    verdict = matcher.decide([("start.menu", 70.0), ("documents.start", 30.0)], off_topic=False)
+    assert verdict.kind == "answer" and verdict.candidates[0].node == "start.menu"
+    weak = matcher.decide([("start.menu", 55.0)], off_topic=False)
+    assert weak.kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "node"),
+    [("WAASAの活動内容を教えて", "about.activity"), ("cong ty tuyen dung の求人リストある？", "employers.for_workers")],
+)
+def test_latin_words_in_a_japanese_question_count_as_part_of_it(text: str, node: str) -> None:
+    """A node found only by the Latin words covers part of the question, not all of it."""
+    ranked = small_matcher().rank(text)
+    assert ranked[0][0] == node
+    assert ranked[1][1] < 60

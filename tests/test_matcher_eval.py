@@ -26,10 +26,13 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # themselves, the hand thresholds kept (the calibrated verdict is not shipped): top-1 rose in
 # every language; Vietnamese out-of-scope answered rose (1 -> 2) and English unsure->topic fell
 # (87.0% -> 83.9%), and their floors with them (tests/eval/README.md).
+# Round 3b: suggestions filled down to weaker topics, the menu answered from 65, Latin words in a
+# Japanese question weighed by their share: unsure->topic rose in every language, Japanese wrong
+# answers fell (6.3% -> 5.4%); Vietnamese loose fell one question (85.0% -> 84.5%, no floor).
 TEST_FLOORS = {
-    "en": (0.69, 0.02, 0, 0.83),
-    "vi": (0.63, 0.02, 2, 0.85),
-    "ja": (0.67, 0.065, 0, 0.75),
+    "en": (0.70, 0.02, 0, 0.90),
+    "vi": (0.63, 0.02, 2, 0.94),
+    "ja": (0.67, 0.06, 0, 0.88),
 }
 
 

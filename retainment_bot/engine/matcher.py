@@ -38,6 +38,7 @@ from retainment_bot.engine.normalize import clip, compact, fold
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
+_LETTER = re.compile(r"[a-z]")
 
 # A Japanese phrase found only in part: how much the missing part costs.
 PARTIAL_PENALTY = 0.3
@@ -45,6 +46,9 @@ PARTIAL_PENALTY = 0.3
 # only a single topic uses.
 IDF = 0.5
 JIDF = 0.6
+# A Latin letter among Japanese characters ("WAASAはどんな活動"): a word of a few letters weighs
+# about as much as a kanji compound, not as five kanji.
+LETTER = 0.4
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
@@ -89,9 +93,12 @@ class Thresholds:
     answer: float = 60.0
     answer_japanese: float = 60.0
     margin: float = 6.0
-    suggest: float = 25.0
-    window: float = 30.0
-    navigation: float = 90.0
+    # The best score below which nothing is suggested ("I did not understand" and the menu).
+    suggest: float = 20.0
+    # The least score of a topic's best screen to be one of the suggestions.
+    suggestion: float = 10.0
+    # A navigation screen (the main menu) is answered from here: "back to the main menu pls".
+    navigation: float = 65.0
     settled: float = 75.0
     phrase: float = 84.0
     smalltalk: float = 86.0
@@ -267,11 +274,27 @@ class Matcher:
         tokens = _CJK.sub(" ", folded).split()
         exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
         tokens, exact = _expand(self.abbreviations, tokens, exact if len(exact) == len(tokens) else tokens)
+        stems = [_stem(token) for token in tokens]
         if sum(len(token) for token in tokens) >= 3:
-            self._cover_words([_stem(token) for token in tokens], exact, scores, seen)
+            self._cover_words(stems, exact, scores, seen)
         squeezed = compact(text)
         if _CJK.search(squeezed):
-            self._cover_chars(squeezed, self._cjk_weights(compact(text, kana=False)), scores, RAW, seen)
+            written = compact(text, kana=False)
+            weights = self._cjk_weights(written)
+            words = dict(scores)
+            scores.clear()
+            self._cover_chars(squeezed, weights, scores, RAW, seen)
+            if words:
+                # Latin words in a Japanese question are only part of it ("cong ty tuyển dụng の
+                # リストある？"): a node they find scores by their share of the question's weight.
+                latin = sum(
+                    LETTER * len(token) * self._word_weight(stem) for token, stem in zip(tokens, stems, strict=True)
+                )
+                japanese = sum(w for w, char in zip(weights, written, strict=True) if _CJK.match(char))
+                share = latin / ((latin + japanese) or 1.0)
+                for node, score in words.items():
+                    chars = scores.get(node, 0.0)
+                    scores[node] = max(chars, share * score + (1 - share) * chars)
             # Dictionary forms only when the text as written leaves doubt: it costs as much again.
             if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
                 base = self.analyser(text)
@@ -353,20 +376,27 @@ class Matcher:
         return None
 
     def _suggestions(self, ranked: Sequence[tuple[str, float]], limits: Thresholds) -> tuple[Candidate, ...]:
-        """The best screen of each topic in rank order (a topic's first screen if it ties), from
-        content topics only, within ``window`` of the best score."""
-        best = ranked[0][1]
+        """The best screen of each of the best topics in rank order (a topic's first screen if
+        it ties), from content topics only, down to ``suggestion``: when unsure, a weaker third
+        topic is a cheap button, and often the right one (a long story names it only in passing)."""
         picked: dict[str, tuple[str, float]] = {}
         for node, score in ranked:
-            if node in self.navigation or score < limits.suggest or score < best - limits.window:
+            if node in self.navigation or score < limits.suggestion:
                 continue
             topic = _topic(node)
             if topic not in picked:
                 picked[topic] = (node, score)
             elif node in self.entries and score >= picked[topic][1] - 0.05:
                 picked[topic] = (node, picked[topic][1])
-        found = sorted(picked.values(), key=lambda item: -round(item[1], 1))  # stable: rank order on ties
-        return tuple(Candidate(node, round(score, 1)) for node, score in found[: limits.suggestions])
+        found = [Candidate(node, round(score, 1)) for node, score in picked.values()]
+        found.sort(key=lambda c: -c.score)  # stable: rank order on ties
+        count = limits.suggestions
+        tied = [c for c in found if c.score == found[0].score] if found else []
+        if count > 1 and len(tied) >= count and len(found) > len(tied):
+            # Topics tied at the top were found by one phrase they all list ("特定活動"): the tie
+            # tells nothing more, so the last place goes to the best topic with other evidence.
+            return (*tied[: count - 1], found[len(tied)])
+        return tuple(found[:count])
 
     def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen) -> None:
         """Latin text, word by word: each phrase whose words appear close together covers them."""
@@ -401,8 +431,12 @@ class Matcher:
             marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
             for position in positions.values():
                 marks[position] = max(marks[position], quality)
-        weights = [0.2 if token in self.stopwords else self.distinct.get(token, 1.0) for token in tokens]
-        _score(covered, weights, scores, seen)
+        _score(covered, [self._word_weight(token) for token in tokens], scores, seen)
+
+    def _word_weight(self, token: str) -> float:
+        """How much a (stemmed) Latin word weighs in a question: filler little, words that many
+        topics use less."""
+        return 0.2 if token in self.stopwords else self.distinct.get(token, 1.0)
 
     def _cover_chars(
         self, squeezed: str, weights: list[float], scores: dict[str, float], form: int, seen: _Seen
@@ -557,9 +591,10 @@ def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[s
 
 def _cjk_weights(squeezed: str) -> list[float]:
     """Kanji, katakana and Latin carry the meaning; hiragana next to them is mostly grammar
-    (particles, endings), so it counts a quarter. A question all in hiragana counts in full."""
+    (particles, endings), so it counts a quarter. A question all in hiragana counts in full. A
+    Latin letter counts ``LETTER``: a word of five letters about as a kanji compound."""
     light = 0.25 if any(not _HIRAGANA.match(char) for char in squeezed) else 1.0
-    return [light if _HIRAGANA.match(char) else 1.0 for char in squeezed]
+    return [light if _HIRAGANA.match(char) else LETTER if _LETTER.match(char) else 1.0 for char in squeezed]
 
 
 class _Translator(Protocol):
