@@ -611,9 +611,11 @@ def _prefixes(
     """Bigram -> the phrases of ``postings`` with it among their ``len(grams) - needed + 1``
     rarest bigrams (rarest: in the fewest phrases; a phrase with too few is in none)."""
     phrases = sorted({index for found in postings.values() for index in found})
+    rarity = {gram: len(found) for gram, found in postings.items()}
     found: dict[str, list[int]] = {}
     for index in phrases:
-        grams = sorted(gram_sets[index], key=lambda gram: (len(postings[gram]), gram))
+        # Rarest first, ties in alphabetical order (sorted is stable).
+        grams = sorted(sorted(gram_sets[index]), key=rarity.__getitem__)
         for gram in grams[: max(0, len(grams) - needed[index] + 1)]:
             found.setdefault(gram, []).append(index)
     return {gram: tuple(indices) for gram, indices in found.items()}
@@ -630,13 +632,15 @@ def _typo_choices(vocabulary: Sequence[str], cutoff: float) -> dict[int, tuple[s
     word of that length can reach ``cutoff``: the ratio is ``200 * common / (a + b)`` with at
     most ``min(a, b)`` letters in common, so lengths far apart never reach it. Lengths up to
     twice the longest word's; a longer one is looked up in the whole vocabulary."""
-    longest = max((len(word) for word in vocabulary), default=0)
-    return {
-        length: tuple(
-            word for word in vocabulary if 200 * min(length, len(word)) / (length + len(word)) >= cutoff - 1e-6
-        )
-        for length in range(1, 2 * longest + 1)
-    }
+    at: dict[int, list[int]] = {}  # word length -> the words' places in the vocabulary
+    for place, word in enumerate(vocabulary):
+        at.setdefault(len(word), []).append(place)
+    choices: dict[int, tuple[str, ...]] = {}
+    for length in range(1, 2 * max(at, default=0) + 1):
+        reachable = [size for size in at if 200 * min(length, size) / (length + size) >= cutoff - 1e-6]
+        places = sorted(itertools.chain.from_iterable(at[size] for size in reachable))
+        choices[length] = tuple(vocabulary[place] for place in places)
+    return choices
 
 
 def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]]) -> tuple[dict[int, int], float] | None:
