@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retainment_bot.engine.normalize import compact, fold
+from retainment_bot.engine.normalize import compact, fold, hiragana
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,12 @@ def test_voicing_marks_are_kept() -> None:
 
 def test_compact_drops_spaces_and_punctuation() -> None:
     assert compact("✅ Was I eligible? (check)") == "wasieligiblecheck"
+
+
+@pytest.mark.parametrize(
+    "typed", ["トクテイギノウ", "ﾄｸﾃｲｷﾞﾉｳ・カード", "ヴィザ ヵ月 ヶ所", "会社の㋐ＡＢＣ", "Không コロナ"]
+)
+def test_katakana_read_as_hiragana_after_folding_is_folding(typed: str) -> None:
+    # The matcher folds a question once with kana=False and reads the katakana afterwards.
+    assert hiragana(fold(typed, kana=False)) == fold(typed)
+    assert hiragana(fold(typed, keep_diacritics=True, kana=False)) == fold(typed, keep_diacritics=True)

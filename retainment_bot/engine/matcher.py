@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,11 +35,11 @@ from rapidfuzz import fuzz, process
 
 from retainment_bot.engine.calibration import Calibration, Signals, features
 from retainment_bot.engine.model import Content
-from retainment_bot.engine.normalize import clip, compact, fold
+from retainment_bot.engine.normalize import clip, compact, fold, hiragana
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
-_LETTER = re.compile(r"[a-z]")
+_NOT_HIRAGANA = re.compile(r"[^\u3040-\u309f]")
 
 # A Japanese phrase found only in part: how much the missing part costs.
 PARTIAL_PENALTY = 0.3
@@ -135,7 +136,8 @@ class Matcher:
     postings: Mapping[str, tuple[int, ...]]
     vocabulary: tuple[str, ...]
     cjk: tuple[_Chars, ...]
-    bigrams: Mapping[str, tuple[int, ...]]
+    # Form (RAW or BASE) -> bigram -> the Japanese phrases of that form that have it.
+    bigrams: Mapping[int, Mapping[str, tuple[int, ...]]]
     greetings: tuple[str, ...] = ()
     thanks: tuple[str, ...] = ()
     off_topic: frozenset[str] = frozenset()
@@ -150,6 +152,40 @@ class Matcher:
     calibration: Calibration | None = None
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
+    # Worked out from the fields above once (__post_init__), so that a question does not:
+    # how many of each Latin phrase's words must be found (:func:`_needed`), how many bigrams
+    # each Japanese phrase must share (:func:`_shared_needed`), per word length the vocabulary a
+    # typo may be (:func:`_typo_choices`), each node's place in ``order``, what each kanji weighs
+    # (its ``distinct``), the first words of the off-topic phrases.
+    needed: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    shared_needed: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    typo_choices: Mapping[int, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
+    off_topic_starts: frozenset[str] = field(init=False, repr=False, compare=False)
+    # Japanese phrases, per form: bigram -> the phrases with it among their rarest (see
+    # :meth:`_sharing`), and the largest figure of the form's phrases.
+    prefixes: Mapping[int, Mapping[str, tuple[int, ...]]] = field(init=False, repr=False, compare=False)
+    longest_needed: Mapping[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        shared_needed = tuple(_shared_needed(len(chars.text)) for chars in self.cjk)
+        gram_sets = [frozenset(_bigrams(chars.text)) for chars in self.cjk]
+        derived: dict[str, object] = {
+            "needed": tuple(_needed(len(entry.words)) for entry in self.latin),
+            "shared_needed": shared_needed,
+            "typo_choices": _typo_choices(self.vocabulary, self.thresholds.phrase),
+            "ranks": {node: index for index, node in enumerate(self.order)},
+            "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
+            "off_topic_starts": frozenset(phrase.split(" ", 1)[0] for phrase in self.off_topic),
+            "prefixes": {form: _prefixes(gram_sets, shared_needed, found) for form, found in self.bigrams.items()},
+            "longest_needed": {
+                form: max((shared_needed[index] for indices in found.values() for index in indices), default=0)
+                for form, found in self.bigrams.items()
+            },
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
     @classmethod
     def build(
@@ -208,10 +244,12 @@ class Matcher:
         for index, entry in enumerate(latin_list):
             for word in set(entry.words):
                 postings.setdefault(word, []).append(index)
-        grams: dict[str, list[int]] = {}
+        grams: dict[int, dict[str, list[int]]] = {RAW: {}, BASE: {}}
         for index, chars in enumerate(cjk_list):
-            for gram in _bigrams(chars.text):
-                grams.setdefault(gram, []).append(index)
+            for form in (RAW, BASE):
+                if chars.forms & form:
+                    for gram in _bigrams(chars.text):
+                        grams[form].setdefault(gram, []).append(index)
         unwanted = [fold(word) for word in off_topic if word.strip()]
         topics: dict[str, set[str]] = {}
         for entry in latin_list:
@@ -231,7 +269,7 @@ class Matcher:
             postings={word: tuple(indices) for word, indices in postings.items()},
             vocabulary=tuple(word for word in postings if len(word) >= 4),
             cjk=tuple(cjk_list),
-            bigrams={gram: tuple(indices) for gram, indices in grams.items()},
+            bigrams={form: {gram: tuple(found) for gram, found in by.items()} for form, by in grams.items()},
             greetings=tuple(g for g in (compact(g) for g in greetings) if g),
             thanks=tuple(t for t in (compact(t) for t in thanks) if t),
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
@@ -254,11 +292,12 @@ class Matcher:
     def match(self, text: str) -> Verdict:
         """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
         text = clip(text, QUESTION_LIMIT)
-        folded = fold(text)
+        written = fold(text, kana=False)
+        folded = hiragana(written)
         small = self._smalltalk(folded)
         if small is not None:
             return Verdict(small)
-        ranked, signals = self.ranking(text)
+        ranked, signals = self._ranking(text, written)
         return self.decide(ranked, self._off_topic(folded), japanese=bool(_CJK.search(text)), signals=signals)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
@@ -267,7 +306,12 @@ class Matcher:
 
     def ranking(self, text: str) -> tuple[list[tuple[str, float]], Signals]:
         """:meth:`rank`, and how much of the question each node's phrases cover."""
-        folded = fold(text)
+        return self._ranking(text, fold(text, kana=False))
+
+    def _ranking(self, text: str, written: str) -> tuple[list[tuple[str, float]], Signals]:
+        """:meth:`ranking`, given ``fold(text, kana=False)`` (``written``): folding costs, so the
+        text is folded as few times as it can be."""
+        folded = hiragana(written)
         scores: dict[str, float] = {}
         seen = _Seen()
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
@@ -277,9 +321,9 @@ class Matcher:
         stems = [_stem(token) for token in tokens]
         if sum(len(token) for token in tokens) >= 3:
             self._cover_words(stems, exact, scores, seen)
-        squeezed = compact(text)
+        squeezed = folded.replace(" ", "")  # compact(text)
         if _CJK.search(squeezed):
-            written = compact(text, kana=False)
+            written = written.replace(" ", "")  # compact(text, kana=False)
             weights = self._cjk_weights(written)
             words = dict(scores)
             scores.clear()
@@ -299,9 +343,10 @@ class Matcher:
             if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
                 base = self.analyser(text)
                 if _CJK.search(base):
-                    self._cover_chars(compact(base), self._cjk_weights(compact(base, kana=False)), scores, BASE, seen)
-        rank = {node: index for index, node in enumerate(self.order)}
-        ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], len(rank)), item[0]))
+                    written_base = compact(base, kana=False)
+                    self._cover_chars(hiragana(written_base), self._cjk_weights(written_base), scores, BASE, seen)
+        rank, last = self.ranks, len(self.ranks)
+        ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
         return ranked, Signals(seen.coverage, seen.explained, seen.weight)
 
     def decide(
@@ -406,26 +451,32 @@ class Matcher:
             # A typo is looked for only in words that are not already known (or filler).
             if not found and len(token) >= 4 and token not in self.stopwords:
                 for word, score, _ in process.extract(
-                    token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
+                    token, self._typo_words(len(token)), scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
                 ):
                     found[word] = score / 100
             for word, similarity in found.items():
                 where.setdefault(word, []).append((position, similarity))
-        hits: dict[int, int] = {}
-        for word in where:
-            for index in self.postings[word]:
-                hits[index] = hits.get(index, 0) + 1
+        # How many of its words each phrase shares with the question (counted in C), then only
+        # the phrases with enough of them are placed.
+        hits = Counter(itertools.chain.from_iterable(self.postings[word] for word in where))
+        enough = map(operator.ge, hits.values(), map(self.needed.__getitem__, hits.keys()))
         covered: dict[str, list[float]] = {}
-        for index, count in hits.items():
+        # Several nodes often share a phrase's words (a third of the placements): placed once.
+        placements: dict[tuple[str, ...], tuple[dict[int, int], float] | None] = {}
+        for index in list(itertools.compress(hits.keys(), enough)):
             phrase = self.latin[index]
-            if count < _needed(len(phrase.words)):
-                continue
-            placed = _place(phrase.words, where)
+            if phrase.words in placements:
+                placed = placements[phrase.words]
+            else:
+                placed = placements[phrase.words] = _place(phrase.words, where)
             if placed is None:
                 continue
             positions, quality = placed
             share = len(positions) / len(phrase.words)
-            accents = sum(exact[p] == phrase.exact[k] for k, p in positions.items()) / len(positions)
+            same = map(
+                operator.eq, map(exact.__getitem__, positions.values()), map(phrase.exact.__getitem__, positions)
+            )
+            accents = sum(same) / len(positions)
             # A phrase found only in part counts much less than a whole one.
             quality *= (0.9 + 0.1 * accents) * share * share
             marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
@@ -438,34 +489,73 @@ class Matcher:
         topics use less."""
         return 0.2 if token in self.stopwords else self.distinct.get(token, 1.0)
 
+    def _sharing(self, squeezed: str, form: int) -> list[int]:
+        """The phrases of ``form`` sharing enough bigrams with the question to be aligned: at
+        least :func:`_shared_needed` of the shorter of phrase and question (the smaller of the
+        two lengths' figures). Checking, in Python, every phrase with a bigram in common would
+        touch hundreds; the few that can have enough in common are found from fewer bigrams
+        (pigeonhole), and only they are checked, against counts made in C:
+
+        - one needing its own figure (at most the question's) misses at most its bigram count
+          minus that figure, so it has one of its ``prefixes`` (that many plus one of its
+          rarest bigrams);
+        - one needing the question's figure (a phrase longer than the question) has one of the
+          question's rarest bigrams (as many as the question has, minus the figure, plus one).
+        """
+        grams = _bigrams(squeezed)
+        enough = _shared_needed(len(squeezed))
+        prefixes, postings = self.prefixes[form], self.bigrams[form]
+        found = set(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
+        if enough < self.longest_needed[form]:
+            rarest = sorted(zip(map(len, map(postings.get, grams, itertools.repeat(()))), grams, strict=True))
+            chosen = [gram for _, gram in rarest[: max(0, len(grams) - enough + 1)]]
+            found.update(itertools.chain.from_iterable(map(postings.get, chosen, itertools.repeat(()))))
+        # Counted (all bigrams' phrases) and compared in C: a loop over them in Python cost most.
+        candidates = list(found)
+        counts = Counter(itertools.chain.from_iterable(map(postings.get, grams, itertools.repeat(()))))
+        shared = map(counts.__getitem__, candidates)
+        wanted = map(min, map(self.shared_needed.__getitem__, candidates), itertools.repeat(enough))
+        return list(itertools.compress(candidates, map(operator.ge, shared, wanted)))
+
+    def _typo_words(self, length: int) -> Sequence[str]:
+        """The words of the vocabulary a typo of ``length`` letters may be: the others are too
+        long or too short to reach the cut-off (and leaving them out keeps the order, so the same
+        words win ties)."""
+        found = self.typo_choices.get(length)
+        return self.vocabulary if found is None else found
+
     def _cover_chars(
         self, squeezed: str, weights: list[float], scores: dict[str, float], form: int, seen: _Seen
     ) -> None:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
-        covers a stretch. Only phrases sharing at least half their bigrams with the question
-        (or with the part of the phrase the question could fill) are aligned."""
-        shared = Counter(itertools.chain.from_iterable(self.bigrams.get(gram, ()) for gram in _bigrams(squeezed)))
+        covers a stretch. Only phrases sharing at least two thirds of their bigrams with the
+        question (or of the part of the phrase the question could fill) are aligned."""
         covered: dict[str, list[float]] = {}
         limit = self.thresholds.phrase
-        for index, count in shared.items():
+        for index in self._sharing(squeezed, form):
             phrase = self.cjk[index]
-            if not phrase.forms & form or 3 * count < 2 * (min(len(phrase.text), len(squeezed)) - 1):
-                continue
             alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:
                 continue
             share = min(1.0, (alignment.src_end - alignment.src_start) / len(phrase.text))
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
             marks = covered.setdefault(phrase.node, [0.0] * len(squeezed))
-            for position in range(alignment.dest_start, min(alignment.dest_end, len(squeezed))):
-                marks[position] = max(marks[position], quality)
+            start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
+            marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
         _score(covered, weights, scores, seen)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
-        """:func:`_cjk_weights`, a kanji weighing less the more topics' phrases use it (会社 and
-        特定 are everywhere; 倒産 and 同意 are not)."""
-        weights = _cjk_weights(squeezed)
-        return [w * self.distinct.get(c, 1.0) if _CJK.match(c) else w for w, c in zip(weights, squeezed, strict=True)]
+        """What each character weighs. Kanji, katakana and Latin carry the meaning; hiragana next
+        to them is mostly grammar (particles, endings), so it counts a quarter (a question all in
+        hiragana counts in full). A kanji weighs less the more topics' phrases use it (会社 and
+        特定 are everywhere; 倒産 and 同意 are not). A Latin letter counts ``LETTER``: a word of five
+        letters about as a kanji compound."""
+        light = 0.25 if _NOT_HIRAGANA.search(squeezed) else 1.0
+        kanji = self.kanji  # no hiragana in it: a hiragana weighs ``light`` times 1.0
+        return [
+            light if "\u3040" <= char <= "\u309f" else kanji.get(char, LETTER if "a" <= char <= "z" else 1.0)
+            for char in squeezed
+        ]
 
     def _smalltalk(self, folded: str) -> Kind | None:
         """A message that is only a greeting or only thanks (a greeting before a question is not)."""
@@ -487,12 +577,27 @@ class Matcher:
     def _off_topic(self, folded: str) -> bool:
         # Latin words apart from the Japanese they are written against ("jlptの試験").
         tokens = _CJK.sub(" ", folded).split()
-        # Runs of one to four words: "re entry permit" is three.
-        grams = {" ".join(tokens[i : i + n]) for n in range(1, 5) for i in range(len(tokens) - n + 1)}
+        # Runs of one to four words ("re entry permit" is three), only from words an off-topic
+        # phrase starts with.
+        starts = self.off_topic_starts
+        grams = {
+            " ".join(tokens[i : i + n])
+            for i in range(len(tokens))
+            if tokens[i] in starts
+            for n in range(1, 5)
+            if i + n <= len(tokens)
+        }
         if self.off_topic & grams:
             return True
-        squeezed = folded.replace(" ", "")
-        return any(word in squeezed for word in self.off_topic_cjk)
+        return bool(self.off_topic_cjk) and _any_of(self.off_topic_cjk).search(folded.replace(" ", "")) is not None
+
+
+@lru_cache(maxsize=4)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern finding any of ``words``: one search instead of a hundred ``in``. Compiled on
+    first use (not kept in the matcher: an engine restored from its cache would compile it at
+    start)."""
+    return re.compile("|".join(map(re.escape, words)))
 
 
 def _expand(short: Mapping[str, tuple[str, ...]], tokens: list[str], exact: list[str]) -> tuple[list[str], list[str]]:
@@ -537,6 +642,44 @@ def _needed(length: int) -> int:
     return length if length <= 2 else -(-2 * length // 3)
 
 
+def _prefixes(
+    gram_sets: Sequence[frozenset[str]], needed: Sequence[int], postings: Mapping[str, tuple[int, ...]]
+) -> dict[str, tuple[int, ...]]:
+    """Bigram -> the phrases of ``postings`` with it among their ``len(grams) - needed + 1``
+    rarest bigrams (rarest: in the fewest phrases; a phrase with too few is in none)."""
+    phrases = sorted({index for found in postings.values() for index in found})
+    rarity = {gram: len(found) for gram, found in postings.items()}
+    found: dict[str, list[int]] = {}
+    for index in phrases:
+        # Rarest first, ties in alphabetical order (sorted is stable).
+        grams = sorted(sorted(gram_sets[index]), key=rarity.__getitem__)
+        for gram in grams[: max(0, len(grams) - needed[index] + 1)]:
+            found.setdefault(gram, []).append(index)
+    return {gram: tuple(indices) for gram, indices in found.items()}
+
+
+def _shared_needed(length: int) -> int:
+    """How many bigrams a Japanese phrase must share with the question (both at least
+    ``length`` characters long) to be aligned: two thirds of the ``length - 1`` it could share."""
+    return -(-2 * (length - 1) // 3)
+
+
+def _typo_choices(vocabulary: Sequence[str], cutoff: float) -> dict[int, tuple[str, ...]]:
+    """Per word length, the words of ``vocabulary`` (in its order) whose ``fuzz.ratio`` with a
+    word of that length can reach ``cutoff``: the ratio is ``200 * common / (a + b)`` with at
+    most ``min(a, b)`` letters in common, so lengths far apart never reach it. Lengths up to
+    twice the longest word's; a longer one is looked up in the whole vocabulary."""
+    at: dict[int, list[int]] = {}  # word length -> the words' places in the vocabulary
+    for place, word in enumerate(vocabulary):
+        at.setdefault(len(word), []).append(place)
+    choices: dict[int, tuple[str, ...]] = {}
+    for length in range(1, 2 * max(at, default=0) + 1):
+        reachable = [size for size in at if 200 * min(length, size) / (length + size) >= cutoff - 1e-6]
+        places = sorted(itertools.chain.from_iterable(at[size] for size in reachable))
+        choices[length] = tuple(vocabulary[place] for place in places)
+    return choices
+
+
 def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]]) -> tuple[dict[int, int], float] | None:
     """Where a phrase's words occur in the question, close together and mostly in order.
 
@@ -544,15 +687,25 @@ def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]])
     phrase is there or its words are scattered.
     """
     positions: dict[int, int] = {}
+    taken: set[int] = set()  # the question positions already in ``positions``
     total = 0.0
     previous = -1
     for k, word in enumerate(words):
-        options = [option for option in where.get(word, ()) if option[0] not in positions.values()]
-        if not options:
+        occurrences = where.get(word)
+        if not occurrences:
             continue
-        # Prefer the occurrence right after the previous word, then the most similar.
-        position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
+        if len(occurrences) == 1:  # most words occur once: nothing to choose
+            position, score = occurrences[0]
+            if position in taken:
+                continue
+        else:
+            options = [option for option in occurrences if option[0] not in taken]
+            if not options:
+                continue
+            # Prefer the occurrence right after the previous word, then the most similar.
+            position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
         positions[k] = position
+        taken.add(position)
         total += score
         previous = position
     if len(positions) < _needed(len(words)):
@@ -580,21 +733,14 @@ def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[s
     seen.weight = max(seen.weight, total)
     if not covered or not total:
         return
-    explained = [max(column) for column in zip(*covered.values(), strict=True)]
-    reach = sum(mark * weight for mark, weight in zip(explained, weights, strict=True)) or 1.0
+    # map() runs these loops over question positions in C (same products, same order of sums).
+    explained = list(map(max, *covered.values())) if len(covered) > 1 else next(iter(covered.values()))
+    reach = sum(map(operator.mul, explained, weights)) or 1.0
     seen.explained = max(seen.explained, reach / total)
     for node, marks in covered.items():
-        own = sum(mark * weight for mark, weight in zip(marks, weights, strict=True))
+        own = sum(map(operator.mul, marks, weights))
         seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
         scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
-
-
-def _cjk_weights(squeezed: str) -> list[float]:
-    """Kanji, katakana and Latin carry the meaning; hiragana next to them is mostly grammar
-    (particles, endings), so it counts a quarter. A question all in hiragana counts in full. A
-    Latin letter counts ``LETTER``: a word of five letters about as a kanji compound."""
-    light = 0.25 if any(not _HIRAGANA.match(char) for char in squeezed) else 1.0
-    return [light if _HIRAGANA.match(char) else LETTER if _LETTER.match(char) else 1.0 for char in squeezed]
 
 
 class _Translator(Protocol):

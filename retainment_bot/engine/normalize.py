@@ -29,8 +29,14 @@ def fold(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
         text = _MARKS.sub("", decomposed)
     text = unicodedata.normalize("NFC", text)
     if kana:
-        text = text.translate(_KATAKANA_TO_HIRAGANA)
+        text = hiragana(text)
     return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def hiragana(text: str) -> str:
+    """Katakana read as hiragana, as :func:`fold` reads them: ``hiragana(fold(t, kana=False))``
+    is ``fold(t)`` (both are letters, so the words stay the same), one fold instead of two."""
+    return text.translate(_KATAKANA_TO_HIRAGANA)
 
 
 def compact(text: str, keep_diacritics: bool = False, kana: bool = True) -> str:
