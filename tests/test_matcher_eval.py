@@ -35,7 +35,7 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # (88.5% -> 86.8%), and their floors with them (tests/eval/README.md).
 TEST_FLOORS = {
     "en": (0.72, 0.02, 0, 0.90),
-    "vi": (0.67, 0.03, 2, 0.96),
+    "vi": (0.67, 0.031, 2, 0.96),
     "ja": (0.68, 0.05, 0, 0.86),
 }
 
