@@ -1,7 +1,8 @@
 """The free-text evaluation: figures per part (``tune``, ``test``) and language.
 
-    python -m tests.matcher_eval            # the table for both parts
-    python -m tests.matcher_eval --misses   # and the tuning part's misses (never the test part's)
+    python -m tests.matcher_eval               # the table for both parts
+    python -m tests.matcher_eval --part tune   # the tuning part only (what a tuner may look at)
+    python -m tests.matcher_eval --misses      # and the tuning part's misses (never the test part's)
 
 Definitions (a question's label is a node, a list of nodes, ``greeting``, ``thanks`` or
 ``out_of_scope``; a question labelled with a screen of the eligibility check is also answered by
@@ -136,10 +137,10 @@ def evaluate(match: Callable[[str], Verdict], part: str) -> dict[str, Figures]:
     return figures
 
 
-def table(match: Callable[[str], Verdict]) -> str:
+def table(match: Callable[[str], Verdict], parts: tuple[str, ...] = PARTS) -> str:
     """The report: one line per part and language."""
     lines = []
-    for part in PARTS:
+    for part in parts:
         figures = evaluate(match, part)
         lines += [figures[key].line(f"{part} {key}") for key in (*LANGUAGES, "all")]
     return "\n".join(lines)
@@ -150,7 +151,8 @@ def main() -> None:
 
     engine = Project(Path(__file__).resolve().parent.parent).engine()
     assert engine.matcher is not None
-    print(table(engine.matcher.match))
+    parts = (sys.argv[sys.argv.index("--part") + 1],) if "--part" in sys.argv else PARTS
+    print(table(engine.matcher.match, parts))
     if "--misses" in sys.argv:
         for miss in evaluate(engine.matcher.match, "tune")["all"].misses:
             print(miss)
