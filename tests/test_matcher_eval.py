@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from retainment_bot.engine.engine import Engine
-from tests.matcher_eval import EVAL, LANGUAGES, Figures, evaluate, load_cases, table
+from tests.matcher_eval import EVAL, FRESH, LANGUAGES, Figures, evaluate, load_cases, table
 
 TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 
@@ -33,10 +33,19 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # up, wrong at most 1.5%, nothing out of scope answered): top-1 rose (en 72.2%, vi 68.0%); the
 # held-out Vietnamese wrong answers rose (1.7% -> 3.0%) and Japanese unsure->topic fell
 # (88.5% -> 86.8%), and their floors with them (tests/eval/README.md).
+# Session 4: a third blind set (blind3_*, 720 questions by three new native-speaker writers who saw
+# only the sources, the glossary and the label list) was split by label, half to each part; the
+# test part's figures, and the floors, fell with it (tests/eval/README.md, round 4).
 TEST_FLOORS = {
-    "en": (0.72, 0.02, 0, 0.90),
-    "vi": (0.67, 0.031, 2, 0.96),
-    "ja": (0.68, 0.05, 0, 0.86),
+    "en": (0.65, 0.012, 1, 0.91),
+    "vi": (0.61, 0.034, 3, 0.93),
+    "ja": (0.66, 0.061, 1, 0.91),
+}
+# The test half of blind3 alone: the questions whose figures nobody had seen before session 4.
+FRESH_FLOORS = {
+    "en": (0.54, 0.024, 1, 0.93),
+    "vi": (0.49, 0.039, 1, 0.90),
+    "ja": (0.63, 0.086, 1, 0.96),
 }
 
 
@@ -75,6 +84,8 @@ def test_free_text_matching_holds_its_measured_figures(engine: Engine, capsys: p
     with capsys.disabled():
         print("\n" + report)
     figures = evaluate(engine.matcher.match, "test")
+    fresh = evaluate(engine.matcher.match, "test", FRESH)
     failed = [f"{lang}: {problem}" for lang in LANGUAGES for problem in check(figures[lang], TEST_FLOORS[lang])]
+    failed += [f"{FRESH} {lang}: {p}" for lang in LANGUAGES for p in check(fresh[lang], FRESH_FLOORS[lang])]
     tuning_misses = evaluate(engine.matcher.match, "tune")["all"].misses
     assert not failed, "\n".join([report, *failed, "tuning part's misses:", *tuning_misses])
