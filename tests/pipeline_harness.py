@@ -210,8 +210,10 @@ class OwnPostgres:
             PG_BIN / "pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l", str(self.dir / "log"), "start"
         )
 
-    def stop(self) -> None:
-        self._as_postgres(PG_BIN / "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """``fast``: a clean shutdown; ``immediate``: what a crash does to the server (its shared
+        memory, with WAL not yet written, is thrown away; recovery runs at the next start)."""
+        self._as_postgres(PG_BIN / "pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def remove(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
