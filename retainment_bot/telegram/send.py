@@ -22,7 +22,6 @@ import functools
 import json
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -194,8 +193,6 @@ class Sender:
 
 
 def _retry_after(exc: RetryAfter) -> float:
-    """Telegram's ``retry_after`` in seconds (PTB 22 warns that its type will change)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value: int | float | timedelta = exc.retry_after
+    """Telegram's ``retry_after`` in seconds (a ``timedelta`` with ``PTB_TIMEDELTA``, set by this package)."""
+    value: int | float | timedelta = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
