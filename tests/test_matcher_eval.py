@@ -35,17 +35,20 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # (88.5% -> 86.8%), and their floors with them (tests/eval/README.md).
 # Session 4: a third blind set (blind3_*, 720 questions by three new native-speaker writers who saw
 # only the sources, the glossary and the label list) was split by label, half to each part; the
-# test part's figures, and the floors, fell with it (tests/eval/README.md, round 4).
+# test part's figures, and the floors, fell with it. Then round 4's phrases (written from the
+# tuning part's misses, accepted there: top-1 +11-12 points, wrong 0-0.5%, none out of scope)
+# raised the test part's top-1 by 2.6-5.5 points; Japanese out-of-scope answered rose 1 -> 2 (its
+# wrong answers as a whole fell, 6.0% -> 5.1%) and English wrong 1.1% -> 1.4% (tests/eval/README.md).
 TEST_FLOORS = {
-    "en": (0.65, 0.012, 1, 0.91),
-    "vi": (0.61, 0.034, 3, 0.93),
-    "ja": (0.66, 0.061, 1, 0.91),
+    "en": (0.68, 0.015, 1, 0.93),
+    "vi": (0.64, 0.034, 3, 0.94),
+    "ja": (0.72, 0.052, 2, 0.91),
 }
 # The test half of blind3 alone: the questions whose figures nobody had seen before session 4.
 FRESH_FLOORS = {
-    "en": (0.54, 0.024, 1, 0.93),
-    "vi": (0.49, 0.039, 1, 0.90),
-    "ja": (0.63, 0.086, 1, 0.96),
+    "en": (0.57, 0.032, 1, 0.95),
+    "vi": (0.53, 0.024, 1, 0.91),
+    "ja": (0.69, 0.078, 2, 0.96),
 }
 
 
