@@ -129,6 +129,20 @@ RAW, BASE = 1, 2
 
 
 @dataclass(frozen=True)
+class _Texts:
+    """The Japanese phrases of one form by text: several nodes often list the same text (特定技能
+    is in five), so a question counts bigrams with and aligns each text once, not per node."""
+
+    texts: tuple[str, ...]
+    nodes: tuple[tuple[str, ...], ...]  # per text, the nodes listing it
+    grams: tuple[frozenset[str], ...]  # per text, its bigrams
+    needed: tuple[int, ...]  # per text, how many bigrams it must share (:func:`_shared_needed`)
+    postings: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it
+    prefixes: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it among their rarest
+    longest: int  # the largest of ``needed``
+
+
+@dataclass(frozen=True)
 class Matcher:
     """An index of search phrases, built once; :meth:`match` is pure."""
 
@@ -153,39 +167,25 @@ class Matcher:
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not:
-    # how many of each Latin phrase's words must be found (:func:`_needed`), how many bigrams
-    # each Japanese phrase must share (:func:`_shared_needed`), per word length the vocabulary a
-    # typo may be (:func:`_typo_choices`), each node's place in ``order``, what each kanji weighs
-    # (its ``distinct``), the first words of the off-topic phrases.
+    # how many of each Latin phrase's words must be found (:func:`_needed`), per word length the
+    # vocabulary a typo may be (:func:`_typo_choices`), each node's place in ``order``, what each
+    # kanji weighs (its ``distinct``), the first words of the off-topic phrases, and per form the
+    # Japanese phrases by text (:class:`_Texts`).
     needed: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    shared_needed: tuple[int, ...] = field(init=False, repr=False, compare=False)
     typo_choices: Mapping[int, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
     kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
     off_topic_starts: frozenset[str] = field(init=False, repr=False, compare=False)
-    # Japanese phrases, per form: bigram -> the phrases with it among their rarest (see
-    # :meth:`_sharing`), and the largest figure of the form's phrases.
-    prefixes: Mapping[int, Mapping[str, tuple[int, ...]]] = field(init=False, repr=False, compare=False)
-    # Each Japanese phrase's bigrams (the same for both forms: a phrase's text is one form).
-    gram_sets: tuple[frozenset[str], ...] = field(init=False, repr=False, compare=False)
-    longest_needed: Mapping[int, int] = field(init=False, repr=False, compare=False)
+    texts: Mapping[int, _Texts] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        shared_needed = tuple(_shared_needed(len(chars.text)) for chars in self.cjk)
-        gram_sets = tuple(frozenset(_bigrams(chars.text)) for chars in self.cjk)
         derived: dict[str, object] = {
-            "gram_sets": gram_sets,
             "needed": tuple(_needed(len(entry.words)) for entry in self.latin),
-            "shared_needed": shared_needed,
             "typo_choices": _typo_choices(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
             "off_topic_starts": frozenset(phrase.split(" ", 1)[0] for phrase in self.off_topic),
-            "prefixes": {form: _prefixes(gram_sets, shared_needed, found) for form, found in self.bigrams.items()},
-            "longest_needed": {
-                form: max((shared_needed[index] for indices in found.values() for index in indices), default=0)
-                for form, found in self.bigrams.items()
-            },
+            "texts": {form: _by_text(self.cjk, found) for form, found in self.bigrams.items()},
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
@@ -492,12 +492,12 @@ class Matcher:
         topics use less."""
         return 0.2 if token in self.stopwords else self.distinct.get(token, 1.0)
 
-    def _sharing(self, squeezed: str, form: int) -> list[int]:
-        """The phrases of ``form`` sharing enough bigrams with the question to be aligned: at
+    def _sharing(self, squeezed: str, texts: _Texts) -> list[int]:
+        """The texts (phrases of one form) sharing enough bigrams with the question to be aligned: at
         least :func:`_shared_needed` of the shorter of phrase and question (the smaller of the
         two lengths' figures). Checking, in Python, every phrase with a bigram in common would
         touch hundreds; the few that can have enough in common are found from fewer bigrams
-        (pigeonhole), and only they are checked, against counts made in C:
+        (pigeonhole), and only they are checked, with set intersections made in C:
 
         - one needing its own figure (at most the question's) misses at most its bigram count
           minus that figure, so it has one of its ``prefixes`` (that many plus one of its
@@ -507,17 +507,21 @@ class Matcher:
         """
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
-        prefixes, postings = self.prefixes[form], self.bigrams[form]
+        prefixes, postings = texts.prefixes, texts.postings
         found = set(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
-        if enough < self.longest_needed[form]:
+        # A long question (the slowest to match) needs more than any phrase: phrases' own figures.
+        short = enough < texts.longest
+        if short:
             rarest = sorted(zip(map(len, map(postings.get, grams, itertools.repeat(()))), grams, strict=True))
             chosen = [gram for _, gram in rarest[: max(0, len(grams) - enough + 1)]]
             found.update(itertools.chain.from_iterable(map(postings.get, chosen, itertools.repeat(()))))
         # Only the candidates' shared bigrams are counted (set intersections, in C): counting
         # every phrase of every bigram of the question touched ten times as many.
         candidates = list(found)
-        shared = map(len, map(grams.intersection, map(self.gram_sets.__getitem__, candidates)))
-        wanted = map(min, map(self.shared_needed.__getitem__, candidates), itertools.repeat(enough))
+        shared = map(len, map(grams.intersection, map(texts.grams.__getitem__, candidates)))
+        wanted: Iterable[int] = map(texts.needed.__getitem__, candidates)
+        if short:
+            wanted = map(min, wanted, itertools.repeat(enough))
         return list(itertools.compress(candidates, map(operator.ge, shared, wanted)))
 
     def _typo_words(self, length: int) -> Sequence[str]:
@@ -535,16 +539,18 @@ class Matcher:
         question (or of the part of the phrase the question could fill) are aligned."""
         covered: dict[str, list[float]] = {}
         limit = self.thresholds.phrase
-        for index in self._sharing(squeezed, form):
-            phrase = self.cjk[index]
-            alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
+        texts = self.texts[form]
+        for index in self._sharing(squeezed, texts):
+            text = texts.texts[index]
+            alignment = fuzz.partial_ratio_alignment(text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:
                 continue
-            share = min(1.0, (alignment.src_end - alignment.src_start) / len(phrase.text))
+            share = min(1.0, (alignment.src_end - alignment.src_start) / len(text))
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
-            marks = covered.setdefault(phrase.node, [0.0] * len(squeezed))
             start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
-            marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
+            for node in texts.nodes[index]:
+                marks = covered.setdefault(node, [0.0] * len(squeezed))
+                marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
         _score(covered, weights, scores, seen)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
@@ -643,6 +649,35 @@ def _bigrams(text: str) -> set[str]:
 def _needed(length: int) -> int:
     """How many of a phrase's words must be found: all of one or two, two thirds of more."""
     return length if length <= 2 else -(-2 * length // 3)
+
+
+def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]]) -> _Texts:
+    """The phrases of ``cjk`` in ``postings`` (one form's bigram index) grouped by text."""
+    places: dict[str, int] = {}
+    nodes: list[list[str]] = []
+    for index in sorted({index for found in postings.values() for index in found}):
+        chars = cjk[index]
+        if chars.text not in places:
+            places[chars.text] = len(nodes)
+            nodes.append([])
+        nodes[places[chars.text]].append(chars.node)
+    texts = tuple(places)
+    grams = tuple(frozenset(_bigrams(text)) for text in texts)
+    needed = tuple(_shared_needed(len(text)) for text in texts)
+    by_gram: dict[str, list[int]] = {}
+    for place, found in enumerate(grams):
+        for gram in sorted(found):
+            by_gram.setdefault(gram, []).append(place)
+    text_postings = {gram: tuple(places) for gram, places in by_gram.items()}
+    return _Texts(
+        texts=texts,
+        nodes=tuple(map(tuple, nodes)),
+        grams=grams,
+        needed=needed,
+        postings=text_postings,
+        prefixes=_prefixes(grams, needed, text_postings),
+        longest=max(needed, default=0),
+    )
 
 
 def _prefixes(
