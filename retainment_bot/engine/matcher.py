@@ -25,7 +25,6 @@ import itertools
 import math
 import operator
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -129,6 +128,18 @@ RAW, BASE = 1, 2
 
 
 @dataclass(frozen=True)
+class _Shapes:
+    """The Latin phrases by words: nodes often list the same words (a tenth of the phrases are
+    repeats), so a question places each set of words once; and the words that find them."""
+
+    words: tuple[tuple[str, ...], ...]
+    members: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]  # per shape, (node, exact words)
+    distinct: tuple[frozenset[str], ...]  # per shape, its words
+    needed: tuple[int, ...]  # per shape, how many of its words must be found (:func:`_needed`)
+    prefixes: Mapping[str, tuple[int, ...]]  # word -> the shapes with it among their rarest
+
+
+@dataclass(frozen=True)
 class _Texts:
     """The Japanese phrases of one form by text: several nodes often list the same text (特定技能
     is in five), so a question counts bigrams with and aligns each text once, not per node."""
@@ -166,12 +177,12 @@ class Matcher:
     calibration: Calibration | None = None
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
-    # Worked out from the fields above once (__post_init__), so that a question does not:
-    # how many of each Latin phrase's words must be found (:func:`_needed`), per word length the
-    # vocabulary a typo may be (:func:`_typo_choices`), each node's place in ``order``, what each
-    # kanji weighs (its ``distinct``), the first words of the off-topic phrases, and per form the
-    # Japanese phrases by text (:class:`_Texts`).
-    needed: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    # Worked out from the fields above once (__post_init__), so that a question does not: the
+    # Latin phrases by words (:class:`_Shapes`), per word length the vocabulary a typo may be
+    # (:func:`_typo_choices`), each node's place in ``order``, what each kanji weighs (its
+    # ``distinct``), the first words of the off-topic phrases, and per form the Japanese phrases
+    # by text (:class:`_Texts`).
+    shapes: _Shapes = field(init=False, repr=False, compare=False)
     typo_choices: Mapping[int, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
     kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
@@ -180,7 +191,7 @@ class Matcher:
 
     def __post_init__(self) -> None:
         derived: dict[str, object] = {
-            "needed": tuple(_needed(len(entry.words)) for entry in self.latin),
+            "shapes": _by_words(self.latin),
             "typo_choices": _typo_choices(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
@@ -459,32 +470,23 @@ class Matcher:
                     found[word] = score / 100
             for word, similarity in found.items():
                 where.setdefault(word, []).append((position, similarity))
-        # How many of its words each phrase shares with the question (counted in C), then only
-        # the phrases with enough of them are placed.
-        hits = Counter(itertools.chain.from_iterable(self.postings[word] for word in where))
-        enough = map(operator.ge, hits.values(), map(self.needed.__getitem__, hits.keys()))
         covered: dict[str, list[float]] = {}
-        # Several nodes often share a phrase's words (a third of the placements): placed once.
-        placements: dict[tuple[str, ...], tuple[dict[int, int], float] | None] = {}
-        for index in list(itertools.compress(hits.keys(), enough)):
-            phrase = self.latin[index]
-            if phrase.words in placements:
-                placed = placements[phrase.words]
-            else:
-                placed = placements[phrase.words] = _place(phrase.words, where)
+        shapes = self.shapes
+        for index in _enough_words(shapes, where):
+            placed = _place(shapes.words[index], where)
             if placed is None:
                 continue
-            positions, quality = placed
-            share = len(positions) / len(phrase.words)
-            same = map(
-                operator.eq, map(exact.__getitem__, positions.values()), map(phrase.exact.__getitem__, positions)
-            )
-            accents = sum(same) / len(positions)
-            # A phrase found only in part counts much less than a whole one.
-            quality *= (0.9 + 0.1 * accents) * share * share
-            marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
-            for position in positions.values():
-                marks[position] = max(marks[position], quality)
+            positions, similar = placed
+            share = len(positions) / len(shapes.words[index])
+            asked = [exact[position] for position in positions.values()]
+            for node, written in shapes.members[index]:
+                accents = sum(map(operator.eq, asked, map(written.__getitem__, positions))) / len(positions)
+                # A phrase found only in part counts much less than a whole one. (The factors
+                # grouped as when the reference results were recorded: the same rounding.)
+                quality = similar * ((0.9 + 0.1 * accents) * share * share)
+                marks = covered.setdefault(node, [0.0] * len(tokens))
+                for position in positions.values():
+                    marks[position] = max(marks[position], quality)
         _score(covered, [self._word_weight(token) for token in tokens], scores, seen)
 
     def _word_weight(self, token: str) -> float:
@@ -649,6 +651,43 @@ def _bigrams(text: str) -> set[str]:
 def _needed(length: int) -> int:
     """How many of a phrase's words must be found: all of one or two, two thirds of more."""
     return length if length <= 2 else -(-2 * length // 3)
+
+
+def _by_words(latin: Sequence[_Words]) -> _Shapes:
+    """The phrases of ``latin`` grouped by their words, each group found from its rarest words
+    (:func:`_enough_words`)."""
+    places: dict[tuple[str, ...], int] = {}
+    members: list[list[tuple[str, tuple[str, ...]]]] = []
+    for entry in latin:
+        if entry.words not in places:
+            places[entry.words] = len(members)
+            members.append([])
+        members[places[entry.words]].append((entry.node, entry.exact))
+    words = tuple(places)
+    distinct = tuple(frozenset(found) for found in words)
+    needed = tuple(_needed(len(found)) for found in words)
+    postings: dict[str, list[int]] = {}
+    for place, found in enumerate(distinct):
+        for word in found:
+            postings.setdefault(word, []).append(place)
+    return _Shapes(
+        words=words,
+        members=tuple(map(tuple, members)),
+        distinct=distinct,
+        needed=needed,
+        prefixes=_prefixes(distinct, needed, {word: tuple(places) for word, places in postings.items()}),
+    )
+
+
+def _enough_words(shapes: _Shapes, where: Mapping[str, object]) -> list[int]:
+    """The shapes with at least their :func:`_needed` of distinct words among ``where``'s. Counting
+    every phrase of every word of the question touched hundreds; one with enough misses at most
+    its word count minus that figure, so it has one of its ``prefixes`` (that many plus one of its
+    rarest words), and only those few are checked (set intersections, in C)."""
+    candidates = list(set(itertools.chain.from_iterable(map(shapes.prefixes.get, where, itertools.repeat(())))))
+    present = set(where)
+    shared = map(len, map(present.intersection, map(shapes.distinct.__getitem__, candidates)))
+    return list(itertools.compress(candidates, map(operator.ge, shared, map(shapes.needed.__getitem__, candidates))))
 
 
 def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]]) -> _Texts:
