@@ -25,6 +25,7 @@ import itertools
 import math
 import operator
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -140,6 +141,21 @@ class _Shapes:
 
 
 @dataclass(frozen=True)
+class _Typos:
+    """The vocabulary indexed to find the words a typo may be (``fuzz.ratio`` reaching the
+    cut-off) without comparing the typo with all of them: see :meth:`Matcher._typo_words`."""
+
+    # Per typo length, (word length, the fewest bigrams in common) for each word length the
+    # ratio can reach (:func:`_typos`).
+    reach: Mapping[int, tuple[tuple[int, int], ...]]
+    # Word length -> bigram (numbered, :func:`_numbered_bigrams`) -> the places of the words of
+    # that length with it, in the vocabulary.
+    postings: Mapping[int, Mapping[str, tuple[int, ...]]]
+    # Word length -> the places of the words of that length.
+    places: Mapping[int, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
 class _Texts:
     """The Japanese phrases of one form by text: several nodes often list the same text (特定技能
     is in five), so a question counts bigrams with and aligns each text once, not per node."""
@@ -178,12 +194,12 @@ class Matcher:
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not: the
-    # Latin phrases by words (:class:`_Shapes`), per word length the vocabulary a typo may be
-    # (:func:`_typo_choices`), each node's place in ``order``, what each kanji weighs (its
+    # Latin phrases by words (:class:`_Shapes`), the vocabulary indexed for typos
+    # (:class:`_Typos`), each node's place in ``order``, what each kanji weighs (its
     # ``distinct``), the first words of the off-topic phrases, and per form the Japanese phrases
     # by text (:class:`_Texts`).
     shapes: _Shapes = field(init=False, repr=False, compare=False)
-    typo_choices: Mapping[int, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    typos: _Typos = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
     kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
     off_topic_starts: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -192,7 +208,7 @@ class Matcher:
     def __post_init__(self) -> None:
         derived: dict[str, object] = {
             "shapes": _by_words(self.latin),
-            "typo_choices": _typo_choices(self.vocabulary, self.thresholds.phrase),
+            "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
             "off_topic_starts": frozenset(phrase.split(" ", 1)[0] for phrase in self.off_topic),
@@ -465,7 +481,7 @@ class Matcher:
             # A typo is looked for only in words that are not already known (or filler).
             if not found and len(token) >= 4 and token not in self.stopwords:
                 for word, score, _ in process.extract(
-                    token, self._typo_words(len(token)), scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
+                    token, self._typo_words(token), scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
                 ):
                     found[word] = score / 100
             for word, similarity in found.items():
@@ -526,12 +542,27 @@ class Matcher:
             wanted = map(min, wanted, itertools.repeat(enough))
         return list(itertools.compress(candidates, map(operator.ge, shared, wanted)))
 
-    def _typo_words(self, length: int) -> Sequence[str]:
-        """The words of the vocabulary a typo of ``length`` letters may be: the others are too
-        long or too short to reach the cut-off (and leaving them out keeps the order, so the same
-        words win ties)."""
-        found = self.typo_choices.get(length)
-        return self.vocabulary if found is None else found
+    def _typo_words(self, token: str) -> Sequence[str]:
+        """The words of the vocabulary ``token`` (a typo) may be: those whose ``fuzz.ratio`` with
+        it can reach the cut-off. Comparing a typo with the hundreds of words of the lengths that
+        can reach it cost a tenth of a millisecond; the few that also share enough bigrams with
+        it (:func:`_typos`) are compared, counted in C. Leaving words out keeps the vocabulary's
+        order, so the same words win ties."""
+        typos = self.typos
+        reach = typos.reach.get(len(token))
+        if reach is None:  # longer than twice the longest word
+            return self.vocabulary
+        grams = _numbered_bigrams(token)
+        places: list[int] = []
+        for size, fewest in reach:
+            if fewest <= 0:  # the bigrams tell nothing at these lengths
+                places += typos.places[size]
+                continue
+            postings = typos.postings[size]
+            counts = Counter(itertools.chain.from_iterable(map(postings.get, grams, itertools.repeat(()))))
+            places += itertools.compress(counts.keys(), map(fewest.__le__, counts.values()))
+        vocabulary = self.vocabulary
+        return [vocabulary[place] for place in sorted(places)]
 
     def _cover_chars(
         self, squeezed: str, weights: list[float], scores: dict[str, float], form: int, seen: _Seen
@@ -741,20 +772,49 @@ def _shared_needed(length: int) -> int:
     return -(-2 * (length - 1) // 3)
 
 
-def _typo_choices(vocabulary: Sequence[str], cutoff: float) -> dict[int, tuple[str, ...]]:
-    """Per word length, the words of ``vocabulary`` (in its order) whose ``fuzz.ratio`` with a
-    word of that length can reach ``cutoff``: the ratio is ``200 * common / (a + b)`` with at
-    most ``min(a, b)`` letters in common, so lengths far apart never reach it. Lengths up to
-    twice the longest word's; a longer one is looked up in the whole vocabulary."""
-    at: dict[int, list[int]] = {}  # word length -> the words' places in the vocabulary
+def _typos(vocabulary: Sequence[str], cutoff: float) -> _Typos:
+    """``vocabulary`` indexed for :meth:`Matcher._typo_words`. ``fuzz.ratio`` of words of ``a``
+    and ``b`` letters is ``200 * common / (a + b)``, ``common`` the letters of their longest
+    common subsequence: at most ``min(a, b)``, so lengths far apart never reach ``cutoff``. And
+    of a common subsequence's ``common - 1`` bigrams, each run of letters left out of either word
+    breaks one, at most ``a + b - 2 * common`` of them: the words share (counting repeats) at
+    least ``3 * common - 1 - a - b`` bigrams, with ``common`` the fewest that reach ``cutoff``.
+    Typo lengths up to twice the longest word's; a longer one is compared with every word."""
+    places: dict[int, list[int]] = {}  # word length -> the words' places in the vocabulary
+    postings: dict[int, dict[str, list[int]]] = {}
     for place, word in enumerate(vocabulary):
-        at.setdefault(len(word), []).append(place)
-    choices: dict[int, tuple[str, ...]] = {}
-    for length in range(1, 2 * max(at, default=0) + 1):
-        reachable = [size for size in at if 200 * min(length, size) / (length + size) >= cutoff - 1e-6]
-        places = sorted(itertools.chain.from_iterable(at[size] for size in reachable))
-        choices[length] = tuple(vocabulary[place] for place in places)
-    return choices
+        places.setdefault(len(word), []).append(place)
+        for gram in _numbered_bigrams(word):
+            postings.setdefault(len(word), {}).setdefault(gram, []).append(place)
+    reach: dict[int, tuple[tuple[int, int], ...]] = {}
+    for length in range(1, 2 * max(places, default=0) + 1):
+        found: list[tuple[int, int]] = []
+        for size in sorted(places):
+            # The 1e-6 leaves room for the ratio's rounding: a bound too low only compares more.
+            enough = [
+                common for common in range(min(length, size) + 1) if 200 * common / (length + size) >= cutoff - 1e-6
+            ]
+            if enough:
+                found.append((size, 3 * enough[0] - 1 - length - size))
+        reach[length] = tuple(found)
+    return _Typos(
+        reach=reach,
+        postings={size: {gram: tuple(at) for gram, at in by.items()} for size, by in postings.items()},
+        places={size: tuple(at) for size, at in places.items()},
+    )
+
+
+def _numbered_bigrams(word: str) -> list[str]:
+    """The bigrams of ``word``, a repeated one numbered ("anan": "an", "na", "an#1"), so that
+    bigrams in common count as a multiset's."""
+    counts: dict[str, int] = {}
+    found: list[str] = []
+    for start in range(len(word) - 1):
+        gram = word[start : start + 2]
+        count = counts.get(gram, 0)
+        counts[gram] = count + 1
+        found.append(f"{gram}#{count}" if count else gram)
+    return found
 
 
 def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]]) -> tuple[dict[int, int], float] | None:
