@@ -21,6 +21,7 @@ another topic) finds the answer likely enough right; otherwise it suggests. Off-
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -50,6 +51,9 @@ JIDF = 0.6
 # A Latin letter among Japanese characters ("WAASAはどんな活動"): a word of a few letters weighs
 # about as much as a kanji compound, not as five kanji.
 LETTER = 0.4
+# How many Japanese phrases longer than a question are checked all (:meth:`Matcher._sharing`):
+# fewer than the phrases found from the question's rarest bigrams.
+FEW_LONGER = 40
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
@@ -166,7 +170,8 @@ class _Texts:
     needed: tuple[int, ...]  # per text, how many bigrams it must share (:func:`_shared_needed`)
     postings: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it
     prefixes: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it among their rarest
-    longest: int  # the largest of ``needed``
+    neediest: tuple[int, ...]  # the texts, those that need most first
+    descending: tuple[int, ...]  # their ``needed``, negated (ascending: for bisect)
 
 
 @dataclass(frozen=True)
@@ -521,15 +526,19 @@ class Matcher:
           minus that figure, so it has one of its ``prefixes`` (that many plus one of its
           rarest bigrams);
         - one needing the question's figure (a phrase longer than the question) has one of the
-          question's rarest bigrams (as many as the question has, minus the figure, plus one).
+          question's rarest bigrams (as many as the question has, minus the figure, plus one);
+          when there are at most ``FEW_LONGER`` such phrases, they are all checked instead.
         """
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
         prefixes, postings = texts.prefixes, texts.postings
         found = set(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
-        # A long question (the slowest to match) needs more than any phrase: phrases' own figures.
-        short = enough < texts.longest
-        if short:
+        # The texts that need more than the question's figure (longer than the question): none
+        # for a long question (the slowest to match), a few for most others, all checked then.
+        longer = bisect.bisect_left(texts.descending, -enough)
+        if longer <= FEW_LONGER:
+            found.update(texts.neediest[:longer])
+        else:
             rarest = sorted(zip(map(len, map(postings.get, grams, itertools.repeat(()))), grams, strict=True))
             chosen = [gram for _, gram in rarest[: max(0, len(grams) - enough + 1)]]
             found.update(itertools.chain.from_iterable(map(postings.get, chosen, itertools.repeat(()))))
@@ -538,7 +547,7 @@ class Matcher:
         candidates = list(found)
         shared = map(len, map(grams.intersection, map(texts.grams.__getitem__, candidates)))
         wanted: Iterable[int] = map(texts.needed.__getitem__, candidates)
-        if short:
+        if longer:
             wanted = map(min, wanted, itertools.repeat(enough))
         return list(itertools.compress(candidates, map(operator.ge, shared, wanted)))
 
@@ -739,6 +748,7 @@ def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]]) -> 
         for gram in sorted(found):
             by_gram.setdefault(gram, []).append(place)
     text_postings = {gram: tuple(places) for gram, places in by_gram.items()}
+    neediest = tuple(sorted(range(len(texts)), key=lambda place: -needed[place]))
     return _Texts(
         texts=texts,
         nodes=tuple(map(tuple, nodes)),
@@ -746,7 +756,8 @@ def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]]) -> 
         needed=needed,
         postings=text_postings,
         prefixes=_prefixes(grams, needed, text_postings),
-        longest=max(needed, default=0),
+        neediest=neediest,
+        descending=tuple(-needed[place] for place in neediest),
     )
 
 
