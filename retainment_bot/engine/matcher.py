@@ -491,7 +491,7 @@ class Matcher:
                     found[word] = score / 100
             for word, similarity in found.items():
                 where.setdefault(word, []).append((position, similarity))
-        covered: dict[str, list[float]] = {}
+        covered: dict[str, _Marks] = {}
         shapes = self.shapes
         for index in _enough_words(shapes, where):
             placed = _place(shapes.words[index], where)
@@ -500,12 +500,13 @@ class Matcher:
             positions, similar = placed
             share = len(positions) / len(shapes.words[index])
             asked = [exact[position] for position in positions.values()]
+            first, last = min(positions.values()), max(positions.values())
             for node, written in shapes.members[index]:
                 accents = sum(map(operator.eq, asked, map(written.__getitem__, positions))) / len(positions)
                 # A phrase found only in part counts much less than a whole one. (The factors
                 # grouped as when the reference results were recorded: the same rounding.)
                 quality = similar * ((0.9 + 0.1 * accents) * share * share)
-                marks = covered.setdefault(node, [0.0] * len(tokens))
+                marks = _marks(covered, node, len(tokens), first, last + 1)
                 for position in positions.values():
                     marks[position] = max(marks[position], quality)
         _score(covered, [self._word_weight(token) for token in tokens], scores, seen)
@@ -579,7 +580,7 @@ class Matcher:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
         covers a stretch. Only phrases sharing at least two thirds of their bigrams with the
         question (or of the part of the phrase the question could fill) are aligned."""
-        covered: dict[str, list[float]] = {}
+        covered: dict[str, _Marks] = {}
         limit = self.thresholds.phrase
         texts = self.texts[form]
         for index in self._sharing(squeezed, texts):
@@ -591,7 +592,7 @@ class Matcher:
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
             start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
             for node in texts.nodes[index]:
-                marks = covered.setdefault(node, [0.0] * len(squeezed))
+                marks = _marks(covered, node, len(squeezed), start, end)
                 marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
         _score(covered, weights, scores, seen)
 
@@ -874,19 +875,44 @@ class _Seen:
     weight: float = 0.0
 
 
-def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[str, float], seen: _Seen) -> None:
+@dataclass
+class _Marks:
+    """What one node's phrases cover of a question: per position the best quality found there,
+    and the stretch ``[start, end)`` outside which every mark is 0."""
+
+    values: list[float]
+    start: int
+    end: int
+
+
+def _marks(covered: dict[str, _Marks], node: str, length: int, start: int, end: int) -> list[float]:
+    """The marks of ``node`` in ``covered`` (all 0 at first) that ``[start, end)`` is about to
+    cover: its stretch widened to it."""
+    found = covered.get(node)
+    if found is None:
+        covered[node] = found = _Marks([0.0] * length, start, end)
+    else:
+        found.start, found.end = min(found.start, start), max(found.end, end)
+    return found.values
+
+
+def _score(covered: dict[str, _Marks], weights: list[float], scores: dict[str, float], seen: _Seen) -> None:
     """Score each node by the weighted share of the question its phrases cover: half against
     the whole question, half against what any node explains (the rest is likely filler)."""
     total = sum(weights)
     seen.weight = max(seen.weight, total)
     if not covered or not total:
         return
-    # map() runs these loops over question positions in C (same products, same order of sums).
-    explained = list(map(max, *covered.values())) if len(covered) > 1 else next(iter(covered.values()))
-    reach = sum(map(operator.mul, explained, weights)) or 1.0
+    # map() runs these loops over question positions in C (same products, same order of sums),
+    # and only over the stretches covered: a node covers a few characters of a long question,
+    # and the zeros left out change no sum.
+    start, end = min(marks.start for marks in covered.values()), max(marks.end for marks in covered.values())
+    stretches = [marks.values[start:end] for marks in covered.values()]
+    explained = list(map(max, *stretches)) if len(stretches) > 1 else stretches[0]
+    reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
     for node, marks in covered.items():
-        own = sum(map(operator.mul, marks, weights))
+        own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
         seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
         scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
 
