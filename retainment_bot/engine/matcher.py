@@ -138,7 +138,8 @@ class _Shapes:
     repeats), so a question places each set of words once; and the words that find them."""
 
     words: tuple[tuple[str, ...], ...]
-    members: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]  # per shape, (node, exact words)
+    # Per shape, its words with diacritics (``_Words.exact``) and the nodes that list them so.
+    members: tuple[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], ...]
     distinct: tuple[frozenset[str], ...]  # per shape, its words
     needed: tuple[int, ...]  # per shape, how many of its words must be found (:func:`_needed`)
     prefixes: Mapping[str, tuple[int, ...]]  # word -> the shapes with it among their rarest
@@ -494,21 +495,22 @@ class Matcher:
         covered: dict[str, _Marks] = {}
         shapes = self.shapes
         for index in _enough_words(shapes, where):
-            placed = _place(shapes.words[index], where)
+            placed = _place(shapes.words[index], where, shapes.needed[index])
             if placed is None:
                 continue
             positions, similar = placed
             share = len(positions) / len(shapes.words[index])
             asked = [exact[position] for position in positions.values()]
             first, last = min(positions.values()), max(positions.values())
-            for node, written in shapes.members[index]:
+            for written, nodes in shapes.members[index]:
                 accents = sum(map(operator.eq, asked, map(written.__getitem__, positions))) / len(positions)
                 # A phrase found only in part counts much less than a whole one. (The factors
                 # grouped as when the reference results were recorded: the same rounding.)
                 quality = similar * ((0.9 + 0.1 * accents) * share * share)
-                marks = _marks(covered, node, len(tokens), first, last + 1)
-                for position in positions.values():
-                    marks[position] = max(marks[position], quality)
+                for node in nodes:
+                    marks = _marks(covered, node, len(tokens), first, last + 1)
+                    for position in positions.values():
+                        marks[position] = max(marks[position], quality)
         _score(covered, [self._word_weight(token) for token in tokens], scores, seen)
 
     def _word_weight(self, token: str) -> float:
@@ -698,12 +700,12 @@ def _by_words(latin: Sequence[_Words]) -> _Shapes:
     """The phrases of ``latin`` grouped by their words, each group found from its rarest words
     (:func:`_enough_words`)."""
     places: dict[tuple[str, ...], int] = {}
-    members: list[list[tuple[str, tuple[str, ...]]]] = []
+    members: list[dict[tuple[str, ...], list[str]]] = []
     for entry in latin:
         if entry.words not in places:
             places[entry.words] = len(members)
-            members.append([])
-        members[places[entry.words]].append((entry.node, entry.exact))
+            members.append({})
+        members[places[entry.words]].setdefault(entry.exact, []).append(entry.node)
     words = tuple(places)
     distinct = tuple(frozenset(found) for found in words)
     needed = tuple(_needed(len(found)) for found in words)
@@ -713,7 +715,7 @@ def _by_words(latin: Sequence[_Words]) -> _Shapes:
             postings.setdefault(word, []).append(place)
     return _Shapes(
         words=words,
-        members=tuple(map(tuple, members)),
+        members=tuple(tuple((exact, tuple(nodes)) for exact, nodes in by.items()) for by in members),
         distinct=distinct,
         needed=needed,
         prefixes=_prefixes(distinct, needed, {word: tuple(places) for word, places in postings.items()}),
@@ -829,11 +831,13 @@ def _numbered_bigrams(word: str) -> list[str]:
     return found
 
 
-def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]]) -> tuple[dict[int, int], float] | None:
+def _place(
+    words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]], needed: int
+) -> tuple[dict[int, int], float] | None:
     """Where a phrase's words occur in the question, close together and mostly in order.
 
-    Returns (phrase word -> question position, mean similarity), or None when too little of the
-    phrase is there or its words are scattered.
+    Returns (phrase word -> question position, mean similarity), or None when fewer than
+    ``needed`` (:func:`_needed`) of the phrase's words are there or its words are scattered.
     """
     positions: dict[int, int] = {}
     taken: set[int] = set()  # the question positions already in ``positions``
@@ -857,7 +861,7 @@ def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]])
         taken.add(position)
         total += score
         previous = position
-    if len(positions) < _needed(len(words)):
+    if len(positions) < needed:
         return None
     spots = sorted(positions.values())
     if spots[-1] - spots[0] + 1 > len(words) + 2:
