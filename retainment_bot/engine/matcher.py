@@ -200,11 +200,12 @@ class Matcher:
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not: the
-    # Latin phrases by words (:class:`_Shapes`), the vocabulary indexed for typos
+    # Latin phrases by words (:class:`_Shapes`), the abbreviations' words folded, the vocabulary indexed for typos
     # (:class:`_Typos`), each node's place in ``order``, what each kanji weighs (its
     # ``distinct``), the first words of the off-topic phrases, and per form the Japanese phrases
     # by text (:class:`_Texts`).
     shapes: _Shapes = field(init=False, repr=False, compare=False)
+    expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(init=False, repr=False, compare=False)
     typos: _Typos = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
     kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
@@ -214,6 +215,7 @@ class Matcher:
     def __post_init__(self) -> None:
         derived: dict[str, object] = {
             "shapes": _by_words(self.latin),
+            "expansions": _expansions(self.abbreviations),
             "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
@@ -249,6 +251,7 @@ class Matcher:
         that has it, else from ``analyser``. Questions are read with ``analyser`` only. With a
         ``calibration`` the verdict answers by its probability instead of the answer thresholds."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
+        expansions = _expansions(short)
         folded_filler = {fold(w) for w in stopwords if fold(w)}
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
         latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
@@ -266,7 +269,7 @@ class Matcher:
                         cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
                 continue
             folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
-            folded, exact = _expand(short, folded, exact if len(exact) == len(folded) else folded)
+            folded, exact = _expand(expansions, folded, exact if len(exact) == len(folded) else folded)
             folded = [_stem(word) for word in folded]
             pairs = list(zip(folded, exact if len(exact) == len(folded) else folded, strict=True))
             # Filler words in a phrase are optional; a phrase of filler only keeps them.
@@ -353,7 +356,7 @@ class Matcher:
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
         exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
-        tokens, exact = _expand(self.abbreviations, tokens, exact if len(exact) == len(tokens) else tokens)
+        tokens, exact = _expand(self.expansions, tokens, exact if len(exact) == len(tokens) else tokens)
         stems = [_stem(token) for token in tokens]
         if sum(len(token) for token in tokens) >= 3:
             self._cover_words(stems, exact, scores, seen)
@@ -654,16 +657,25 @@ def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, words)))
 
 
-def _expand(short: Mapping[str, tuple[str, ...]], tokens: list[str], exact: list[str]) -> tuple[list[str], list[str]]:
-    """Chat abbreviations written out ("ko" -> "không"), in both forms of the words."""
-    if not short or not any(token in short for token in tokens):
+def _expansions(short: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Abbreviation -> its words folded, and with their diacritics: folded once, not in every
+    question that uses it (folding them was a twentieth of a long Vietnamese question's time)."""
+    return {abbreviation: (tuple(map(fold, long)), long) for abbreviation, long in short.items() if long}
+
+
+def _expand(
+    expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]], tokens: list[str], exact: list[str]
+) -> tuple[list[str], list[str]]:
+    """Chat abbreviations written out ("ko" -> "không"), in both forms of the words
+    (``expansions`` from :func:`_expansions`)."""
+    if not expansions or not any(token in expansions for token in tokens):
         return tokens, exact
     folded: list[str] = []
     accented: list[str] = []
     for token, original in zip(tokens, exact, strict=True):
-        long = short.get(token)
-        folded += [fold(word) for word in long] if long else [token]
-        accented += list(long) if long else [original]
+        found = expansions.get(token)
+        folded += found[0] if found else [token]
+        accented += found[1] if found else [original]
     return folded, accented
 
 
