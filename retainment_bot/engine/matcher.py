@@ -620,14 +620,17 @@ class Matcher:
         if not squeezed:
             return None
         limit = self.thresholds.smalltalk
+        rest = [w for w in folded.split() if w not in self.stopwords]
+        # A greeting followed by at most a few letters; for a longer message the comparisons
+        # that cannot succeed are skipped (most questions are long: they cost a fortieth of one).
+        greeting_first = bool(rest) and sum(len(w) for w in rest[1:]) <= 4
         for kind, phrases in (("thanks", self.thanks), ("greeting", self.greetings)):
             if not phrases:
                 continue
-            if process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
+            whole = _reachable(len(squeezed), max(map(len, phrases)), limit)
+            if whole and process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
-            rest = [w for w in folded.split() if w not in self.stopwords]
-            starts = rest and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit)
-            if starts and sum(len(w) for w in rest[1:]) <= 4:
+            if greeting_first and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
         return None
 
@@ -796,6 +799,13 @@ def _shared_needed(length: int) -> int:
     """How many bigrams a Japanese phrase must share with the question (both at least
     ``length`` characters long) to be aligned: two thirds of the ``length - 1`` it could share."""
     return -(-2 * (length - 1) // 3)
+
+
+def _reachable(length: int, longest: int, cutoff: float) -> bool:
+    """Whether ``fuzz.ratio`` of a text of ``length`` characters with one of at most ``longest``
+    can reach ``cutoff``: it is at most ``200 * min(a, b) / (a + b)`` (the 1e-6 leaves room for
+    rounding: when in doubt, compare)."""
+    return length <= longest or 200 * longest / (length + longest) >= cutoff - 1e-6
 
 
 def _typos(vocabulary: Sequence[str], cutoff: float) -> _Typos:
