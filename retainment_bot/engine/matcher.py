@@ -355,7 +355,8 @@ class Matcher:
         seen = _Seen()
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
-        exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
+        # The words with their diacritics, folded only when there are Latin words to read.
+        exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split() if tokens else []
         tokens, exact = _expand(self.expansions, tokens, exact if len(exact) == len(tokens) else tokens)
         stems = [_stem(token) for token in tokens]
         if sum(len(token) for token in tokens) >= 3:
