@@ -77,7 +77,7 @@ def test_a_japanese_question_finds_every_text_sharing_enough_bigrams(shipped: Ma
             brute = {
                 place
                 for place, text_grams in enumerate(by.grams)
-                if len(grams & text_grams) >= min(by.needed[place], enough)
+                if len(grams & set(text_grams)) >= min(by.needed[place], enough)
             }
             assert set(shipped._sharing(question, by)) == brute, question
 
@@ -91,6 +91,8 @@ def test_a_question_finds_every_latin_phrase_with_enough_of_its_words(shipped: M
         asked |= set(chance.sample(words, chance.randint(0, 20)))
         where = dict.fromkeys(chance.sample(sorted(asked), chance.randint(1, len(asked))))
         brute = {
-            place for place, found in enumerate(shapes.distinct) if len(found & where.keys()) >= shapes.needed[place]
+            place
+            for place, found in enumerate(shapes.distinct)
+            if len(where.keys() & set(found)) >= shapes.needed[place]
         }
         assert set(_enough_words(shapes, where)) == brute
