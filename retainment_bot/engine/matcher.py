@@ -871,28 +871,46 @@ def _place(
     taken: set[int] = set()  # the question positions already in ``positions``
     total = 0.0
     previous = -1
+    # A phrase is given up as soon as it cannot be placed (too many words missing, or spread
+    # too wide: more words only spread it more): most phrases tried are not placed.
+    spare = len(words) - needed  # how many words may be missing
+    first = last = 0  # the stretch of the question the words found so far cover
     for k, word in enumerate(words):
         occurrences = where.get(word)
         if not occurrences:
+            spare -= 1
+            if spare < 0:
+                return None
             continue
         if len(occurrences) == 1:  # most words occur once: nothing to choose
             position, score = occurrences[0]
             if position in taken:
+                spare -= 1
+                if spare < 0:
+                    return None
                 continue
         else:
             options = [option for option in occurrences if option[0] not in taken]
             if not options:
+                spare -= 1
+                if spare < 0:
+                    return None
                 continue
             # Prefer the occurrence right after the previous word, then the most similar.
             position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
+        if not positions:
+            first = last = position
+        elif position < first:
+            first = position
+        elif position > last:
+            last = position
+        if last - first + 1 > len(words) + 2:
+            return None
         positions[k] = position
         taken.add(position)
         total += score
         previous = position
-    if len(positions) < needed:
-        return None
-    spots = sorted(positions.values())
-    if spots[-1] - spots[0] + 1 > len(words) + 2:
+    if not positions:
         return None
     return positions, total / len(positions)
 
