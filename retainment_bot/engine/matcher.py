@@ -141,7 +141,7 @@ class _Shapes:
     # Per shape, its words with diacritics (``_Words.exact``) and the nodes that list them so.
     members: tuple[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], ...]
     # Per shape, its words, each once: mostly ``words`` itself (a tuple, not a set: thousands of
-    # small sets cost two megabytes, and these few words intersect a question's set about as fast).
+    # small sets would cost a megabyte, for a step that is a small part of a question's time).
     distinct: tuple[tuple[str, ...], ...]
     needed: tuple[int, ...]  # per shape, how many of its words must be found (:func:`_needed`)
     prefixes: Mapping[str, tuple[int, ...]]  # word -> the shapes with it among their rarest
@@ -203,10 +203,10 @@ class Matcher:
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not: the
-    # Latin phrases by words (:class:`_Shapes`), the abbreviations' words folded, the vocabulary indexed for typos
-    # (:class:`_Typos`), each node's place in ``order``, what each kanji weighs (its
-    # ``distinct``), the first words of the off-topic phrases, and per form the Japanese phrases
-    # by text (:class:`_Texts`).
+    # Latin phrases by words (:class:`_Shapes`), the abbreviations' words folded, the vocabulary
+    # indexed for typos (:class:`_Typos`), each node's place in ``order``, what each kanji
+    # weighs (its ``distinct``), the first words of the off-topic phrases, and per form the
+    # Japanese phrases by text (:class:`_Texts`).
     shapes: _Shapes = field(init=False, repr=False, compare=False)
     expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(init=False, repr=False, compare=False)
     typos: _Typos = field(init=False, repr=False, compare=False)
