@@ -223,7 +223,7 @@ class Matcher:
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
             "off_topic_starts": frozenset(phrase.split(" ", 1)[0] for phrase in self.off_topic),
-            "texts": {form: _by_text(self.cjk, found) for form, found in self.bigrams.items()},
+            "texts": _by_form(self.cjk, self.bigrams),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
@@ -752,8 +752,16 @@ def _enough_words(shapes: _Shapes, where: Mapping[str, object]) -> list[int]:
     return list(itertools.compress(candidates, map(operator.ge, shared, map(shapes.needed.__getitem__, candidates))))
 
 
-def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]]) -> _Texts:
-    """The phrases of ``cjk`` in ``postings`` (one form's bigram index) grouped by text."""
+def _by_form(cjk: Sequence[_Chars], bigrams: Mapping[int, Mapping[str, tuple[int, ...]]]) -> dict[int, _Texts]:
+    """Per form, its phrases by text (:func:`_by_text`). Most texts are in both forms: their
+    bigram sets are made once (a megabyte of sets less to keep and to load)."""
+    sets: dict[str, frozenset[str]] = {}
+    return {form: _by_text(cjk, postings, sets) for form, postings in bigrams.items()}
+
+
+def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]], sets: dict[str, frozenset[str]]) -> _Texts:
+    """The phrases of ``cjk`` in ``postings`` (one form's bigram index) grouped by text; each
+    text's bigram set taken from ``sets`` (text -> set) or added to it."""
     places: dict[str, int] = {}
     nodes: list[list[str]] = []
     for index in sorted({index for found in postings.values() for index in found}):
@@ -765,7 +773,10 @@ def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]]) -> 
     texts = tuple(places)
     # The index's own bigram strings, not new ones per text: thousands of small strings saved.
     own = {gram: gram for gram in postings}
-    grams = tuple(frozenset(map(own.__getitem__, _bigrams(text))) for text in texts)
+    for text in texts:
+        if text not in sets:
+            sets[text] = frozenset(map(own.__getitem__, _bigrams(text)))
+    grams = tuple(map(sets.__getitem__, texts))
     needed = tuple(_shared_needed(len(text)) for text in texts)
     by_gram: dict[str, list[int]] = {}
     for place, found in enumerate(grams):
