@@ -21,6 +21,7 @@ another topic) finds the answer likely enough right; otherwise it suggests. Off-
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -50,6 +51,9 @@ JIDF = 0.6
 # A Latin letter among Japanese characters ("WAASAはどんな活動"): a word of a few letters weighs
 # about as much as a kanji compound, not as five kanji.
 LETTER = 0.4
+# How many Japanese phrases longer than a question are checked all (:meth:`Matcher._sharing`):
+# fewer than the phrases found from the question's rarest bigrams.
+FEW_LONGER = 40
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
@@ -129,6 +133,52 @@ RAW, BASE = 1, 2
 
 
 @dataclass(frozen=True)
+class _Shapes:
+    """The Latin phrases by words: nodes often list the same words (a tenth of the phrases are
+    repeats), so a question places each set of words once; and the words that find them."""
+
+    words: tuple[tuple[str, ...], ...]
+    # Per shape, its words with diacritics (``_Words.exact``) and the nodes that list them so.
+    members: tuple[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], ...]
+    # Per shape, its words, each once: mostly ``words`` itself (a tuple, not a set: thousands of
+    # small sets would cost a megabyte, for a step that is a small part of a question's time).
+    distinct: tuple[tuple[str, ...], ...]
+    needed: tuple[int, ...]  # per shape, how many of its words must be found (:func:`_needed`)
+    prefixes: Mapping[str, tuple[int, ...]]  # word -> the shapes with it among their rarest
+
+
+@dataclass(frozen=True)
+class _Typos:
+    """The vocabulary indexed to find the words a typo may be (``fuzz.ratio`` reaching the
+    cut-off) without comparing the typo with all of them: see :meth:`Matcher._typo_words`."""
+
+    # Per typo length, (word length, the fewest bigrams in common) for each word length the
+    # ratio can reach (:func:`_typos`).
+    reach: Mapping[int, tuple[tuple[int, int], ...]]
+    # Word length -> bigram (numbered, :func:`_numbered_bigrams`) -> the places of the words of
+    # that length with it, in the vocabulary.
+    postings: Mapping[int, Mapping[str, tuple[int, ...]]]
+    # Word length -> the places of the words of that length.
+    places: Mapping[int, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The Japanese phrases of one form by text: several nodes often list the same text (特定技能
+    is in five), so a question counts bigrams with and aligns each text once, not per node."""
+
+    texts: tuple[str, ...]
+    nodes: tuple[tuple[str, ...], ...]  # per text, the nodes listing it
+    # Per text, its bigrams (sets: a set intersects a set a sixth faster than a tuple).
+    grams: tuple[frozenset[str], ...]
+    needed: tuple[int, ...]  # per text, how many bigrams it must share (:func:`_shared_needed`)
+    postings: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it
+    prefixes: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it among their rarest
+    neediest: tuple[int, ...]  # the texts, those that need most first
+    descending: tuple[int, ...]  # their ``needed``, negated (ascending: for bisect)
+
+
+@dataclass(frozen=True)
 class Matcher:
     """An index of search phrases, built once; :meth:`match` is pure."""
 
@@ -152,37 +202,28 @@ class Matcher:
     calibration: Calibration | None = None
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
-    # Worked out from the fields above once (__post_init__), so that a question does not:
-    # how many of each Latin phrase's words must be found (:func:`_needed`), how many bigrams
-    # each Japanese phrase must share (:func:`_shared_needed`), per word length the vocabulary a
-    # typo may be (:func:`_typo_choices`), each node's place in ``order``, what each kanji weighs
-    # (its ``distinct``), the first words of the off-topic phrases.
-    needed: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    shared_needed: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    typo_choices: Mapping[int, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    # Worked out from the fields above once (__post_init__), so that a question does not: the
+    # Latin phrases by words (:class:`_Shapes`), the abbreviations' words folded, the vocabulary
+    # indexed for typos (:class:`_Typos`), each node's place in ``order``, what each kanji
+    # weighs (its ``distinct``), the first words of the off-topic phrases, and per form the
+    # Japanese phrases by text (:class:`_Texts`).
+    shapes: _Shapes = field(init=False, repr=False, compare=False)
+    expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(init=False, repr=False, compare=False)
+    typos: _Typos = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
     kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
     off_topic_starts: frozenset[str] = field(init=False, repr=False, compare=False)
-    # Japanese phrases, per form: bigram -> the phrases with it among their rarest (see
-    # :meth:`_sharing`), and the largest figure of the form's phrases.
-    prefixes: Mapping[int, Mapping[str, tuple[int, ...]]] = field(init=False, repr=False, compare=False)
-    longest_needed: Mapping[int, int] = field(init=False, repr=False, compare=False)
+    texts: Mapping[int, _Texts] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        shared_needed = tuple(_shared_needed(len(chars.text)) for chars in self.cjk)
-        gram_sets = [frozenset(_bigrams(chars.text)) for chars in self.cjk]
         derived: dict[str, object] = {
-            "needed": tuple(_needed(len(entry.words)) for entry in self.latin),
-            "shared_needed": shared_needed,
-            "typo_choices": _typo_choices(self.vocabulary, self.thresholds.phrase),
+            "shapes": _by_words(self.latin),
+            "expansions": _expansions(self.abbreviations),
+            "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
             "off_topic_starts": frozenset(phrase.split(" ", 1)[0] for phrase in self.off_topic),
-            "prefixes": {form: _prefixes(gram_sets, shared_needed, found) for form, found in self.bigrams.items()},
-            "longest_needed": {
-                form: max((shared_needed[index] for indices in found.values() for index in indices), default=0)
-                for form, found in self.bigrams.items()
-            },
+            "texts": _by_form(self.cjk, self.bigrams),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
@@ -213,6 +254,7 @@ class Matcher:
         that has it, else from ``analyser``. Questions are read with ``analyser`` only. With a
         ``calibration`` the verdict answers by its probability instead of the answer thresholds."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
+        expansions = _expansions(short)
         folded_filler = {fold(w) for w in stopwords if fold(w)}
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
         latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
@@ -230,7 +272,7 @@ class Matcher:
                         cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
                 continue
             folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
-            folded, exact = _expand(short, folded, exact if len(exact) == len(folded) else folded)
+            folded, exact = _expand(expansions, folded, exact if len(exact) == len(folded) else folded)
             folded = [_stem(word) for word in folded]
             pairs = list(zip(folded, exact if len(exact) == len(folded) else folded, strict=True))
             # Filler words in a phrase are optional; a phrase of filler only keeps them.
@@ -316,8 +358,9 @@ class Matcher:
         seen = _Seen()
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
-        exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split()
-        tokens, exact = _expand(self.abbreviations, tokens, exact if len(exact) == len(tokens) else tokens)
+        # The words with their diacritics, folded only when there are Latin words to read.
+        exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split() if tokens else []
+        tokens, exact = _expand(self.expansions, tokens, exact if len(exact) == len(tokens) else tokens)
         stems = [_stem(token) for token in tokens]
         if sum(len(token) for token in tokens) >= 3:
             self._cover_words(stems, exact, scores, seen)
@@ -451,37 +494,30 @@ class Matcher:
             # A typo is looked for only in words that are not already known (or filler).
             if not found and len(token) >= 4 and token not in self.stopwords:
                 for word, score, _ in process.extract(
-                    token, self._typo_words(len(token)), scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
+                    token, self._typo_words(token), scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
                 ):
                     found[word] = score / 100
             for word, similarity in found.items():
                 where.setdefault(word, []).append((position, similarity))
-        # How many of its words each phrase shares with the question (counted in C), then only
-        # the phrases with enough of them are placed.
-        hits = Counter(itertools.chain.from_iterable(self.postings[word] for word in where))
-        enough = map(operator.ge, hits.values(), map(self.needed.__getitem__, hits.keys()))
-        covered: dict[str, list[float]] = {}
-        # Several nodes often share a phrase's words (a third of the placements): placed once.
-        placements: dict[tuple[str, ...], tuple[dict[int, int], float] | None] = {}
-        for index in list(itertools.compress(hits.keys(), enough)):
-            phrase = self.latin[index]
-            if phrase.words in placements:
-                placed = placements[phrase.words]
-            else:
-                placed = placements[phrase.words] = _place(phrase.words, where)
+        covered: dict[str, _Marks] = {}
+        shapes = self.shapes
+        for index in _enough_words(shapes, where):
+            placed = _place(shapes.words[index], where, shapes.needed[index])
             if placed is None:
                 continue
-            positions, quality = placed
-            share = len(positions) / len(phrase.words)
-            same = map(
-                operator.eq, map(exact.__getitem__, positions.values()), map(phrase.exact.__getitem__, positions)
-            )
-            accents = sum(same) / len(positions)
-            # A phrase found only in part counts much less than a whole one.
-            quality *= (0.9 + 0.1 * accents) * share * share
-            marks = covered.setdefault(phrase.node, [0.0] * len(tokens))
-            for position in positions.values():
-                marks[position] = max(marks[position], quality)
+            positions, similar = placed
+            share = len(positions) / len(shapes.words[index])
+            asked = [exact[position] for position in positions.values()]
+            first, last = min(positions.values()), max(positions.values())
+            for written, nodes in shapes.members[index]:
+                accents = sum(map(operator.eq, asked, map(written.__getitem__, positions))) / len(positions)
+                # A phrase found only in part counts much less than a whole one. (The factors
+                # grouped as when the reference results were recorded: the same rounding.)
+                quality = similar * ((0.9 + 0.1 * accents) * share * share)
+                for node in nodes:
+                    marks = _marks(covered, node, len(tokens), first, last + 1)
+                    for position in positions.values():
+                        marks[position] = max(marks[position], quality)
         _score(covered, [self._word_weight(token) for token in tokens], scores, seen)
 
     def _word_weight(self, token: str) -> float:
@@ -489,40 +525,63 @@ class Matcher:
         topics use less."""
         return 0.2 if token in self.stopwords else self.distinct.get(token, 1.0)
 
-    def _sharing(self, squeezed: str, form: int) -> list[int]:
-        """The phrases of ``form`` sharing enough bigrams with the question to be aligned: at
+    def _sharing(self, squeezed: str, texts: _Texts) -> list[int]:
+        """The texts (phrases of one form) sharing enough bigrams with the question to be aligned: at
         least :func:`_shared_needed` of the shorter of phrase and question (the smaller of the
         two lengths' figures). Checking, in Python, every phrase with a bigram in common would
         touch hundreds; the few that can have enough in common are found from fewer bigrams
-        (pigeonhole), and only they are checked, against counts made in C:
+        (pigeonhole), and only they are checked, with set intersections made in C:
 
         - one needing its own figure (at most the question's) misses at most its bigram count
           minus that figure, so it has one of its ``prefixes`` (that many plus one of its
           rarest bigrams);
         - one needing the question's figure (a phrase longer than the question) has one of the
-          question's rarest bigrams (as many as the question has, minus the figure, plus one).
+          question's rarest bigrams (as many as the question has, minus the figure, plus one);
+          when there are at most ``FEW_LONGER`` such phrases, they are all checked instead.
         """
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
-        prefixes, postings = self.prefixes[form], self.bigrams[form]
+        prefixes, postings = texts.prefixes, texts.postings
         found = set(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
-        if enough < self.longest_needed[form]:
+        # The texts that need more than the question's figure (longer than the question): none
+        # for a long question (the slowest to match), a few for most others, all checked then.
+        longer = bisect.bisect_left(texts.descending, -enough)
+        if longer <= FEW_LONGER:
+            found.update(texts.neediest[:longer])
+        else:
             rarest = sorted(zip(map(len, map(postings.get, grams, itertools.repeat(()))), grams, strict=True))
             chosen = [gram for _, gram in rarest[: max(0, len(grams) - enough + 1)]]
             found.update(itertools.chain.from_iterable(map(postings.get, chosen, itertools.repeat(()))))
-        # Counted (all bigrams' phrases) and compared in C: a loop over them in Python cost most.
+        # Only the candidates' shared bigrams are counted (set intersections, in C): counting
+        # every phrase of every bigram of the question touched ten times as many.
         candidates = list(found)
-        counts = Counter(itertools.chain.from_iterable(map(postings.get, grams, itertools.repeat(()))))
-        shared = map(counts.__getitem__, candidates)
-        wanted = map(min, map(self.shared_needed.__getitem__, candidates), itertools.repeat(enough))
+        shared = map(len, map(grams.intersection, map(texts.grams.__getitem__, candidates)))
+        wanted: Iterable[int] = map(texts.needed.__getitem__, candidates)
+        if longer:
+            wanted = map(min, wanted, itertools.repeat(enough))
         return list(itertools.compress(candidates, map(operator.ge, shared, wanted)))
 
-    def _typo_words(self, length: int) -> Sequence[str]:
-        """The words of the vocabulary a typo of ``length`` letters may be: the others are too
-        long or too short to reach the cut-off (and leaving them out keeps the order, so the same
-        words win ties)."""
-        found = self.typo_choices.get(length)
-        return self.vocabulary if found is None else found
+    def _typo_words(self, token: str) -> Sequence[str]:
+        """The words of the vocabulary ``token`` (a typo) may be: those whose ``fuzz.ratio`` with
+        it can reach the cut-off. Comparing a typo with the hundreds of words of the lengths that
+        can reach it cost a tenth of a millisecond; the few that also share enough bigrams with
+        it (:func:`_typos`) are compared, counted in C. Leaving words out keeps the vocabulary's
+        order, so the same words win ties."""
+        typos = self.typos
+        reach = typos.reach.get(len(token))
+        if reach is None:  # longer than twice the longest word
+            return self.vocabulary
+        grams = _numbered_bigrams(token)
+        places: list[int] = []
+        for size, fewest in reach:
+            if fewest <= 0:  # the bigrams tell nothing at these lengths
+                places += typos.places[size]
+                continue
+            postings = typos.postings[size]
+            counts = Counter(itertools.chain.from_iterable(map(postings.get, grams, itertools.repeat(()))))
+            places += itertools.compress(counts.keys(), map(fewest.__le__, counts.values()))
+        vocabulary = self.vocabulary
+        return [vocabulary[place] for place in sorted(places)]
 
     def _cover_chars(
         self, squeezed: str, weights: list[float], scores: dict[str, float], form: int, seen: _Seen
@@ -530,18 +589,20 @@ class Matcher:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
         covers a stretch. Only phrases sharing at least two thirds of their bigrams with the
         question (or of the part of the phrase the question could fill) are aligned."""
-        covered: dict[str, list[float]] = {}
+        covered: dict[str, _Marks] = {}
         limit = self.thresholds.phrase
-        for index in self._sharing(squeezed, form):
-            phrase = self.cjk[index]
-            alignment = fuzz.partial_ratio_alignment(phrase.text, squeezed, score_cutoff=limit)
+        texts = self.texts[form]
+        for index in self._sharing(squeezed, texts):
+            text = texts.texts[index]
+            alignment = fuzz.partial_ratio_alignment(text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:
                 continue
-            share = min(1.0, (alignment.src_end - alignment.src_start) / len(phrase.text))
+            share = min(1.0, (alignment.src_end - alignment.src_start) / len(text))
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
-            marks = covered.setdefault(phrase.node, [0.0] * len(squeezed))
             start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
-            marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
+            for node in texts.nodes[index]:
+                marks = _marks(covered, node, len(squeezed), start, end)
+                marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
         _score(covered, weights, scores, seen)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
@@ -563,14 +624,17 @@ class Matcher:
         if not squeezed:
             return None
         limit = self.thresholds.smalltalk
+        rest = [w for w in folded.split() if w not in self.stopwords]
+        # A greeting followed by at most a few letters; for a longer message the comparisons
+        # that cannot succeed are skipped (most questions are long: they cost a fortieth of one).
+        greeting_first = bool(rest) and sum(len(w) for w in rest[1:]) <= 4
         for kind, phrases in (("thanks", self.thanks), ("greeting", self.greetings)):
             if not phrases:
                 continue
-            if process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
+            whole = _reachable(len(squeezed), max(map(len, phrases)), limit)
+            if whole and process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
-            rest = [w for w in folded.split() if w not in self.stopwords]
-            starts = rest and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit)
-            if starts and sum(len(w) for w in rest[1:]) <= 4:
+            if greeting_first and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
         return None
 
@@ -600,16 +664,25 @@ def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, words)))
 
 
-def _expand(short: Mapping[str, tuple[str, ...]], tokens: list[str], exact: list[str]) -> tuple[list[str], list[str]]:
-    """Chat abbreviations written out ("ko" -> "không"), in both forms of the words."""
-    if not short or not any(token in short for token in tokens):
+def _expansions(short: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Abbreviation -> its words folded, and with their diacritics: folded once, not in every
+    question that uses it (folding them was a twentieth of a long Vietnamese question's time)."""
+    return {abbreviation: (tuple(map(fold, long)), long) for abbreviation, long in short.items() if long}
+
+
+def _expand(
+    expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]], tokens: list[str], exact: list[str]
+) -> tuple[list[str], list[str]]:
+    """Chat abbreviations written out ("ko" -> "không"), in both forms of the words
+    (``expansions`` from :func:`_expansions`)."""
+    if not expansions or not any(token in expansions for token in tokens):
         return tokens, exact
     folded: list[str] = []
     accented: list[str] = []
     for token, original in zip(tokens, exact, strict=True):
-        long = short.get(token)
-        folded += [fold(word) for word in long] if long else [token]
-        accented += list(long) if long else [original]
+        found = expansions.get(token)
+        folded += found[0] if found else [token]
+        accented += found[1] if found else [original]
     return folded, accented
 
 
@@ -642,8 +715,89 @@ def _needed(length: int) -> int:
     return length if length <= 2 else -(-2 * length // 3)
 
 
+def _by_words(latin: Sequence[_Words]) -> _Shapes:
+    """The phrases of ``latin`` grouped by their words, each group found from its rarest words
+    (:func:`_enough_words`)."""
+    places: dict[tuple[str, ...], int] = {}
+    members: list[dict[tuple[str, ...], list[str]]] = []
+    for entry in latin:
+        if entry.words not in places:
+            places[entry.words] = len(members)
+            members.append({})
+        members[places[entry.words]].setdefault(entry.exact, []).append(entry.node)
+    words = tuple(places)
+    distinct = tuple(found if len(set(found)) == len(found) else tuple(sorted(set(found))) for found in words)
+    needed = tuple(_needed(len(found)) for found in words)
+    postings: dict[str, list[int]] = {}
+    for place, found in enumerate(distinct):
+        for word in found:
+            postings.setdefault(word, []).append(place)
+    return _Shapes(
+        words=words,
+        members=tuple(tuple((exact, tuple(nodes)) for exact, nodes in by.items()) for by in members),
+        distinct=distinct,
+        needed=needed,
+        prefixes=_prefixes(distinct, needed, {word: tuple(places) for word, places in postings.items()}),
+    )
+
+
+def _enough_words(shapes: _Shapes, where: Mapping[str, object]) -> list[int]:
+    """The shapes with at least their :func:`_needed` of distinct words among ``where``'s. Counting
+    every phrase of every word of the question touched hundreds; one with enough misses at most
+    its word count minus that figure, so it has one of its ``prefixes`` (that many plus one of its
+    rarest words), and only those few are checked (set intersections, in C)."""
+    candidates = list(set(itertools.chain.from_iterable(map(shapes.prefixes.get, where, itertools.repeat(())))))
+    present = set(where)
+    shared = map(len, map(present.intersection, map(shapes.distinct.__getitem__, candidates)))
+    return list(itertools.compress(candidates, map(operator.ge, shared, map(shapes.needed.__getitem__, candidates))))
+
+
+def _by_form(cjk: Sequence[_Chars], bigrams: Mapping[int, Mapping[str, tuple[int, ...]]]) -> dict[int, _Texts]:
+    """Per form, its phrases by text (:func:`_by_text`). Most texts are in both forms: their
+    bigram sets are made once (a megabyte of sets less to keep and to load)."""
+    sets: dict[str, frozenset[str]] = {}
+    return {form: _by_text(cjk, postings, sets) for form, postings in bigrams.items()}
+
+
+def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]], sets: dict[str, frozenset[str]]) -> _Texts:
+    """The phrases of ``cjk`` in ``postings`` (one form's bigram index) grouped by text; each
+    text's bigram set taken from ``sets`` (text -> set) or added to it."""
+    places: dict[str, int] = {}
+    nodes: list[list[str]] = []
+    for index in sorted({index for found in postings.values() for index in found}):
+        chars = cjk[index]
+        if chars.text not in places:
+            places[chars.text] = len(nodes)
+            nodes.append([])
+        nodes[places[chars.text]].append(chars.node)
+    texts = tuple(places)
+    # The index's own bigram strings, not new ones per text: thousands of small strings saved.
+    own = {gram: gram for gram in postings}
+    for text in texts:
+        if text not in sets:
+            sets[text] = frozenset(map(own.__getitem__, _bigrams(text)))
+    grams = tuple(map(sets.__getitem__, texts))
+    needed = tuple(_shared_needed(len(text)) for text in texts)
+    by_gram: dict[str, list[int]] = {}
+    for place, found in enumerate(grams):
+        for gram in sorted(found):
+            by_gram.setdefault(gram, []).append(place)
+    text_postings = {gram: tuple(places) for gram, places in by_gram.items()}
+    neediest = tuple(sorted(range(len(texts)), key=lambda place: -needed[place]))
+    return _Texts(
+        texts=texts,
+        nodes=tuple(map(tuple, nodes)),
+        grams=grams,
+        needed=needed,
+        postings=text_postings,
+        prefixes=_prefixes(grams, needed, text_postings),
+        neediest=neediest,
+        descending=tuple(-needed[place] for place in neediest),
+    )
+
+
 def _prefixes(
-    gram_sets: Sequence[frozenset[str]], needed: Sequence[int], postings: Mapping[str, tuple[int, ...]]
+    gram_sets: Sequence[Iterable[str]], needed: Sequence[int], postings: Mapping[str, tuple[int, ...]]
 ) -> dict[str, tuple[int, ...]]:
     """Bigram -> the phrases of ``postings`` with it among their ``len(grams) - needed + 1``
     rarest bigrams (rarest: in the fewest phrases; a phrase with too few is in none)."""
@@ -664,54 +818,110 @@ def _shared_needed(length: int) -> int:
     return -(-2 * (length - 1) // 3)
 
 
-def _typo_choices(vocabulary: Sequence[str], cutoff: float) -> dict[int, tuple[str, ...]]:
-    """Per word length, the words of ``vocabulary`` (in its order) whose ``fuzz.ratio`` with a
-    word of that length can reach ``cutoff``: the ratio is ``200 * common / (a + b)`` with at
-    most ``min(a, b)`` letters in common, so lengths far apart never reach it. Lengths up to
-    twice the longest word's; a longer one is looked up in the whole vocabulary."""
-    at: dict[int, list[int]] = {}  # word length -> the words' places in the vocabulary
+def _reachable(length: int, longest: int, cutoff: float) -> bool:
+    """Whether ``fuzz.ratio`` of a text of ``length`` characters with one of at most ``longest``
+    can reach ``cutoff``: it is at most ``200 * min(a, b) / (a + b)`` (the 1e-6 leaves room for
+    rounding: when in doubt, compare)."""
+    return length <= longest or 200 * longest / (length + longest) >= cutoff - 1e-6
+
+
+def _typos(vocabulary: Sequence[str], cutoff: float) -> _Typos:
+    """``vocabulary`` indexed for :meth:`Matcher._typo_words`. ``fuzz.ratio`` of words of ``a``
+    and ``b`` letters is ``200 * common / (a + b)``, ``common`` the letters of their longest
+    common subsequence: at most ``min(a, b)``, so lengths far apart never reach ``cutoff``. And
+    of a common subsequence's ``common - 1`` bigrams, each run of letters left out of either word
+    breaks one, at most ``a + b - 2 * common`` of them: the words share (counting repeats) at
+    least ``3 * common - 1 - a - b`` bigrams, with ``common`` the fewest that reach ``cutoff``.
+    Typo lengths up to twice the longest word's; a longer one is compared with every word."""
+    places: dict[int, list[int]] = {}  # word length -> the words' places in the vocabulary
+    postings: dict[int, dict[str, list[int]]] = {}
     for place, word in enumerate(vocabulary):
-        at.setdefault(len(word), []).append(place)
-    choices: dict[int, tuple[str, ...]] = {}
-    for length in range(1, 2 * max(at, default=0) + 1):
-        reachable = [size for size in at if 200 * min(length, size) / (length + size) >= cutoff - 1e-6]
-        places = sorted(itertools.chain.from_iterable(at[size] for size in reachable))
-        choices[length] = tuple(vocabulary[place] for place in places)
-    return choices
+        places.setdefault(len(word), []).append(place)
+        for gram in _numbered_bigrams(word):
+            postings.setdefault(len(word), {}).setdefault(gram, []).append(place)
+    reach: dict[int, tuple[tuple[int, int], ...]] = {}
+    for length in range(1, 2 * max(places, default=0) + 1):
+        found: list[tuple[int, int]] = []
+        for size in sorted(places):
+            # The 1e-6 leaves room for the ratio's rounding: a bound too low only compares more.
+            enough = [
+                common for common in range(min(length, size) + 1) if 200 * common / (length + size) >= cutoff - 1e-6
+            ]
+            if enough:
+                found.append((size, 3 * enough[0] - 1 - length - size))
+        reach[length] = tuple(found)
+    return _Typos(
+        reach=reach,
+        postings={size: {gram: tuple(at) for gram, at in by.items()} for size, by in postings.items()},
+        places={size: tuple(at) for size, at in places.items()},
+    )
 
 
-def _place(words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]]) -> tuple[dict[int, int], float] | None:
+def _numbered_bigrams(word: str) -> list[str]:
+    """The bigrams of ``word``, a repeated one numbered ("anan": "an", "na", "an#1"), so that
+    bigrams in common count as a multiset's."""
+    counts: dict[str, int] = {}
+    found: list[str] = []
+    for start in range(len(word) - 1):
+        gram = word[start : start + 2]
+        count = counts.get(gram, 0)
+        counts[gram] = count + 1
+        found.append(f"{gram}#{count}" if count else gram)
+    return found
+
+
+def _place(
+    words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]], needed: int
+) -> tuple[dict[int, int], float] | None:
     """Where a phrase's words occur in the question, close together and mostly in order.
 
-    Returns (phrase word -> question position, mean similarity), or None when too little of the
-    phrase is there or its words are scattered.
+    Returns (phrase word -> question position, mean similarity), or None when fewer than
+    ``needed`` (:func:`_needed`) of the phrase's words are there or its words are scattered.
     """
     positions: dict[int, int] = {}
     taken: set[int] = set()  # the question positions already in ``positions``
     total = 0.0
     previous = -1
+    # A phrase is given up as soon as it cannot be placed (too many words missing, or spread
+    # too wide: more words only spread it more): most phrases tried are not placed.
+    spare = len(words) - needed  # how many words may be missing
+    first = last = 0  # the stretch of the question the words found so far cover
     for k, word in enumerate(words):
         occurrences = where.get(word)
         if not occurrences:
+            spare -= 1
+            if spare < 0:
+                return None
             continue
         if len(occurrences) == 1:  # most words occur once: nothing to choose
             position, score = occurrences[0]
             if position in taken:
+                spare -= 1
+                if spare < 0:
+                    return None
                 continue
         else:
             options = [option for option in occurrences if option[0] not in taken]
             if not options:
+                spare -= 1
+                if spare < 0:
+                    return None
                 continue
             # Prefer the occurrence right after the previous word, then the most similar.
             position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
+        if not positions:
+            first = last = position
+        elif position < first:
+            first = position
+        elif position > last:
+            last = position
+        if last - first + 1 > len(words) + 2:
+            return None
         positions[k] = position
         taken.add(position)
         total += score
         previous = position
-    if len(positions) < _needed(len(words)):
-        return None
-    spots = sorted(positions.values())
-    if spots[-1] - spots[0] + 1 > len(words) + 2:
+    if not positions:
         return None
     return positions, total / len(positions)
 
@@ -726,19 +936,44 @@ class _Seen:
     weight: float = 0.0
 
 
-def _score(covered: dict[str, list[float]], weights: list[float], scores: dict[str, float], seen: _Seen) -> None:
+@dataclass
+class _Marks:
+    """What one node's phrases cover of a question: per position the best quality found there,
+    and the stretch ``[start, end)`` outside which every mark is 0."""
+
+    values: list[float]
+    start: int
+    end: int
+
+
+def _marks(covered: dict[str, _Marks], node: str, length: int, start: int, end: int) -> list[float]:
+    """The marks of ``node`` in ``covered`` (all 0 at first) that ``[start, end)`` is about to
+    cover: its stretch widened to it."""
+    found = covered.get(node)
+    if found is None:
+        covered[node] = found = _Marks([0.0] * length, start, end)
+    else:
+        found.start, found.end = min(found.start, start), max(found.end, end)
+    return found.values
+
+
+def _score(covered: dict[str, _Marks], weights: list[float], scores: dict[str, float], seen: _Seen) -> None:
     """Score each node by the weighted share of the question its phrases cover: half against
     the whole question, half against what any node explains (the rest is likely filler)."""
     total = sum(weights)
     seen.weight = max(seen.weight, total)
     if not covered or not total:
         return
-    # map() runs these loops over question positions in C (same products, same order of sums).
-    explained = list(map(max, *covered.values())) if len(covered) > 1 else next(iter(covered.values()))
-    reach = sum(map(operator.mul, explained, weights)) or 1.0
+    # map() runs these loops over question positions in C (same products, same order of sums),
+    # and only over the stretches covered: a node covers a few characters of a long question,
+    # and the zeros left out change no sum.
+    start, end = min(marks.start for marks in covered.values()), max(marks.end for marks in covered.values())
+    stretches = [marks.values[start:end] for marks in covered.values()]
+    explained = list(map(max, *stretches)) if len(stretches) > 1 else stretches[0]
+    reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
     for node, marks in covered.items():
-        own = sum(map(operator.mul, marks, weights))
+        own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
         seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
         scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
 
