@@ -93,13 +93,18 @@ def detect(text: str) -> tuple[str | None, bool]:
     return best, count >= 2 and count >= 2 * second + 1
 
 
+# Every name as compact() leaves it, worked out once: each typed message is looked up here.
+_NAMED = {compact(name): lang for lang, names in _NAMES.items() for name in names}
+# A name with a few words around it ("please switch the language to Vietnamese") is never longer;
+# a longer message is a question, and folding it only to find that out cost ~0.1 ms.
+_LONGEST_REQUEST = 80
+
+
 def language_named(text: str) -> str | None:
     """The language a message names and nothing else ("日本語", "Tieng Viet", "switch to English")."""
+    if len(text) > _LONGEST_REQUEST:
+        return None
     words = [w for w in fold(text).split() if w not in _AROUND]
     if not words or len(words) > 3:
         return None
-    squeezed = compact(" ".join(words))
-    for lang, names in _NAMES.items():
-        if squeezed in (compact(name) for name in names):
-            return lang
-    return None
+    return _NAMED.get(compact(" ".join(words)))
