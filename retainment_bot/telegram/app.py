@@ -11,6 +11,7 @@ Try it without Telegram: start a Bot API server of your own (or the tests' fake 
 
 from __future__ import annotations
 
+import httpx
 from telegram import LinkPreviewOptions, MessageEntity
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -22,6 +23,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from retainment_bot.engine.engine import Engine
 from retainment_bot.settings import Settings
@@ -36,19 +38,27 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
     assert settings.token, "TELEGRAM_BOT_TOKEN is required"
     handlers = Handlers(engine, store, settings)
     timeout = settings.send_timeout
+    # One TLS context for PTB's two HTTP clients (sending, and getUpdates when polling): httpx
+    # otherwise loads the certificate store once per client, about 25 ms each at every start.
+    tls = httpx.create_ssl_context()
+    sending = HTTPXRequest(
+        # A connection for each send lane and a few for inline answers: httpcore checks every
+        # idle connection of its pool on each request, so an oversized pool costs CPU per send.
+        connection_pool_size=settings.send_lanes + 4,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        connect_timeout=timeout,
+        pool_timeout=timeout,
+        httpx_kwargs={"verify": tls},
+    )
+    polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_SECONDS + 10, httpx_kwargs={"verify": tls})
     builder = (
         Application.builder()
         .token(settings.token)
         .updater(None)
         .job_queue(None)
-        # A connection for each send lane and a few for inline answers: httpcore checks every
-        # idle connection of its pool on each request, so an oversized pool costs CPU per send.
-        .connection_pool_size(settings.send_lanes + 4)
-        .read_timeout(timeout)
-        .write_timeout(timeout)
-        .connect_timeout(timeout)
-        .pool_timeout(timeout)
-        .get_updates_read_timeout(POLL_SECONDS + 10)
+        .request(sending)
+        .get_updates_request(polling)
         # Every message is Telegram HTML without link previews: said once, not on every send.
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
