@@ -44,6 +44,10 @@ SEARCH_DIR = "search"
 # Keys of search/<lang>.yaml that are not node ids: words that mark a question as off topic, and chat
 # abbreviations with what they stand for ("ko = không").
 OFF_TOPIC_KEY, ABBREVIATIONS_KEY = "_off_topic", "_abbreviations"
+# More ways to say hello and thank you than the interface's own lists (other languages workers
+# speak, romaji): the matcher answers them as the catalog's greetings and thanks.
+GREETINGS_KEY, THANKS_KEY = "_greetings", "_thanks"
+SPECIAL_KEYS = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY, GREETINGS_KEY, THANKS_KEY)
 # The calibrated verdict's weights and cut-off (written by `python -m benchmarks.fit_verdict --write`).
 VERDICT_FILE = "search/verdict.json"
 
@@ -62,8 +66,7 @@ def _importance(content: Content) -> list[str]:
 
 def _listed(extra: dict[str, dict[str, list[str]]] | None) -> dict[str, dict[str, list[str]]]:
     """The phrases of ``search/<lang>.yaml`` without its special keys."""
-    special = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY)
-    return {lang: {k: v for k, v in nodes.items() if k not in special} for lang, nodes in (extra or {}).items()}
+    return {lang: {k: v for k, v in nodes.items() if k not in SPECIAL_KEYS} for lang, nodes in (extra or {}).items()}
 
 
 def stale_readings(phrases: Iterable[Phrase], forms: Mapping[str, Forms]) -> list[Problem]:
@@ -106,14 +109,17 @@ def build_matcher(
         return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
 
     listed = _listed(extra)
-    unwanted = [w for nodes in (extra or {}).values() for w in nodes.get(OFF_TOPIC_KEY, [])]
+    def special(key: str) -> list[str]:
+        return [w for nodes in (extra or {}).values() for w in nodes.get(key, [])]
+
+    unwanted = special(OFF_TOPIC_KEY)
     short = [pair.partition("=") for nodes in (extra or {}).values() for pair in nodes.get(ABBREVIATIONS_KEY, [])]
     phrases = content_phrases(content, catalogs, listed)
     forms = forms or {}
     return Matcher.build(
         [*phrases, *reading_phrases(phrases, forms)],
-        greetings=words(ui.GREETINGS),
-        thanks=words(ui.THANKS),
+        greetings=[*words(ui.GREETINGS), *special(GREETINGS_KEY)],
+        thanks=[*words(ui.THANKS), *special(THANKS_KEY)],
         off_topic=[*words(ui.OFF_TOPIC), *unwanted],
         abbreviations={a.strip(): b.strip() for a, _, b in short if a.strip() and b.strip()},
         stopwords=words(ui.STOPWORDS),
@@ -302,8 +308,8 @@ class Project:
 
     def search_files(self, nodes: set[str]) -> tuple[dict[str, dict[str, list[str]]], list[Problem]]:
         """Extra search phrases from ``search/<lang>.yaml``: node id -> "a | b" or a list; also
-        ``_off_topic`` (words that mark a question as off topic) and ``_abbreviations``
-        ("ko = không | dc = được")."""
+        ``_off_topic`` (words that mark a question as off topic), ``_abbreviations``
+        ("ko = không | dc = được"), ``_greetings`` and ``_thanks``."""
         from retainment_bot.engine.yamlread import LineDict, read_yaml
 
         extra: dict[str, dict[str, list[str]]] = {}
@@ -323,7 +329,7 @@ class Project:
                 if node_id == ABBREVIATIONS_KEY and isinstance(value, str) and "=" not in value:
                     problems.append(Problem(where, "abbreviations are written 'short = long | ...'"))
                     continue
-                if node_id not in nodes and node_id not in (OFF_TOPIC_KEY, ABBREVIATIONS_KEY):
+                if node_id not in nodes and node_id not in SPECIAL_KEYS:
                     problems.append(Problem(where, f"unknown node '{node_id}'"))
                     continue
                 words = value.split("|") if isinstance(value, str) else value

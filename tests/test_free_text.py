@@ -181,3 +181,38 @@ def test_latin_words_in_a_japanese_question_count_as_part_of_it(text: str, node:
     ranked = small_matcher().rank(text)
     assert ranked[0][0] == node
     assert ranked[1][1] < 60
+
+
+def talk_matcher() -> Matcher:
+    phrases = [Phrase("about.waasa", "en", "waasa"), Phrase("employers.for_workers", "vi", "cong ty tuyen dung")]
+    return Matcher.build(
+        phrases, greetings=["hello", "はじめまして"], thanks=["thank you", "ty", "ありがとう"], off_topic=["weather"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ok thank you so much, that is all", "thanks"),
+        ("本当にありがとうございました、助かった", "thanks"),
+        ("はじめまして。ベトナムから来ました", "greeting"),
+        ("ty", "thanks"),  # the whole message: short phrases count there
+        ("cong ty abc", "none"),  # the "ty" of "cong ty" is not thanks inside a message
+        ("thank you, and the weather tomorrow?", "none"),  # off topic: not small talk
+        ("thank you, and who is waasa", "suggest"),  # what the index finds comes first
+    ],
+)
+def test_thanks_or_a_greeting_inside_a_message_counts_when_nothing_else_is_found(text: str, kind: str) -> None:
+    assert talk_matcher().match(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "reply"),
+    [("salamat po", "en", ui.THANKS_REPLY), ("namaste", "en", ui.GREETING_REPLY), ("おおきに", "ja", ui.THANKS_REPLY)],
+)
+def test_greetings_and_thanks_from_the_search_files_are_small_talk_too(
+    engine: Engine, text: str, lang: str, reply: UiText
+) -> None:
+    """``_greetings`` and ``_thanks`` in ``search/<lang>.yaml``: other languages, romaji, dialect."""
+    outcome = engine.step(engine.step(engine.new_state(lang), Start()).state, Typed(text))
+    assert interface_text(engine.translator, lang, reply) in [r.text for r in outcome.replies]

@@ -38,17 +38,18 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # test part's figures, and the floors, fell with it. Then round 4's phrases (written from the
 # tuning part's misses, accepted there: top-1 +11-12 points, wrong 0-0.5%, none out of scope)
 # raised the test part's top-1 by 2.6-5.5 points. A fourth blind set (blind4_*, 720 more, split
-# the same way) joined both parts after round 4 (tests/eval/README.md, round 4).
+# the same way) joined both parts after round 4 (tests/eval/README.md, round 4). Then thanks and
+# greetings inside a message nothing else matched, and more of them (round 6): top-1 +1-3.5 points.
 TEST_FLOORS = {
-    "en": (0.64, 0.020, 2, 0.93),
-    "vi": (0.60, 0.027, 3, 0.95),
-    "ja": (0.70, 0.057, 4, 0.90),
+    "en": (0.66, 0.020, 2, 0.93),
+    "vi": (0.61, 0.027, 3, 0.95),
+    "ja": (0.72, 0.057, 4, 0.90),
 }
 # The test halves of blind3 and blind4 alone: the questions whose figures were first seen in
 # session 4 (blind3 once before round 4, once after; blind4 after it).
 FRESH_FLOORS = {
-    "blind3": {"en": (0.57, 0.032, 1, 0.95), "vi": (0.53, 0.024, 1, 0.91), "ja": (0.69, 0.078, 2, 0.96)},
-    "blind4": {"en": (0.54, 0.032, 1, 0.95), "vi": (0.50, 0.009, 0, 0.98), "ja": (0.66, 0.070, 2, 0.89)},
+    "blind3": {"en": (0.57, 0.032, 1, 0.95), "vi": (0.55, 0.024, 1, 0.91), "ja": (0.70, 0.078, 2, 0.96)},
+    "blind4": {"en": (0.57, 0.032, 1, 0.95), "vi": (0.51, 0.009, 0, 0.98), "ja": (0.68, 0.070, 2, 0.89)},
 }
 
 

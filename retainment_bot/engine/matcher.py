@@ -190,6 +190,9 @@ class Matcher:
     bigrams: Mapping[int, Mapping[str, tuple[int, ...]]]
     greetings: tuple[str, ...] = ()
     thanks: tuple[str, ...] = ()
+    # The same phrases as they are found inside a longer message: thanks first, each folded
+    # with its spaces (a Latin phrase is found as whole words, a Japanese one anywhere).
+    smalltalk_inside: tuple[tuple[Kind, str], ...] = ()
     off_topic: frozenset[str] = frozenset()
     off_topic_cjk: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
@@ -314,6 +317,7 @@ class Matcher:
             bigrams={form: {gram: tuple(found) for gram, found in by.items()} for form, by in grams.items()},
             greetings=tuple(g for g in (compact(g) for g in greetings) if g),
             thanks=tuple(t for t in (compact(t) for t in thanks) if t),
+            smalltalk_inside=_inside([("thanks", t) for t in thanks] + [("greeting", g) for g in greetings]),
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
             stopwords=filler,
@@ -340,7 +344,14 @@ class Matcher:
         if small is not None:
             return Verdict(small)
         ranked, signals = self._ranking(text, written)
-        return self.decide(ranked, self._off_topic(folded), japanese=bool(_CJK.search(text)), signals=signals)
+        off_topic = self._off_topic(folded)
+        verdict = self.decide(ranked, off_topic, japanese=bool(_CJK.search(text)), signals=signals)
+        if verdict.kind == "none" and not off_topic:
+            # Nothing here is a question the bot knows: thanks or a greeting inside a longer
+            # message ("ok thanks, very helpful") is then what the message says.
+            inside = self._smalltalk_inside(folded)
+            return Verdict(inside) if inside else verdict
+        return verdict
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
@@ -638,6 +649,14 @@ class Matcher:
                 return kind  # type: ignore[return-value]
         return None
 
+    def _smalltalk_inside(self, folded: str) -> Kind | None:
+        """Thanks or a greeting found anywhere in ``folded``, as whole words or in Japanese."""
+        spaced, squeezed = f" {folded} ", folded.replace(" ", "")
+        for kind, phrase in self.smalltalk_inside:
+            if phrase in squeezed if _CJK.search(phrase) else f" {phrase} " in spaced:
+                return kind
+        return None
+
     def _off_topic(self, folded: str) -> bool:
         # Latin words apart from the Japanese they are written against ("jlptの試験").
         tokens = _CJK.sub(" ", folded).split()
@@ -654,6 +673,17 @@ class Matcher:
         if self.off_topic & grams:
             return True
         return bool(self.off_topic_cjk) and _any_of(self.off_topic_cjk).search(folded.replace(" ", "")) is not None
+
+
+def _inside(phrases: Iterable[tuple[Kind, str]]) -> tuple[tuple[Kind, str], ...]:
+    """Small-talk phrases as :meth:`Matcher._smalltalk_inside` looks for them: folded as questions
+    are; Latin ones of fewer than three letters left out ("ty" is also the "ty" of "cong ty")."""
+    found: dict[tuple[Kind, str], None] = {}
+    for kind, phrase in phrases:
+        folded = " ".join(hiragana(fold(phrase, kana=False)).split())
+        if _CJK.search(folded) or len(folded.replace(" ", "")) >= 3:
+            found[(kind, folded)] = None
+    return tuple(found)
 
 
 @lru_cache(maxsize=4)
