@@ -109,6 +109,7 @@ def build_matcher(
         return [w for lang in catalogs.languages for w in interface_text(catalogs, lang, text).split("|")]
 
     listed = _listed(extra)
+
     def special(key: str) -> list[str]:
         return [w for nodes in (extra or {}).values() for w in nodes.get(key, [])]
 
