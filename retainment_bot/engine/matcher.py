@@ -28,7 +28,7 @@ import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 
@@ -180,14 +180,19 @@ class _Texts:
 
 @dataclass(frozen=True)
 class Matcher:
-    """An index of search phrases, built once; :meth:`match` is pure."""
+    """An index of search phrases, built once; :meth:`match` is pure.
 
-    latin: tuple[_Words, ...]
+    The phrases themselves (``latin``, ``cjk`` and the Japanese ones' ``bigrams``) are only
+    what the index is made from: they are not kept, so the bot's engine cache does not carry
+    (and load at every start) them beside the index.
+    """
+
+    latin: InitVar[tuple[_Words, ...]]
     postings: Mapping[str, tuple[int, ...]]
     vocabulary: tuple[str, ...]
-    cjk: tuple[_Chars, ...]
+    cjk: InitVar[tuple[_Chars, ...]]
     # Form (RAW or BASE) -> bigram -> the Japanese phrases of that form that have it.
-    bigrams: Mapping[int, Mapping[str, tuple[int, ...]]]
+    bigrams: InitVar[Mapping[int, Mapping[str, tuple[int, ...]]]]
     greetings: tuple[str, ...] = ()
     thanks: tuple[str, ...] = ()
     # The same phrases as they are found inside a longer message: thanks first, each folded
@@ -210,6 +215,7 @@ class Matcher:
     # indexed for typos (:class:`_Typos`), each node's place in ``order``, what each kanji
     # weighs (its ``distinct``), the first words of the off-topic phrases, and per form the
     # Japanese phrases by text (:class:`_Texts`).
+    size: int = field(init=False, compare=False)  # how many phrases were indexed
     shapes: _Shapes = field(init=False, repr=False, compare=False)
     expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(init=False, repr=False, compare=False)
     typos: _Typos = field(init=False, repr=False, compare=False)
@@ -218,15 +224,21 @@ class Matcher:
     off_topic_starts: frozenset[str] = field(init=False, repr=False, compare=False)
     texts: Mapping[int, _Texts] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(
+        self,
+        latin: tuple[_Words, ...],
+        cjk: tuple[_Chars, ...],
+        bigrams: Mapping[int, Mapping[str, tuple[int, ...]]],
+    ) -> None:
         derived: dict[str, object] = {
-            "shapes": _by_words(self.latin),
+            "size": len(latin) + len(cjk),
+            "shapes": _by_words(latin),
             "expansions": _expansions(self.abbreviations),
             "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
             "off_topic_starts": frozenset(phrase.split(" ", 1)[0] for phrase in self.off_topic),
-            "texts": _by_form(self.cjk, self.bigrams),
+            "texts": _by_form(cjk, bigrams),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
@@ -331,9 +343,6 @@ class Matcher:
             distinct=distinct,
         )
 
-    @property
-    def size(self) -> int:
-        return len(self.latin) + len(self.cjk)
 
     def match(self, text: str) -> Verdict:
         """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
