@@ -188,7 +188,7 @@ class Matcher:
     """
 
     latin: InitVar[tuple[_Words, ...]]
-    postings: Mapping[str, tuple[int, ...]]
+    words: frozenset[str]  # every word of the Latin phrases
     vocabulary: tuple[str, ...]
     cjk: InitVar[tuple[_Chars, ...]]
     # Form (RAW or BASE) -> bigram -> the Japanese phrases of that form that have it.
@@ -323,7 +323,7 @@ class Matcher:
                 distinct[char] = 1.0 - JIDF * math.log(len(found)) / math.log(max(spread, 2))
         return cls(
             latin=tuple(latin_list),
-            postings={word: tuple(indices) for word, indices in postings.items()},
+            words=frozenset(postings),
             vocabulary=tuple(word for word in postings if len(word) >= 4),
             cjk=tuple(cjk_list),
             bigrams={form: {gram: tuple(found) for gram, found in by.items()} for form, by in grams.items()},
@@ -510,7 +510,7 @@ class Matcher:
         """Latin text, word by word: each phrase whose words appear close together covers them."""
         where: dict[str, list[tuple[int, float]]] = {}
         for position, token in enumerate(tokens):
-            found = {token: 1.0} if token in self.postings else {}
+            found = {token: 1.0} if token in self.words else {}
             # A typo is looked for only in words that are not already known (or filler).
             if not found and len(token) >= 4 and token not in self.stopwords:
                 for word, score, _ in process.extract(
