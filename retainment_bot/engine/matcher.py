@@ -16,7 +16,8 @@ and hiragana next to kanji count little, and so do words and kanji that many top
 (the same screen or topic; a topic's first screen may tie with screens of other kinds) and the
 calibrated model (:mod:`retainment_bot.engine.calibration`: the best score and the margin to
 another topic) finds the answer likely enough right; otherwise it suggests. Off-topic words
-(family, tax, weather…) never get an answer.
+(family, tax, weather…) never get an answer. Greetings and thanks are small talk when they are
+the whole message, or when nothing else in the message is found ("ok thanks, very helpful").
 """
 
 from __future__ import annotations
