@@ -14,8 +14,9 @@ words with their Vietnamese diacritics score a little higher), Japanese characte
 and hiragana next to kanji count little, and so do words and kanji that many topics' phrases use
 (an IDF over topics: "company", 会社). The verdict answers only when the close candidates agree
 (the same screen or topic; a topic's first screen may tie with screens of other kinds) and the
-calibrated model (:mod:`retainment_bot.engine.calibration`: the best score and the margin to
-another topic) finds the answer likely enough right; otherwise it suggests. Off-topic words
+best score reaches the answer threshold (:class:`Thresholds`; a calibrated model,
+:mod:`retainment_bot.engine.calibration`, decides instead when ``search/verdict.json`` exists,
+which it does not in the shipped content); otherwise it suggests. Off-topic words
 (family, tax, weather…) never get an answer. Greetings and thanks are small talk when they are
 the whole message, or when nothing else in the message is found ("ok thanks, very helpful").
 """
