@@ -345,7 +345,6 @@ class Matcher:
             distinct=distinct,
         )
 
-
     def match(self, text: str) -> Verdict:
         """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
         text = clip(text, QUESTION_LIMIT)
