@@ -41,8 +41,8 @@ ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
 # read every file there as a catalog.
 LANGUAGES_FILE = "languages.yaml"
 SEARCH_DIR = "search"
-# Keys of search/<lang>.yaml that are not node ids: words that mark a question as off topic, and chat
-# abbreviations with what they stand for ("ko = không").
+# Keys of search/<lang>.yaml that are not node ids: words that mark a question as off topic, chat
+# abbreviations with what they stand for ("ko = không"), and more greetings and thanks.
 OFF_TOPIC_KEY, ABBREVIATIONS_KEY = "_off_topic", "_abbreviations"
 # More ways to say hello and thank you than the interface's own lists (other languages workers
 # speak, romaji): the matcher answers them as the catalog's greetings and thanks.
@@ -114,7 +114,7 @@ def build_matcher(
         return [w for nodes in (extra or {}).values() for w in nodes.get(key, [])]
 
     unwanted = special(OFF_TOPIC_KEY)
-    short = [pair.partition("=") for nodes in (extra or {}).values() for pair in nodes.get(ABBREVIATIONS_KEY, [])]
+    short = [pair.partition("=") for pair in special(ABBREVIATIONS_KEY)]
     phrases = content_phrases(content, catalogs, listed)
     forms = forms or {}
     return Matcher.build(

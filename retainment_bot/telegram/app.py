@@ -42,8 +42,7 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
     # otherwise loads the certificate store once per client, about 25 ms each at every start.
     tls = httpx.create_ssl_context()
     sending = HTTPXRequest(
-        # A connection for each send lane and a few for inline answers: httpcore checks every
-        # idle connection of its pool on each request, so an oversized pool costs CPU per send.
+        # A connection for each send lane and a few for inline answers (PTB's default is 256).
         connection_pool_size=settings.send_lanes + 4,
         read_timeout=timeout,
         write_timeout=timeout,
