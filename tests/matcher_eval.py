@@ -20,7 +20,6 @@ the check's first screen):
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,14 +153,21 @@ def table(match: Callable[[str], Verdict], parts: tuple[str, ...] = PARTS) -> st
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The command line. Unknown options are refused rather than ignored: ``--help`` once ran
+    the test part for three tuners, where a tuner may only look at ``--part tune``."""
+    import argparse
+
     from retainment_bot.project import Project
 
+    parser = argparse.ArgumentParser(prog="python -m tests.matcher_eval", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=PARTS, help="one part only (a tuner: tune)")
+    parser.add_argument("--misses", action="store_true", help="also list the tuning part's misses")
+    args = parser.parse_args(argv)
     engine = Project(Path(__file__).resolve().parent.parent).engine()
     assert engine.matcher is not None
-    parts = (sys.argv[sys.argv.index("--part") + 1],) if "--part" in sys.argv else PARTS
-    print(table(engine.matcher.match, parts))
-    if "--misses" in sys.argv:
+    print(table(engine.matcher.match, (args.part,) if args.part else PARTS))
+    if args.misses:
         for miss in evaluate(engine.matcher.match, "tune")["all"].misses:
             print(miss)
 

@@ -40,16 +40,19 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # raised the test part's top-1 by 2.6-5.5 points. A fourth blind set (blind4_*, 720 more, split
 # the same way) joined both parts after round 4 (tests/eval/README.md, round 4). Then thanks and
 # greetings inside a message nothing else matched, and more of them (round 6): top-1 +1-3.5 points.
+# Session 5, round 7: phrases from the tuning misses, blind4's tuning half included (accepted on the
+# tuning part, then the test part run once: top-1 +2.8 points in each language, wrong answers and
+# out of scope answered down in each; Vietnamese unsure->topic fell 95.5% -> 94.6%).
 TEST_FLOORS = {
-    "en": (0.66, 0.020, 2, 0.93),
-    "vi": (0.61, 0.027, 3, 0.95),
-    "ja": (0.72, 0.057, 4, 0.90),
+    "en": (0.69, 0.018, 1, 0.97),
+    "vi": (0.64, 0.019, 2, 0.94),
+    "ja": (0.75, 0.051, 3, 0.93),
 }
 # The test halves of blind3 and blind4 alone: the questions whose figures were first seen in
 # session 4 (blind3 once before round 4, once after; blind4 after it).
 FRESH_FLOORS = {
-    "blind3": {"en": (0.57, 0.032, 1, 0.95), "vi": (0.55, 0.024, 1, 0.91), "ja": (0.70, 0.078, 2, 0.96)},
-    "blind4": {"en": (0.57, 0.032, 1, 0.95), "vi": (0.51, 0.009, 0, 0.98), "ja": (0.68, 0.070, 2, 0.89)},
+    "blind3": {"en": (0.63, 0.024, 0, 0.97), "vi": (0.59, 0.009, 0, 0.93), "ja": (0.73, 0.063, 1, 0.96)},
+    "blind4": {"en": (0.59, 0.032, 1, 0.97), "vi": (0.53, 0.009, 0, 0.94), "ja": (0.70, 0.063, 2, 0.88)},
 }
 
 
