@@ -11,6 +11,7 @@ import pytest
 from retainment_bot.engine import ui
 from retainment_bot.engine.engine import Engine, Press, Start, Typed
 from retainment_bot.engine.matcher import Matcher, Phrase
+from retainment_bot.engine.normalize import fold
 from retainment_bot.engine.render import interface_text
 from retainment_bot.engine.ui import UiText
 from tests.conftest import run_bot
@@ -94,6 +95,37 @@ def test_greetings_and_thanks_get_a_friendly_reply_in_their_language_and_the_men
 def test_small_talk_and_off_topic_text_never_lands_on_a_content_topic(engine: Engine, text: str) -> None:
     shown, _, _ = ask(engine, text)
     assert shown in (None, "start.menu")
+
+
+@pytest.mark.parametrize(
+    ("text", "node"),
+    [
+        # "vợ" (wife) is off topic; "vô thời hạn" (without limit) is Specified Skilled Worker (ii).
+        ("visa tokutei ginou 2 có được ở vô thời hạn không", "ssw.type2"),
+        # English "song" is off topic; Vietnamese "sống" (to live) is not.
+        ("nơi mình sống thì nộp hồ sơ ở đâu", "documents.start"),
+        # "thuế" (tax) is off topic; "thuê người" (to hire people) is not.
+        ("tôi muốn thuê người nước ngoài, công ty nhỏ ở Tokyo có hỗ trợ không", "sme.start"),
+    ],
+)
+def test_an_off_topic_word_does_not_stop_a_question_that_only_shares_its_letters(
+    engine: Engine, text: str, node: str
+) -> None:
+    assert ask(engine, text, lang="vi")[0] == node
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vợ tôi muốn sang Nhật thì làm visa gì",  # as written, with diacritics
+        "bao hiem that nghiep lam the nao",  # a phrase of two words or more, typed without them
+        "thue thu nhap nop o dau",  # a form without diacritics that the catalog lists
+    ],
+)
+def test_off_topic_phrases_are_found_with_or_without_diacritics(engine: Engine, text: str) -> None:
+    assert engine.matcher is not None
+    assert engine.matcher.match(text).kind != "answer"
+    assert engine.matcher._off_topic(fold(text), fold(text, keep_diacritics=True))
 
 
 def test_a_typed_answer_to_the_current_question_wins_over_search(engine: Engine) -> None:

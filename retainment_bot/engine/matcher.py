@@ -200,7 +200,11 @@ class Matcher:
     # The same phrases as they are found inside a longer message: thanks first, each folded
     # with its spaces (a Latin phrase is found as whole words, a Japanese one anywhere).
     smalltalk_inside: tuple[tuple[Kind, str], ...] = ()
+    # Off-topic phrases as written (folded, diacritics kept), and the forms without diacritics of
+    # those of two words or more, found only where the question has none either: a lone "vợ"
+    # must not stop "vô thời hạn" (or "thuế" "thuê người", English "song" Vietnamese "sống").
     off_topic: frozenset[str] = frozenset()
+    off_topic_bare: frozenset[str] = frozenset()
     off_topic_cjk: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
     abbreviations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -239,7 +243,7 @@ class Matcher:
             "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
-            "off_topic_starts": frozenset(phrase.split(" ", 1)[0] for phrase in self.off_topic),
+            "off_topic_starts": frozenset(p.split(" ", 1)[0] for p in self.off_topic | self.off_topic_bare),
             "texts": _by_form(cjk, bigrams),
         }
         for name, value in derived.items():
@@ -309,7 +313,7 @@ class Matcher:
                 if chars.forms & form:
                     for gram in _bigrams(chars.text):
                         grams[form].setdefault(gram, []).append(index)
-        unwanted = [fold(word) for word in off_topic if word.strip()]
+        unwanted = [fold(word, keep_diacritics=True) for word in off_topic if word.strip()]
         topics: dict[str, set[str]] = {}
         for entry in latin_list:
             for word in entry.words:
@@ -333,6 +337,7 @@ class Matcher:
             thanks=tuple(t for t in (compact(t) for t in thanks) if t),
             smalltalk_inside=_inside([("thanks", t) for t in thanks] + [("greeting", g) for g in greetings]),
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
+            off_topic_bare=frozenset(fold(w) for w in unwanted if not _CJK.search(w) and " " in w and fold(w) != w),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
             stopwords=filler,
             abbreviations=short,
@@ -354,7 +359,7 @@ class Matcher:
         if small is not None:
             return Verdict(small)
         ranked, signals = self._ranking(text, written)
-        off_topic = self._off_topic(folded)
+        off_topic = self._off_topic(folded, fold(text, keep_diacritics=True))
         verdict = self.decide(ranked, off_topic, japanese=bool(_CJK.search(text)), signals=signals)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
@@ -667,21 +672,25 @@ class Matcher:
                 return kind
         return None
 
-    def _off_topic(self, folded: str) -> bool:
+    def _off_topic(self, folded: str, kept: str) -> bool:
+        """Whether the question names something the bot does not cover. ``kept`` is the question
+        folded with its diacritics: a phrase is found as written there, or, written without
+        diacritics in the question, as one of ``off_topic_bare``."""
         # Latin words apart from the Japanese they are written against ("jlptの試験").
-        tokens = _CJK.sub(" ", folded).split()
+        tokens = _CJK.sub(" ", kept).split()
+        bare = _CJK.sub(" ", folded).split()
+        if len(bare) != len(tokens):  # a stray combining mark separates words only when kept
+            bare = [fold(token) for token in tokens]
         # Runs of one to four words ("re entry permit" is three), only from words an off-topic
         # phrase starts with.
         starts = self.off_topic_starts
-        grams = {
-            " ".join(tokens[i : i + n])
-            for i in range(len(tokens))
-            if tokens[i] in starts
-            for n in range(1, 5)
-            if i + n <= len(tokens)
-        }
-        if self.off_topic & grams:
-            return True
+        for i in range(len(tokens)):
+            if tokens[i] not in starts and bare[i] not in starts:
+                continue
+            for n in range(1, min(4, len(tokens) - i) + 1):
+                run, plain = " ".join(tokens[i : i + n]), " ".join(bare[i : i + n])
+                if run in self.off_topic or (run == plain and plain in self.off_topic_bare):
+                    return True
         return bool(self.off_topic_cjk) and _any_of(self.off_topic_cjk).search(folded.replace(" ", "")) is not None
 
 
