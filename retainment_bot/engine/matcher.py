@@ -200,9 +200,10 @@ class Matcher:
     # The same phrases as they are found inside a longer message: thanks first, each folded
     # with its spaces (a Latin phrase is found as whole words, a Japanese one anywhere).
     smalltalk_inside: tuple[tuple[Kind, str], ...] = ()
-    # Off-topic phrases as written (folded, diacritics kept), and the forms without diacritics of
-    # those of two words or more, found only where the question has none either: a lone "vợ"
-    # must not stop "vô thời hạn" (or "thuế" "thuê người", English "song" Vietnamese "sống").
+    # Off-topic phrases as written (folded, diacritics kept) and without diacritics. A question
+    # typed without any is searched for the latter; one with diacritics for the phrases as written
+    # (and, where its words have none, for those of two words or more without them): there a lone
+    # "vợ" must not stop "vô thời hạn", nor "thuế" "thuê người", nor English "song" "sống".
     off_topic: frozenset[str] = frozenset()
     off_topic_bare: frozenset[str] = frozenset()
     off_topic_cjk: tuple[str, ...] = ()
@@ -337,7 +338,7 @@ class Matcher:
             thanks=tuple(t for t in (compact(t) for t in thanks) if t),
             smalltalk_inside=_inside([("thanks", t) for t in thanks] + [("greeting", g) for g in greetings]),
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
-            off_topic_bare=frozenset(fold(w) for w in unwanted if not _CJK.search(w) and " " in w and fold(w) != w),
+            off_topic_bare=frozenset(fold(w) for w in unwanted if not _CJK.search(w)),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
             stopwords=filler,
             abbreviations=short,
@@ -674,8 +675,7 @@ class Matcher:
 
     def _off_topic(self, folded: str, kept: str) -> bool:
         """Whether the question names something the bot does not cover. ``kept`` is the question
-        folded with its diacritics: a phrase is found as written there, or, written without
-        diacritics in the question, as one of ``off_topic_bare``."""
+        folded with its diacritics (see ``off_topic``)."""
         # Latin words apart from the Japanese they are written against ("jlptの試験").
         tokens = _CJK.sub(" ", kept).split()
         bare = _CJK.sub(" ", folded).split()
@@ -684,12 +684,13 @@ class Matcher:
         # Runs of one to four words ("re entry permit" is three), only from words an off-topic
         # phrase starts with.
         starts = self.off_topic_starts
+        anywhere = tokens == bare  # no diacritics anywhere: every phrase as if without them
         for i in range(len(tokens)):
             if tokens[i] not in starts and bare[i] not in starts:
                 continue
             for n in range(1, min(4, len(tokens) - i) + 1):
                 run, plain = " ".join(tokens[i : i + n]), " ".join(bare[i : i + n])
-                if run in self.off_topic or (run == plain and plain in self.off_topic_bare):
+                if run in self.off_topic or (plain in self.off_topic_bare and (anywhere or (n > 1 and run == plain))):
                     return True
         return bool(self.off_topic_cjk) and _any_of(self.off_topic_cjk).search(folded.replace(" ", "")) is not None
 
