@@ -42,17 +42,21 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # greetings inside a message nothing else matched, and more of them (round 6): top-1 +1-3.5 points.
 # Session 5, round 7: phrases from the tuning misses, blind4's tuning half included (accepted on the
 # tuning part, then the test part run once: top-1 +2.8 points in each language, wrong answers and
-# out of scope answered down in each; Vietnamese unsure->topic fell 95.5% -> 94.6%).
+# out of scope answered down in each; Vietnamese unsure->topic fell 95.5% -> 94.6%). Then a fifth
+# blind set (blind5_*, 720 questions by three more writers, split the same way) joined both parts:
+# its test half is answered right directly 54-67% of the time, and the floors fell with it.
 TEST_FLOORS = {
-    "en": (0.69, 0.018, 1, 0.97),
-    "vi": (0.64, 0.019, 2, 0.94),
-    "ja": (0.75, 0.051, 3, 0.93),
+    "en": (0.65, 0.020, 1, 0.97),
+    "vi": (0.62, 0.019, 3, 0.94),
+    "ja": (0.73, 0.047, 3, 0.93),
 }
-# The test halves of blind3 and blind4 alone: the questions whose figures were first seen in
-# session 4 (blind3 once before round 4, once after; blind4 after it).
+# The test halves of blind3, blind4 and blind5 alone: the questions whose figures were first seen
+# in session 4 (blind3 once before round 4, once after; blind4 after it) and session 5 (blind5,
+# after round 7).
 FRESH_FLOORS = {
     "blind3": {"en": (0.63, 0.024, 0, 0.97), "vi": (0.59, 0.009, 0, 0.93), "ja": (0.73, 0.063, 1, 0.96)},
     "blind4": {"en": (0.59, 0.032, 1, 0.97), "vi": (0.53, 0.009, 0, 0.94), "ja": (0.70, 0.063, 2, 0.88)},
+    "blind5": {"en": (0.54, 0.031, 0, 0.96), "vi": (0.55, 0.016, 1, 0.96), "ja": (0.66, 0.031, 0, 0.94)},
 }
 
 
