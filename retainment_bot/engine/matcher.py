@@ -673,6 +673,10 @@ class Matcher:
                 return kind
         return None
 
+    def is_off_topic(self, text: str) -> bool:
+        """Whether ``text`` names something the bot does not cover (see ``off_topic``)."""
+        return self._off_topic(fold(text), fold(text, keep_diacritics=True))
+
     def _off_topic(self, folded: str, kept: str) -> bool:
         """Whether the question names something the bot does not cover. ``kept`` is the question
         folded with its diacritics (see ``off_topic``)."""
