@@ -216,3 +216,40 @@ def test_greetings_and_thanks_from_the_search_files_are_small_talk_too(
     """``_greetings`` and ``_thanks`` in ``search/<lang>.yaml``: other languages, romaji, dialect."""
     outcome = engine.step(engine.step(engine.new_state(lang), Start()).state, Typed(text))
     assert interface_text(engine.translator, lang, reply) in [r.text for r in outcome.replies]
+
+
+def explained_matcher() -> Matcher:
+    phrases = [
+        Phrase("eligibility.start", "en", "tourist visa"),
+        Phrase("eligibility.start", "en", "am i covered"),
+        Phrase("eligibility.status", "en", "which visas are covered"),
+        Phrase("about.start", "en", "tourist"),
+        Phrase("ssw.start", "ja", "家族滞在で呼べる特定技能"),
+        Phrase("ssw.start", "ja", "特定技能"),
+    ]
+    return Matcher.build(phrases, off_topic=["tourist", "travel", "家族滞在"])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("i came on a tourist visa, am i covered", "answer"),  # the phrase explains "tourist"
+        ("tourist visa travel, am i covered", "none"),  # "travel" is off topic all the same
+        ("tourist spots, am i covered", "none"),  # "tourist" alone is off topic
+        ("家族滞在で呼べる特定技能", "answer"),
+        ("特定技能の家族滞在", "none"),  # the longer phrase is not there: off topic
+    ],
+)
+def test_an_off_topic_word_inside_a_phrase_of_the_answered_topic_is_not_off_topic(text: str, kind: str) -> None:
+    """ "tourist" is off topic, but "tourist visa" is a phrase of the eligibility check: a question
+    with the whole phrase asks about the check. Another topic's phrase explains nothing."""
+    verdict = explained_matcher().match(text)
+    assert (verdict.kind if verdict.kind != "suggest" else "none") == kind, verdict
+
+
+def test_an_off_topic_word_is_explained_only_by_the_topic_answered() -> None:
+    matcher = explained_matcher()
+    folded = "i came on a tourist visa am i covered"
+    assert not matcher._off_topic(folded, "eligibility")
+    assert matcher._off_topic(folded, "about")  # "tourist" alone is about's phrase: not longer
+    assert matcher._off_topic(folded)

@@ -202,6 +202,10 @@ class Matcher:
     smalltalk_inside: tuple[tuple[Kind, str], ...] = ()
     off_topic: frozenset[str] = frozenset()
     off_topic_cjk: tuple[str, ...] = ()
+    # Off-topic word -> the longer search phrases that contain it, each with its node's topic
+    # ("tourist" is off topic, "tourist visa" a phrase of the eligibility check): found whole in
+    # a question, the phrase explains the word when its topic is the one answered.
+    explained: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
     abbreviations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     order: tuple[str, ...] = ()
@@ -276,7 +280,9 @@ class Matcher:
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
         latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
         cjk: dict[tuple[str, str], int] = {}
+        phrases_seen: list[Phrase] = []
         for phrase in phrases:
+            phrases_seen.append(phrase)
             if phrase.is_cjk:
                 forms = [(compact(phrase.text), RAW)]
                 base = (base_forms or {}).get(phrase.text)
@@ -310,6 +316,7 @@ class Matcher:
                     for gram in _bigrams(chars.text):
                         grams[form].setdefault(gram, []).append(index)
         unwanted = [fold(word) for word in off_topic if word.strip()]
+        explained = _explained(phrases_seen, unwanted)
         topics: dict[str, set[str]] = {}
         for entry in latin_list:
             for word in entry.words:
@@ -334,6 +341,7 @@ class Matcher:
             smalltalk_inside=_inside([("thanks", t) for t in thanks] + [("greeting", g) for g in greetings]),
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
+            explained=explained,
             stopwords=filler,
             abbreviations=short,
             order=tuple(order),
@@ -354,7 +362,7 @@ class Matcher:
         if small is not None:
             return Verdict(small)
         ranked, signals = self._ranking(text, written)
-        off_topic = self._off_topic(folded)
+        off_topic = self._off_topic(folded, _topic(ranked[0][0]) if ranked else None)
         verdict = self.decide(ranked, off_topic, japanese=bool(_CJK.search(text)), signals=signals)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
@@ -667,7 +675,10 @@ class Matcher:
                 return kind
         return None
 
-    def _off_topic(self, folded: str) -> bool:
+    def _off_topic(self, folded: str, topic: str | None = None) -> bool:
+        """Whether ``folded`` names something off topic. With the ``topic`` about to be answered,
+        an off-topic word inside a longer phrase of that topic found whole in the question does
+        not count: "tourist" is off topic, "i came on a tourist visa, am i covered" is not."""
         # Latin words apart from the Japanese they are written against ("jlptの試験").
         tokens = _CJK.sub(" ", folded).split()
         # Runs of one to four words ("re entry permit" is three), only from words an off-topic
@@ -680,9 +691,42 @@ class Matcher:
             for n in range(1, 5)
             if i + n <= len(tokens)
         }
-        if self.off_topic & grams:
-            return True
-        return bool(self.off_topic_cjk) and _any_of(self.off_topic_cjk).search(folded.replace(" ", "")) is not None
+        found = self.off_topic & grams
+        squeezed = folded.replace(" ", "")
+        if self.off_topic_cjk and _any_of(self.off_topic_cjk).search(squeezed) is not None:
+            found |= {word for word in self.off_topic_cjk if word in squeezed}
+        if not found or topic is None or not self.explained:
+            return bool(found)
+        spaced = f" {' '.join(tokens)} "
+        return any(not self._explains(word, topic, spaced, squeezed) for word in found)
+
+    def _explains(self, word: str, topic: str, spaced: str, squeezed: str) -> bool:
+        """Whether a phrase of ``topic`` containing the off-topic ``word`` is in the question."""
+        for phrase, where in self.explained.get(word, ()):
+            if where == topic and (phrase in squeezed if _CJK.search(phrase) else f" {phrase} " in spaced):
+                return True
+        return False
+
+
+def _explained(phrases: Iterable[Phrase], unwanted: Sequence[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Off-topic word -> the search phrases longer than it that contain it (Latin ones as whole
+    words; folded as questions are), each with its node's topic."""
+    latin = {word for word in unwanted if not _CJK.search(word)}
+    cjk = {compact(word) for word in unwanted if _CJK.search(word)}
+    found: dict[str, dict[tuple[str, str], None]] = {}
+    for phrase in phrases:
+        if phrase.is_cjk:
+            text = hiragana(compact(phrase.text, kana=False))
+            for word in cjk:
+                if word in text and word != text:
+                    found.setdefault(word, {})[(text, _topic(phrase.node))] = None
+            continue
+        words = " ".join(_CJK.sub(" ", hiragana(fold(phrase.text, kana=False))).split())
+        spaced = f" {words} "
+        for word in latin:
+            if f" {word} " in spaced and word != words:
+                found.setdefault(word, {})[(words, _topic(phrase.node))] = None
+    return {word: tuple(pairs) for word, pairs in found.items()}
 
 
 def _inside(phrases: Iterable[tuple[Kind, str]]) -> tuple[tuple[Kind, str], ...]:
