@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from retainment_bot.engine import matcher as matcher_module
 from retainment_bot.engine import ui
 from retainment_bot.engine.engine import Engine, Press, Start, Typed
 from retainment_bot.engine.matcher import Matcher, Phrase
@@ -253,3 +254,61 @@ def test_an_off_topic_word_is_explained_only_by_the_topic_answered() -> None:
     assert not matcher._off_topic(folded, "eligibility")
     assert matcher._off_topic(folded, "about")  # "tourist" alone is about's phrase: not longer
     assert matcher._off_topic(folded)
+
+
+def story_matcher() -> Matcher:
+    phrases = [
+        Phrase("eligibility.start", "en", "am i covered"),
+        Phrase("eligibility.start", "en", "company closed"),
+        Phrase("eligibility.start", "en", "lost my job"),
+        Phrase("eligibility.start", "ja", "対象になりますか"),
+        Phrase("eligibility.start", "vi", "dieu kien"),
+        Phrase("contact.start", "en", "who can i ask"),
+        Phrase("documents.start", "en", "what documents"),
+    ]
+    return Matcher.build(
+        phrases,
+        entries=["eligibility.start", "documents.start", "contact.start"],
+        stopwords=["i", "my", "the", "a", "in", "for", "and", "with", "can"],
+    )
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "I worked in a sewing factory in Gifu for three years with my friends. "
+        "The company closed last month. Am I covered?",
+        "岐阜の縫製工場で三年間働いていました。先月、会社が倒産しました。対象になりますか？",
+    ],
+)
+def test_a_story_whose_own_question_agrees_is_answered(story: str) -> None:
+    """The story's words dilute the score; the question's sentence alone ranks the same screen
+    first, so the two readings agree and the screen is answered."""
+    assert story_matcher().match(story).candidates[0].node == "eligibility.start"
+    assert story_matcher().match(story).kind == "answer"
+    # The same words without sentences: one reading only, and the story outweighs the question.
+    run_on = story.replace(". ", ", ").replace("?", "").replace("。", "、").replace("？", "")
+    assert story_matcher().match(run_on).kind == "suggest"
+
+
+def test_a_story_whose_own_question_asks_for_another_screen_is_not_lifted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    story = "My company closed in May and I lost my job. Who can I ask?"
+    lifted = story_matcher().rank(story)
+    monkeypatch.setattr(matcher_module, "QUESTION_LIFT", 0.0)
+    assert lifted == story_matcher().rank(story)
+    assert lifted[0][0] == "eligibility.start" and story_matcher().match(story).kind == "suggest"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("dieu kien la gi vay", "answer"),  # the conditions, with filler around them
+        ("nhap quoc tich nhat can dieu kien gi", "suggest"),  # naturalisation's conditions
+    ],
+)
+def test_a_latin_question_the_index_explains_little_of_is_not_answered(text: str, kind: str) -> None:
+    """What no phrase explains is taken for filler only up to a share of the question: a
+    question with many unexplained words is mostly about something else."""
+    assert story_matcher().match(text).kind == kind

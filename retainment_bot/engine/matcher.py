@@ -58,6 +58,17 @@ LETTER = 0.4
 FEW_LONGER = 40
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
+# Half a node's score is against what any node explains, the rest being taken for filler; in
+# Latin text at most this share of the question's weight is taken for filler unexplained: a
+# question the index explains a fifth of ("nhap quoc tich nhat can dieu kien gi": naturalisation's
+# conditions) is mostly about something else.
+LATIN_FILLER = 0.65
+# A story with its question in a sentence of its own: how far the question's own score lifts the
+# story's best node when both rank it first (0: not at all, 1: to the question's score).
+QUESTION_LIFT = 0.5
+# Sentences end at these marks (kept with the sentence) and at line ends.
+_SENTENCE_END = re.compile(r"(?<=[.?!。？！\n])\s*")
+_QUESTION_MARK = re.compile(r"[?？]")
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
 
 
@@ -381,44 +392,69 @@ class Matcher:
 
     def _ranking(self, text: str, written: str) -> tuple[list[tuple[str, float]], Signals]:
         """:meth:`ranking`, given ``fold(text, kana=False)`` (``written``): folding costs, so the
-        text is folded as few times as it can be."""
+        text is folded as few times as it can be.
+
+        A story with its question in a sentence of its own ("... the company closed. Am I
+        covered?"): the story's words dilute the score. The question's sentences are also scored
+        alone (the same phrases found, only their part of the question counted); when they rank
+        the same node first, the two readings agree, and the node scores ``QUESTION_LIFT`` of the
+        way from the story's score to the question's."""
         folded = hiragana(written)
         scores: dict[str, float] = {}
         seen = _Seen()
+        sentences = _sentences(text)
+        # The question's own scores, and per form which positions are in its sentences.
+        asked: dict[str, float] | None = {} if sentences else None
+        masks = _masks(sentences, self.expansions) if sentences else None
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
         # The words with their diacritics, folded only when there are Latin words to read.
         exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split() if tokens else []
         tokens, exact = _expand(self.expansions, tokens, exact if len(exact) == len(tokens) else tokens)
         stems = [_stem(token) for token in tokens]
+        if masks is not None and (len(masks[0]) != len(tokens) or len(masks[1]) != len(folded.replace(" ", ""))):
+            asked = masks = None  # the sentences did not fold as the whole did: no question alone
         if sum(len(token) for token in tokens) >= 3:
-            self._cover_words(stems, exact, scores, seen)
+            alone = _Asked(masks[0], asked) if masks is not None and asked is not None else None
+            self._cover_words(stems, exact, scores, seen, alone)
         squeezed = folded.replace(" ", "")  # compact(text)
         if _CJK.search(squeezed):
             written = written.replace(" ", "")  # compact(text, kana=False)
             weights = self._cjk_weights(written)
+            letters = [LETTER * len(token) * self._word_weight(stem) for token, stem in zip(tokens, stems, strict=True)]
+            japanese = [w if _CJK.match(char) else 0.0 for w, char in zip(weights, written, strict=True)]
             words = dict(scores)
             scores.clear()
-            self._cover_chars(squeezed, weights, scores, RAW, seen)
-            if words:
-                # Latin words in a Japanese question are only part of it ("cong ty tuyển dụng の
-                # リストある？"): a node they find scores by their share of the question's weight.
-                latin = sum(
-                    LETTER * len(token) * self._word_weight(stem) for token, stem in zip(tokens, stems, strict=True)
-                )
-                japanese = sum(w for w, char in zip(weights, written, strict=True) if _CJK.match(char))
-                share = latin / ((latin + japanese) or 1.0)
-                for node, score in words.items():
-                    chars = scores.get(node, 0.0)
-                    scores[node] = max(chars, share * score + (1 - share) * chars)
+            alone = None
+            if masks is not None and asked is not None:
+                alone, asked_words = _Asked(masks[1], asked), dict(asked)
+                asked.clear()
+            self._cover_chars(squeezed, weights, scores, RAW, seen, alone)
+            _blend(scores, words, sum(letters), sum(japanese))
+            if masks is not None and asked is not None:
+                in_letters, in_japanese = itertools.compress(letters, masks[0]), itertools.compress(japanese, masks[1])
+                _blend(asked, asked_words, sum(in_letters), sum(in_japanese))
             # Dictionary forms only when the text as written leaves doubt: it costs as much again.
             if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
-                base = self.analyser(text)
-                if _CJK.search(base):
-                    written_base = compact(base, kana=False)
-                    self._cover_chars(hiragana(written_base), self._cjk_weights(written_base), scores, BASE, seen)
+                if sentences:
+                    # Sentence by sentence, so that the question's forms are known apart.
+                    bases = [compact(self.analyser(sentence), kana=False) for sentence, _ in sentences]
+                    written_base = "".join(bases)
+                    mask = [inside for base, (_, inside) in zip(bases, sentences, strict=True) for _ in base]
+                else:
+                    written_base = compact(self.analyser(text), kana=False)
+                if _CJK.search(written_base):
+                    base_weights = self._cjk_weights(written_base)
+                    where = _Asked(mask, asked) if sentences and asked is not None else None
+                    self._cover_chars(hiragana(written_base), base_weights, scores, BASE, seen, where)
         rank, last = self.ranks, len(self.ranks)
         ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
+        if asked and ranked:
+            own = min(asked.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
+            best, score = ranked[0]
+            if own[0] == best and own[1] > score:
+                scores[best] = score + QUESTION_LIFT * (own[1] - score)
+                ranked[0] = (best, scores[best])
         return ranked, Signals(seen.coverage, seen.explained, seen.weight)
 
     def decide(
@@ -515,8 +551,11 @@ class Matcher:
             return (*tied[: count - 1], found[len(tied)])
         return tuple(found[:count])
 
-    def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen) -> None:
-        """Latin text, word by word: each phrase whose words appear close together covers them."""
+    def _cover_words(
+        self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen, alone: _Asked | None = None
+    ) -> None:
+        """Latin text, word by word: each phrase whose words appear close together covers them.
+        With ``alone``, the question's own sentences are also scored alone."""
         where: dict[str, list[tuple[int, float]]] = {}
         for position, token in enumerate(tokens):
             found = {token: 1.0} if token in self.words else {}
@@ -547,7 +586,10 @@ class Matcher:
                     marks = _marks(covered, node, len(tokens), first, last + 1)
                     for position in positions.values():
                         marks[position] = max(marks[position], quality)
-        _score(covered, [self._word_weight(token) for token in tokens], scores, seen)
+        weights = [self._word_weight(token) for token in tokens]
+        _score(covered, weights, scores, seen, 1.0 - LATIN_FILLER)
+        if alone is not None:
+            _score(covered, alone.weights(weights), alone.scores, _Seen(), 1.0 - LATIN_FILLER)
 
     def _word_weight(self, token: str) -> float:
         """How much a (stemmed) Latin word weighs in a question: filler little, words that many
@@ -613,7 +655,13 @@ class Matcher:
         return [vocabulary[place] for place in sorted(places)]
 
     def _cover_chars(
-        self, squeezed: str, weights: list[float], scores: dict[str, float], form: int, seen: _Seen
+        self,
+        squeezed: str,
+        weights: list[float],
+        scores: dict[str, float],
+        form: int,
+        seen: _Seen,
+        alone: _Asked | None = None,
     ) -> None:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
         covers a stretch. Only phrases sharing at least two thirds of their bigrams with the
@@ -633,6 +681,8 @@ class Matcher:
                 marks = _marks(covered, node, len(squeezed), start, end)
                 marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
         _score(covered, weights, scores, seen)
+        if alone is not None:
+            _score(covered, alone.weights(weights), alone.scores, _Seen())
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
         """What each character weighs. Kanji, katakana and Latin carry the meaning; hiragana next
@@ -706,6 +756,57 @@ class Matcher:
             if where == topic and (phrase in squeezed if _CJK.search(phrase) else f" {phrase} " in spaced):
                 return True
         return False
+
+
+def _sentences(text: str) -> list[tuple[str, bool]] | None:
+    """``text`` in sentences, each with whether it asks (a question mark), when it has both kinds:
+    a story and its question. ``None`` for a text of one sentence or only questions."""
+    if not _QUESTION_MARK.search(text):
+        return None
+    sentences = [(sentence, bool(_QUESTION_MARK.search(sentence))) for sentence in _SENTENCE_END.split(text)]
+    sentences = [(sentence, asks) for sentence, asks in sentences if sentence.strip()]
+    if all(asks for _, asks in sentences):
+        return None
+    return sentences
+
+
+def _masks(
+    sentences: Sequence[tuple[str, bool]], expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+) -> tuple[list[bool], list[bool]]:
+    """Which Latin words and which characters of the folded question are in a sentence that asks
+    (each sentence folded as the whole question is)."""
+    words: list[bool] = []
+    chars: list[bool] = []
+    for sentence, asks in sentences:
+        folded = hiragana(fold(sentence, kana=False))
+        tokens = _CJK.sub(" ", folded).split()
+        words += [asks] * len(_expand(expansions, tokens, tokens)[0])
+        chars += [asks] * len(folded.replace(" ", ""))
+    return words, chars
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The positions of a question's own sentences (``mask``) and their scores (filled)."""
+
+    mask: Sequence[bool]
+    scores: dict[str, float]
+
+    def weights(self, weights: Sequence[float]) -> list[float]:
+        """``weights`` with the rest of the question's at 0."""
+        return [weight if inside else 0.0 for weight, inside in zip(weights, self.mask, strict=True)]
+
+
+def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, japanese: float) -> None:
+    """Latin words in a Japanese question are only part of it ("cong ty tuyển dụng のリストある？"):
+    a node they find (``words``, their scores) scores by their share (``latin``) of the question's
+    weight against the Japanese characters' (``japanese``)."""
+    if not words:
+        return
+    share = latin / ((latin + japanese) or 1.0)
+    for node, score in words.items():
+        chars = scores.get(node, 0.0)
+        scores[node] = max(chars, share * score + (1 - share) * chars)
 
 
 def _explained(phrases: Iterable[Phrase], unwanted: Sequence[str]) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -1041,9 +1142,12 @@ def _marks(covered: dict[str, _Marks], node: str, length: int, start: int, end: 
     return found.values
 
 
-def _score(covered: dict[str, _Marks], weights: list[float], scores: dict[str, float], seen: _Seen) -> None:
+def _score(
+    covered: dict[str, _Marks], weights: list[float], scores: dict[str, float], seen: _Seen, least: float = 0.0
+) -> None:
     """Score each node by the weighted share of the question its phrases cover: half against
-    the whole question, half against what any node explains (the rest is likely filler)."""
+    the whole question, half against what any node explains (the rest is likely filler), but
+    against at least the ``least`` share of the question."""
     total = sum(weights)
     seen.weight = max(seen.weight, total)
     if not covered or not total:
@@ -1056,6 +1160,7 @@ def _score(covered: dict[str, _Marks], weights: list[float], scores: dict[str, f
     explained = list(map(max, *stretches)) if len(stretches) > 1 else stretches[0]
     reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
+    reach = max(reach, least * total)
     for node, marks in covered.items():
         own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
         seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
