@@ -287,8 +287,24 @@ def test_a_story_whose_own_question_agrees_is_answered(story: str) -> None:
     assert story_matcher().match(story).candidates[0].node == "eligibility.start"
     assert story_matcher().match(story).kind == "answer"
     # The same words without sentences: one reading only, and the story outweighs the question.
-    run_on = story.replace(". ", ", ").replace("?", "").replace("。", "、").replace("？", "")
+    run_on = story.replace(". ", " ").replace("?", "").replace("。", "").replace("？", "")
     assert story_matcher().match(run_on).kind == "suggest"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("i worked in a sewing factory in gifu for three years, the company closed last month, am i covered", "answer"),
+        (
+            "i worked in a sewing factory in gifu for three years, the company closed last month, i am covered",
+            "suggest",
+        ),
+    ],
+)
+def test_in_latin_text_a_clause_asks_by_its_question_mark_or_english_question_word(text: str, kind: str) -> None:
+    """Chat writes a story in clauses and asks without a question mark: a comma ends a clause,
+    and one that starts "am", "can", "how"... asks."""
+    assert story_matcher().match(text).kind == kind
 
 
 def test_a_story_whose_own_question_asks_for_another_screen_is_not_lifted(

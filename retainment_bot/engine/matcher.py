@@ -66,9 +66,16 @@ LATIN_FILLER = 0.65
 # A story with its question in a sentence of its own: how far the question's own score lifts the
 # story's best node when both rank it first (0: not at all, 1: to the question's score).
 QUESTION_LIFT = 0.5
-# Sentences end at these marks (kept with the sentence) and at line ends.
+# Sentences end at these marks (kept with the sentence) and at line ends; in Latin text a comma
+# ends a clause as well ("im engineer visa, lost job, where to send consent form"). In Japanese a
+# comma is inside a sentence.
 _SENTENCE_END = re.compile(r"(?<=[.?!。？！\n])\s*")
-_QUESTION_MARK = re.compile(r"[?？]")
+_CLAUSE_END = re.compile(r"(?<=[.?!。？！\n,，])\s*")
+# A sentence asks with a question mark, or in English with its first word.
+_ASKS = re.compile(
+    r"[?？]|^\s*(?:how|what|where|when|who|which|why|can|could|do|does|did|is|are|am|will|should|may|must)\b",
+    re.IGNORECASE,
+)
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
 
 
@@ -586,10 +593,7 @@ class Matcher:
                     marks = _marks(covered, node, len(tokens), first, last + 1)
                     for position in positions.values():
                         marks[position] = max(marks[position], quality)
-        weights = [self._word_weight(token) for token in tokens]
-        _score(covered, weights, scores, seen, 1.0 - LATIN_FILLER)
-        if alone is not None:
-            _score(covered, alone.weights(weights), alone.scores, _Seen(), 1.0 - LATIN_FILLER)
+        _score(covered, [self._word_weight(token) for token in tokens], scores, seen, 1.0 - LATIN_FILLER, alone)
 
     def _word_weight(self, token: str) -> float:
         """How much a (stemmed) Latin word weighs in a question: filler little, words that many
@@ -680,9 +684,7 @@ class Matcher:
             for node in texts.nodes[index]:
                 marks = _marks(covered, node, len(squeezed), start, end)
                 marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
-        _score(covered, weights, scores, seen)
-        if alone is not None:
-            _score(covered, alone.weights(weights), alone.scores, _Seen())
+        _score(covered, weights, scores, seen, alone=alone)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
         """What each character weighs. Kanji, katakana and Latin carry the meaning; hiragana next
@@ -759,13 +761,14 @@ class Matcher:
 
 
 def _sentences(text: str) -> list[tuple[str, bool]] | None:
-    """``text`` in sentences, each with whether it asks (a question mark), when it has both kinds:
-    a story and its question. ``None`` for a text of one sentence or only questions."""
-    if not _QUESTION_MARK.search(text):
-        return None
-    sentences = [(sentence, bool(_QUESTION_MARK.search(sentence))) for sentence in _SENTENCE_END.split(text)]
-    sentences = [(sentence, asks) for sentence, asks in sentences if sentence.strip()]
-    if all(asks for _, asks in sentences):
+    """``text`` in sentences (in Latin text, clauses), each with whether it asks, when it has both
+    kinds: a story and its question. ``None`` for a text of one sentence or only questions."""
+    sentences = [
+        (sentence, bool(_ASKS.search(sentence)))
+        for sentence in (_SENTENCE_END if _CJK.search(text) else _CLAUSE_END).split(text)
+        if sentence.strip()
+    ]
+    if len({asks for _, asks in sentences}) < 2:
         return None
     return sentences
 
@@ -1143,11 +1146,17 @@ def _marks(covered: dict[str, _Marks], node: str, length: int, start: int, end: 
 
 
 def _score(
-    covered: dict[str, _Marks], weights: list[float], scores: dict[str, float], seen: _Seen, least: float = 0.0
+    covered: dict[str, _Marks],
+    weights: list[float],
+    scores: dict[str, float],
+    seen: _Seen,
+    least: float = 0.0,
+    alone: _Asked | None = None,
 ) -> None:
     """Score each node by the weighted share of the question its phrases cover: half against
     the whole question, half against what any node explains (the rest is likely filler), but
-    against at least the ``least`` share of the question."""
+    against at least the ``least`` share of the question. With ``alone``, the same for the
+    question's own sentences (the rest of the question weighing nothing), into its scores."""
     total = sum(weights)
     seen.weight = max(seen.weight, total)
     if not covered or not total:
@@ -1165,6 +1174,18 @@ def _score(
         own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
         seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
         scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+    if alone is None:
+        return
+    weights = alone.weights(weights)
+    total = sum(weights)
+    if not total:
+        return
+    reach = max(sum(map(operator.mul, explained, weights[start:end])) or 1.0, least * total)
+    found = alone.scores
+    for node, marks in covered.items():
+        own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
+        if own:
+            found[node] = max(found.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
 
 
 class _Translator(Protocol):
