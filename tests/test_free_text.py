@@ -164,6 +164,21 @@ def test_topics_tied_on_one_shared_phrase_leave_a_place_for_other_evidence() -> 
     assert [c.node for c in small_matcher().decide(ranked, off_topic=False).candidates] == [n for n, _ in ranked]
 
 
+def test_screens_tied_on_one_shared_phrase_are_no_rival_of_a_better_screen() -> None:
+    """ "特定技能に移りたいって気持ちが必要なの？": every specified skilled worker screen lists 特定技能
+    and ties a little below the eligibility check, which has more of the question."""
+    matcher = Matcher.build([Phrase("ssw.start", "ja", "特定技能")], entries=["eligibility.start", "ssw.start"])
+    shared = [("ssw.start", 66.4), ("consent_form.ssw", 66.4), ("ssw.type1", 66.4), ("ssw.type2", 66.4)]
+    verdict = matcher.decide([("eligibility.start", 68.5), ("eligibility.wish", 68.5), *shared], off_topic=False)
+    assert verdict.kind == "answer" and verdict.candidates[0].node == "eligibility.start"
+    # Two screens of another topic close below: a rival, as before.
+    assert (
+        matcher.decide([("eligibility.start", 68.5), ("ssw.start", 66.4), ("ssw.type1", 66.4)], False).kind == "suggest"
+    )
+    # Tied with the best itself: no better screen, no answer.
+    assert matcher.decide([("eligibility.wish", 66.4), *shared], off_topic=False).kind == "suggest"
+
+
 def test_asking_for_the_main_menu_in_other_words_opens_it() -> None:
     """ "back to main menu pls" is not an exact label, and the menu is never suggested."""
     matcher = small_matcher()

@@ -66,6 +66,8 @@ LATIN_FILLER = 0.65
 # A story with its question in a sentence of its own: how far the question's own score lifts the
 # story's best node when both rank it first (0: not at all, 1: to the question's score).
 QUESTION_LIFT = 0.5
+# How many screens tied on one score were found by a phrase they all list: no rival of a better one.
+SHARED = 3
 # Sentences end at these marks (kept with the sentence) and at line ends; in Latin text a comma
 # ends a clause as well ("im engineer visa, lost job, where to send consent form"). In Japanese a
 # comma is inside a sentence.
@@ -527,6 +529,15 @@ class Matcher:
             if best - score < limits.margin and (node not in self.navigation or best_node in self.navigation)
         ]
         rivals = [node for node in close if not (best_node in self.entries and node not in self.entries)]
+        if rivals:
+            # Three or more screens tied below the best were found by one phrase they all list
+            # ("特定技能"): the tie is no rival of a best that has more than that phrase.
+            ties = Counter(round(score, 1) for _, score in ranked)
+            top = round(best, 1)
+            scored = dict(rest)
+            rivals = [
+                node for node in rivals if not (ties[round(scored[node], 1)] >= SHARED and round(scored[node], 1) < top)
+            ]
         if not rivals:
             return best_node
         group = [best_node, *rivals]
