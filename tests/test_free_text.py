@@ -294,6 +294,7 @@ def story_matcher() -> Matcher:
         "I worked in a sewing factory in Gifu for three years with my friends. "
         "The company closed last month. Am I covered?",
         "岐阜の縫製工場で三年間働いていました。先月、会社が倒産しました。対象になりますか？",
+        "岐阜の縫製工場で三年間働いていました。先月、会社が倒産しました。対象になりますか。",  # か asks
     ],
 )
 def test_a_story_whose_own_question_agrees_is_answered(story: str) -> None:

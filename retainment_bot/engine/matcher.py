@@ -73,9 +73,11 @@ SHARED = 3
 # comma is inside a sentence.
 _SENTENCE_END = re.compile(r"(?<=[.?!。？！\n])\s*")
 _CLAUSE_END = re.compile(r"(?<=[.?!。？！\n,，])\s*")
-# A sentence asks with a question mark, or in English with its first word.
+# A sentence asks with a question mark, in English with its first word, in Japanese with the
+# particle か at its end ("一覧表どこで見れますか。").
 _ASKS = re.compile(
-    r"[?？]|^\s*(?:how|what|where|when|who|which|why|can|could|do|does|did|is|are|am|will|should|may|must)\b",
+    r"[?？]|か\s*[。.!！]*\s*$"
+    r"|^\s*(?:how|what|where|when|who|which|why|can|could|do|does|did|is|are|am|will|should|may|must)\b",
     re.IGNORECASE,
 )
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
