@@ -73,6 +73,7 @@ SHARED = 3
 # comma is inside a sentence.
 _SENTENCE_END = re.compile(r"(?<=[.?!。？！\n])\s*")
 _CLAUSE_END = re.compile(r"(?<=[.?!。？！\n,，])\s*")
+_ENDS = re.compile(r"[.?!。？！\n,，].")
 # A sentence asks with a question mark, in English with its first word, in Japanese with the
 # particle か at its end ("一覧表どこで見れますか。").
 _ASKS = re.compile(
@@ -432,8 +433,11 @@ class Matcher:
         if _CJK.search(squeezed):
             written = written.replace(" ", "")  # compact(text, kana=False)
             weights = self._cjk_weights(written)
+            # What the Latin words and the Japanese characters weigh, for a blend (:func:`_blend`).
             letters = [LETTER * len(token) * self._word_weight(stem) for token, stem in zip(tokens, stems, strict=True)]
-            japanese = [w if _CJK.match(char) else 0.0 for w, char in zip(weights, written, strict=True)]
+            japanese = (
+                [w if _CJK.match(char) else 0.0 for w, char in zip(weights, written, strict=True)] if tokens else []
+            )
             words = dict(scores)
             scores.clear()
             alone = None
@@ -447,16 +451,17 @@ class Matcher:
                 _blend(asked, asked_words, sum(in_letters), sum(in_japanese))
             # Dictionary forms only when the text as written leaves doubt: it costs as much again.
             if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
-                if sentences:
+                where = None
+                if sentences and asked is not None:
                     # Sentence by sentence, so that the question's forms are known apart.
                     bases = [compact(self.analyser(sentence), kana=False) for sentence, _ in sentences]
                     written_base = "".join(bases)
                     mask = [inside for base, (_, inside) in zip(bases, sentences, strict=True) for _ in base]
+                    where = _Asked(mask, asked)
                 else:
                     written_base = compact(self.analyser(text), kana=False)
                 if _CJK.search(written_base):
                     base_weights = self._cjk_weights(written_base)
-                    where = _Asked(mask, asked) if sentences and asked is not None else None
                     self._cover_chars(hiragana(written_base), base_weights, scores, BASE, seen, where)
         rank, last = self.ranks, len(self.ranks)
         ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
@@ -776,6 +781,8 @@ class Matcher:
 def _sentences(text: str) -> list[tuple[str, bool]] | None:
     """``text`` in sentences (in Latin text, clauses), each with whether it asks, when it has both
     kinds: a story and its question. ``None`` for a text of one sentence or only questions."""
+    if not _ENDS.search(text):
+        return None
     sentences = [
         (sentence, bool(_ASKS.search(sentence)))
         for sentence in (_SENTENCE_END if _CJK.search(text) else _CLAUSE_END).split(text)
