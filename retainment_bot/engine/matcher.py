@@ -12,13 +12,18 @@ word by word (an inverted index; rapidfuzz's ``ratio`` forgives a typo inside a 
 words with their Vietnamese diacritics score a little higher), Japanese character by character
 (a bigram prefilter, then rapidfuzz's ``partial_ratio`` alignment). Filler words ("how", "tôi")
 and hiragana next to kanji count little, and so do words and kanji that many topics' phrases use
-(an IDF over topics: "company", 会社). The verdict answers only when the close candidates agree
-(the same screen or topic; a topic's first screen may tie with screens of other kinds) and the
-best score reaches the answer threshold (:class:`Thresholds`; a calibrated model,
+(an IDF over topics: "company", 会社); in Latin text what no phrase explains counts as filler
+only up to ``LATIN_FILLER`` of the question. A story with its question in a sentence of its own
+("... the company closed. Am I covered?") is also read on that sentence alone; when both readings
+rank the same screen first it scores between the two. The verdict answers only when the close
+candidates agree (the same screen or topic; a topic's first screen may tie with screens of other
+kinds; screens tied on one phrase they all list are no rival of a better one) and the best score
+reaches the answer threshold (:class:`Thresholds`; a calibrated model,
 :mod:`retainment_bot.engine.calibration`, decides instead when ``search/verdict.json`` exists,
 which it does not in the shipped content); otherwise it suggests. Off-topic words
-(family, tax, weather…) never get an answer. Greetings and thanks are small talk when they are
-the whole message, or when nothing else in the message is found ("ok thanks, very helpful").
+(family, tax, weather…) never get an answer, unless a longer phrase of the topic answered explains
+them ("tourist visa"). Greetings and thanks are small talk when they are the whole message, or
+when nothing else in the message is found ("ok thanks, very helpful").
 """
 
 from __future__ import annotations
