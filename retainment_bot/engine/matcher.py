@@ -308,11 +308,12 @@ class Matcher:
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
         latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
         cjk: dict[tuple[str, str], int] = {}
-        phrases_seen: list[Phrase] = []
+        # Every phrase folded as a question is, with its node: what explains off-topic words.
+        seen: list[tuple[str, str]] = []
         for phrase in phrases:
-            phrases_seen.append(phrase)
             if phrase.is_cjk:
                 forms = [(compact(phrase.text), RAW)]
+                seen.append((phrase.node, forms[0][0]))
                 base = (base_forms or {}).get(phrase.text)
                 if base is None and analyser is not None:
                     base = analyser(phrase.text)
@@ -323,6 +324,7 @@ class Matcher:
                         cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
                 continue
             folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
+            seen.append((phrase.node, " ".join(folded)))
             folded, exact = _expand(expansions, folded, exact if len(exact) == len(folded) else folded)
             folded = [_stem(word) for word in folded]
             pairs = list(zip(folded, exact if len(exact) == len(folded) else folded, strict=True))
@@ -344,7 +346,7 @@ class Matcher:
                     for gram in _bigrams(chars.text):
                         grams[form].setdefault(gram, []).append(index)
         unwanted = [fold(word) for word in off_topic if word.strip()]
-        explained = _explained(phrases_seen, unwanted)
+        explained = _explained(seen, unwanted)
         topics: dict[str, set[str]] = {}
         for entry in latin_list:
             for word in entry.words:
@@ -837,24 +839,25 @@ def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, j
         scores[node] = max(chars, share * score + (1 - share) * chars)
 
 
-def _explained(phrases: Iterable[Phrase], unwanted: Sequence[str]) -> dict[str, tuple[tuple[str, str], ...]]:
-    """Off-topic word -> the search phrases longer than it that contain it (Latin ones as whole
-    words; folded as questions are), each with its node's topic."""
+def _explained(phrases: Iterable[tuple[str, str]], unwanted: Sequence[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Off-topic word -> the search phrases (node, phrase folded as questions are) longer than it
+    that contain it (Latin ones as whole words), each with its node's topic."""
     latin = {word for word in unwanted if not _CJK.search(word)}
-    cjk = {compact(word) for word in unwanted if _CJK.search(word)}
+    longest = max((len(word.split()) for word in latin), default=0)
+    cjk = tuple(sorted({compact(word) for word in unwanted if _CJK.search(word)}))
     found: dict[str, dict[tuple[str, str], None]] = {}
-    for phrase in phrases:
-        if phrase.is_cjk:
-            text = hiragana(compact(phrase.text, kana=False))
-            for word in cjk:
-                if word in text and word != text:
-                    found.setdefault(word, {})[(text, _topic(phrase.node))] = None
+    for node, text in phrases:
+        if _CJK.search(text):
+            if cjk and _any_of(cjk).search(text):
+                for word in cjk:
+                    if word in text and word != text:
+                        found.setdefault(word, {})[(text, _topic(node))] = None
             continue
-        words = " ".join(_CJK.sub(" ", hiragana(fold(phrase.text, kana=False))).split())
-        spaced = f" {words} "
-        for word in latin:
-            if f" {word} " in spaced and word != words:
-                found.setdefault(word, {})[(words, _topic(phrase.node))] = None
+        words = text.split()
+        runs = {" ".join(words[i : i + n]) for i in range(len(words)) for n in range(1, longest + 1)}
+        for word in runs & latin:
+            if word != text:
+                found.setdefault(word, {})[(text, _topic(node))] = None
     return {word: tuple(pairs) for word, pairs in found.items()}
 
 
