@@ -838,6 +838,7 @@ def _explained(phrases: Iterable[tuple[str, str]], unwanted: Sequence[str]) -> d
     that contain it (Latin ones as whole words), each with its node's topic."""
     latin = {word for word in unwanted if not _CJK.search(word)}
     longest = max((len(word.split()) for word in latin), default=0)
+    starts = {word.split(" ", 1)[0] for word in latin}
     cjk = tuple(sorted({compact(word) for word in unwanted if _CJK.search(word)}))
     found: dict[str, dict[tuple[str, str], None]] = {}
     for node, text in phrases:
@@ -848,7 +849,9 @@ def _explained(phrases: Iterable[tuple[str, str]], unwanted: Sequence[str]) -> d
                         found.setdefault(word, {})[(text, _topic(node))] = None
             continue
         words = text.split()
-        runs = {" ".join(words[i : i + n]) for i in range(len(words)) for n in range(1, longest + 1)}
+        runs = {
+            " ".join(words[i : i + n]) for i in range(len(words)) if words[i] in starts for n in range(1, longest + 1)
+        }
         for word in runs & latin:
             if word != text:
                 found.setdefault(word, {})[(text, _topic(node))] = None
