@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from retainment_bot.engine import matcher as matcher_module
 from retainment_bot.engine import ui
 from retainment_bot.engine.engine import Engine, Press, Start, Typed
 from retainment_bot.engine.matcher import Matcher, Phrase
@@ -194,6 +195,21 @@ def test_topics_tied_on_one_shared_phrase_leave_a_place_for_other_evidence() -> 
     assert [c.node for c in small_matcher().decide(ranked, off_topic=False).candidates] == [n for n, _ in ranked]
 
 
+def test_screens_tied_on_one_shared_phrase_are_no_rival_of_a_better_screen() -> None:
+    """ "特定技能に移りたいって気持ちが必要なの？": every specified skilled worker screen lists 特定技能
+    and ties a little below the eligibility check, which has more of the question."""
+    matcher = Matcher.build([Phrase("ssw.start", "ja", "特定技能")], entries=["eligibility.start", "ssw.start"])
+    shared = [("ssw.start", 66.4), ("consent_form.ssw", 66.4), ("ssw.type1", 66.4), ("ssw.type2", 66.4)]
+    verdict = matcher.decide([("eligibility.start", 68.5), ("eligibility.wish", 68.5), *shared], off_topic=False)
+    assert verdict.kind == "answer" and verdict.candidates[0].node == "eligibility.start"
+    # Two screens of another topic close below: a rival, as before.
+    assert (
+        matcher.decide([("eligibility.start", 68.5), ("ssw.start", 66.4), ("ssw.type1", 66.4)], False).kind == "suggest"
+    )
+    # Tied with the best itself: no better screen, no answer.
+    assert matcher.decide([("eligibility.wish", 66.4), *shared], off_topic=False).kind == "suggest"
+
+
 def test_asking_for_the_main_menu_in_other_words_opens_it() -> None:
     """ "back to main menu pls" is not an exact label, and the menu is never suggested."""
     matcher = small_matcher()
@@ -247,3 +263,120 @@ def test_greetings_and_thanks_from_the_search_files_are_small_talk_too(
     """``_greetings`` and ``_thanks`` in ``search/<lang>.yaml``: other languages, romaji, dialect."""
     outcome = engine.step(engine.step(engine.new_state(lang), Start()).state, Typed(text))
     assert interface_text(engine.translator, lang, reply) in [r.text for r in outcome.replies]
+
+
+def explained_matcher() -> Matcher:
+    phrases = [
+        Phrase("eligibility.start", "en", "tourist visa"),
+        Phrase("eligibility.start", "en", "am i covered"),
+        Phrase("eligibility.status", "en", "which visas are covered"),
+        Phrase("about.start", "en", "tourist"),
+        Phrase("ssw.start", "ja", "家族滞在で呼べる特定技能"),
+        Phrase("ssw.start", "ja", "特定技能"),
+    ]
+    return Matcher.build(phrases, off_topic=["tourist", "travel", "家族滞在"])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("i came on a tourist visa, am i covered", "answer"),  # the phrase explains "tourist"
+        ("tourist visa travel, am i covered", "none"),  # "travel" is off topic all the same
+        ("tourist spots, am i covered", "none"),  # "tourist" alone is off topic
+        ("家族滞在で呼べる特定技能", "answer"),
+        ("特定技能の家族滞在", "none"),  # the longer phrase is not there: off topic
+    ],
+)
+def test_an_off_topic_word_inside_a_phrase_of_the_answered_topic_is_not_off_topic(text: str, kind: str) -> None:
+    """ "tourist" is off topic, but "tourist visa" is a phrase of the eligibility check: a question
+    with the whole phrase asks about the check. Another topic's phrase explains nothing."""
+    verdict = explained_matcher().match(text)
+    assert (verdict.kind if verdict.kind != "suggest" else "none") == kind, verdict
+
+
+def test_an_off_topic_word_is_explained_only_by_the_topic_answered() -> None:
+    matcher = explained_matcher()
+    folded = "i came on a tourist visa am i covered"
+    assert not matcher._off_topic(folded, folded, "eligibility")
+    assert matcher._off_topic(folded, folded, "about")  # "tourist" alone is about's phrase: not longer
+    assert matcher._off_topic(folded, folded)
+
+
+def story_matcher() -> Matcher:
+    phrases = [
+        Phrase("eligibility.start", "en", "am i covered"),
+        Phrase("eligibility.start", "en", "company closed"),
+        Phrase("eligibility.start", "en", "lost my job"),
+        Phrase("eligibility.start", "ja", "対象になりますか"),
+        Phrase("eligibility.start", "vi", "dieu kien"),
+        Phrase("contact.start", "en", "who can i ask"),
+        Phrase("documents.start", "en", "what documents"),
+    ]
+    return Matcher.build(
+        phrases,
+        entries=["eligibility.start", "documents.start", "contact.start"],
+        stopwords=["i", "my", "the", "a", "in", "for", "and", "with", "can"],
+    )
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "I worked in a sewing factory in Gifu for three years with my friends. "
+        "The company closed last month. Am I covered?",
+        "岐阜の縫製工場で三年間働いていました。先月、会社が倒産しました。対象になりますか？",
+        "岐阜の縫製工場で三年間働いていました。先月、会社が倒産しました。対象になりますか。",  # か asks
+    ],
+)
+def test_a_story_whose_own_question_agrees_is_answered(story: str) -> None:
+    """The story's words dilute the score; the question's sentence alone ranks the same screen
+    first, so the two readings agree and the screen is answered."""
+    assert story_matcher().match(story).candidates[0].node == "eligibility.start"
+    assert story_matcher().match(story).kind == "answer"
+    # The same words without sentences: one reading only, and the story outweighs the question.
+    run_on = story.replace(". ", " ").replace("?", "").replace("。", "").replace("？", "")
+    assert story_matcher().match(run_on).kind == "suggest"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "i worked in a sewing factory in gifu for three years with my two friends from hanoi, "
+            "the company closed last month, am i covered",
+            "answer",
+        ),
+        (
+            "i worked in a sewing factory in gifu for three years with my two friends from hanoi, "
+            "the company closed last month, i am covered",
+            "suggest",
+        ),
+    ],
+)
+def test_in_latin_text_a_clause_asks_by_its_question_mark_or_english_question_word(text: str, kind: str) -> None:
+    """Chat writes a story in clauses and asks without a question mark: a comma ends a clause,
+    and one that starts "am", "can", "how"... asks."""
+    assert story_matcher().match(text).kind == kind
+
+
+def test_a_story_whose_own_question_asks_for_another_screen_is_not_lifted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    story = "My company closed in May and I lost my job. Who can I ask?"
+    lifted = story_matcher().rank(story)
+    monkeypatch.setattr(matcher_module, "QUESTION_LIFT", 0.0)
+    assert lifted == story_matcher().rank(story)
+    assert lifted[0][0] == "eligibility.start" and story_matcher().match(story).kind == "suggest"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("dieu kien la gi vay", "answer"),  # the conditions, with filler around them
+        ("nhap quoc tich nhat ban can nhung dieu kien gi", "suggest"),  # naturalisation's conditions
+    ],
+)
+def test_a_latin_question_the_index_explains_little_of_is_not_answered(text: str, kind: str) -> None:
+    """What no phrase explains is taken for filler only up to a share of the question: a
+    question with many unexplained words is mostly about something else."""
+    assert story_matcher().match(text).kind == kind

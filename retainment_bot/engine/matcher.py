@@ -12,13 +12,18 @@ word by word (an inverted index; rapidfuzz's ``ratio`` forgives a typo inside a 
 words with their Vietnamese diacritics score a little higher), Japanese character by character
 (a bigram prefilter, then rapidfuzz's ``partial_ratio`` alignment). Filler words ("how", "tôi")
 and hiragana next to kanji count little, and so do words and kanji that many topics' phrases use
-(an IDF over topics: "company", 会社). The verdict answers only when the close candidates agree
-(the same screen or topic; a topic's first screen may tie with screens of other kinds) and the
-best score reaches the answer threshold (:class:`Thresholds`; a calibrated model,
+(an IDF over topics: "company", 会社); in Latin text what no phrase explains counts as filler
+only up to ``LATIN_FILLER`` of the question. A story with its question in a sentence of its own
+("... the company closed. Am I covered?") is also read on that sentence alone; when both readings
+rank the same screen first it scores between the two. The verdict answers only when the close
+candidates agree (the same screen or topic; a topic's first screen may tie with screens of other
+kinds; screens tied on one phrase they all list are no rival of a better one) and the best score
+reaches the answer threshold (:class:`Thresholds`; a calibrated model,
 :mod:`retainment_bot.engine.calibration`, decides instead when ``search/verdict.json`` exists,
 which it does not in the shipped content); otherwise it suggests. Off-topic words
-(family, tax, weather…) never get an answer. Greetings and thanks are small talk when they are
-the whole message, or when nothing else in the message is found ("ok thanks, very helpful").
+(family, tax, weather…) never get an answer, unless a longer phrase of the topic answered explains
+them ("tourist visa"). Greetings and thanks are small talk when they are the whole message, or
+when nothing else in the message is found ("ok thanks, very helpful").
 """
 
 from __future__ import annotations
@@ -58,6 +63,31 @@ LETTER = 0.4
 FEW_LONGER = 40
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
+# Half a node's score is against what any node explains, the rest being taken for filler; in
+# Latin text at most this share of the question's weight is taken for filler unexplained: a
+# question the index explains a fifth of ("nhap quoc tich nhat ban can nhung dieu kien gi":
+# naturalisation's conditions) is mostly about something else.
+LATIN_FILLER = 0.7
+# A story with its question in a sentence of its own: how far the question's own score lifts the
+# story's best node when both rank it first (0: not at all, 1: to the question's score). Chosen
+# with LATIN_FILLER on the tuning part after round 7's phrases: from 0.3 one more wrong answer in
+# English and in Vietnamese (tests/eval/README.md, session 5).
+QUESTION_LIFT = 0.25
+# How many screens tied on one score were found by a phrase they all list: no rival of a better one.
+SHARED = 3
+# Sentences end at these marks (kept with the sentence) and at line ends; in Latin text a comma
+# ends a clause as well ("im engineer visa, lost job, where to send consent form"). In Japanese a
+# comma is inside a sentence.
+_SENTENCE_END = re.compile(r"(?<=[.?!。？！\n])\s*")
+_CLAUSE_END = re.compile(r"(?<=[.?!。？！\n,，])\s*")
+_ENDS = re.compile(r"[.?!。？！\n,，].")
+# A sentence asks with a question mark, in English with its first word, in Japanese with the
+# particle か at its end ("一覧表どこで見れますか。").
+_ASKS = re.compile(
+    r"[?？]|か\s*[。.!！]*\s*$"
+    r"|^\s*(?:how|what|where|when|who|which|why|can|could|do|does|did|is|are|am|will|should|may|must)\b",
+    re.IGNORECASE,
+)
 Kind = Literal["answer", "suggest", "greeting", "thanks", "none"]
 
 
@@ -207,6 +237,10 @@ class Matcher:
     off_topic: frozenset[str] = frozenset()
     off_topic_bare: frozenset[str] = frozenset()
     off_topic_cjk: tuple[str, ...] = ()
+    # Off-topic word -> the longer search phrases that contain it, each with its node's topic
+    # ("tourist" is off topic, "tourist visa" a phrase of the eligibility check): found whole in
+    # a question, the phrase explains the word when its topic is the one answered.
+    explained: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
     abbreviations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     order: tuple[str, ...] = ()
@@ -281,9 +315,12 @@ class Matcher:
         filler = frozenset(folded_filler | {_stem(w) for w in folded_filler if " " not in w})
         latin: dict[tuple[str, tuple[str, ...]], _Words] = {}
         cjk: dict[tuple[str, str], int] = {}
+        # Every phrase folded as a question is, with its node: what explains off-topic words.
+        seen: list[tuple[str, str]] = []
         for phrase in phrases:
             if phrase.is_cjk:
                 forms = [(compact(phrase.text), RAW)]
+                seen.append((phrase.node, forms[0][0]))
                 base = (base_forms or {}).get(phrase.text)
                 if base is None and analyser is not None:
                     base = analyser(phrase.text)
@@ -294,6 +331,7 @@ class Matcher:
                         cjk[(phrase.node, text)] = cjk.get((phrase.node, text), 0) | form
                 continue
             folded, exact = fold(phrase.text).split(), fold(phrase.text, keep_diacritics=True).split()
+            seen.append((phrase.node, " ".join(folded)))
             folded, exact = _expand(expansions, folded, exact if len(exact) == len(folded) else folded)
             folded = [_stem(word) for word in folded]
             pairs = list(zip(folded, exact if len(exact) == len(folded) else folded, strict=True))
@@ -315,6 +353,7 @@ class Matcher:
                     for gram in _bigrams(chars.text):
                         grams[form].setdefault(gram, []).append(index)
         unwanted = [fold(word, keep_diacritics=True) for word in off_topic if word.strip()]
+        explained = _explained(seen, [fold(word) for word in unwanted])
         topics: dict[str, set[str]] = {}
         for entry in latin_list:
             for word in entry.words:
@@ -340,6 +379,7 @@ class Matcher:
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
             off_topic_bare=frozenset(fold(w) for w in unwanted if not _CJK.search(w)),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
+            explained=explained,
             stopwords=filler,
             abbreviations=short,
             order=tuple(order),
@@ -360,7 +400,7 @@ class Matcher:
         if small is not None:
             return Verdict(small)
         ranked, signals = self._ranking(text, written)
-        off_topic = self._off_topic(folded, fold(text, keep_diacritics=True))
+        off_topic = self._off_topic(folded, fold(text, keep_diacritics=True), _topic(ranked[0][0]) if ranked else None)
         verdict = self.decide(ranked, off_topic, japanese=bool(_CJK.search(text)), signals=signals)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
@@ -379,36 +419,53 @@ class Matcher:
 
     def _ranking(self, text: str, written: str) -> tuple[list[tuple[str, float]], Signals]:
         """:meth:`ranking`, given ``fold(text, kana=False)`` (``written``): folding costs, so the
-        text is folded as few times as it can be."""
+        text is folded as few times as it can be.
+
+        A story with its question in a sentence of its own ("... the company closed. Am I
+        covered?"): the story's words dilute the score. The question's sentences are also scored
+        alone (the same phrases found, only their part of the question counted; as written, not
+        in dictionary forms: a pass by sentence cost a fifth more on long Japanese stories, and
+        answered one more wrongly); when they rank
+        the same node first, the two readings agree, and the node scores ``QUESTION_LIFT`` of the
+        way from the story's score to the question's."""
         folded = hiragana(written)
         scores: dict[str, float] = {}
         seen = _Seen()
+        sentences = _sentences(text)
+        # The question's own scores, and per form which positions are in its sentences.
+        asked: dict[str, float] | None = {} if sentences else None
+        masks = _masks(sentences, self.expansions) if sentences else None
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
         # The words with their diacritics, folded only when there are Latin words to read.
         exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split() if tokens else []
         tokens, exact = _expand(self.expansions, tokens, exact if len(exact) == len(tokens) else tokens)
         stems = [_stem(token) for token in tokens]
+        if masks is not None and (len(masks[0]) != len(tokens) or len(masks[1]) != len(folded.replace(" ", ""))):
+            asked = masks = None  # the sentences did not fold as the whole did: no question alone
         if sum(len(token) for token in tokens) >= 3:
-            self._cover_words(stems, exact, scores, seen)
+            alone = _Asked(masks[0], asked) if masks is not None and asked is not None else None
+            self._cover_words(stems, exact, scores, seen, alone)
         squeezed = folded.replace(" ", "")  # compact(text)
         if _CJK.search(squeezed):
             written = written.replace(" ", "")  # compact(text, kana=False)
             weights = self._cjk_weights(written)
+            # What the Latin words and the Japanese characters weigh, for a blend (:func:`_blend`).
+            letters = [LETTER * len(token) * self._word_weight(stem) for token, stem in zip(tokens, stems, strict=True)]
+            japanese = (
+                [w if _CJK.match(char) else 0.0 for w, char in zip(weights, written, strict=True)] if tokens else []
+            )
             words = dict(scores)
             scores.clear()
-            self._cover_chars(squeezed, weights, scores, RAW, seen)
-            if words:
-                # Latin words in a Japanese question are only part of it ("cong ty tuyển dụng の
-                # リストある？"): a node they find scores by their share of the question's weight.
-                latin = sum(
-                    LETTER * len(token) * self._word_weight(stem) for token, stem in zip(tokens, stems, strict=True)
-                )
-                japanese = sum(w for w, char in zip(weights, written, strict=True) if _CJK.match(char))
-                share = latin / ((latin + japanese) or 1.0)
-                for node, score in words.items():
-                    chars = scores.get(node, 0.0)
-                    scores[node] = max(chars, share * score + (1 - share) * chars)
+            alone = None
+            if masks is not None and asked is not None:
+                alone, asked_words = _Asked(masks[1], asked), dict(asked)
+                asked.clear()
+            self._cover_chars(squeezed, weights, scores, RAW, seen, alone)
+            _blend(scores, words, sum(letters), sum(japanese))
+            if masks is not None and asked is not None:
+                in_letters, in_japanese = itertools.compress(letters, masks[0]), itertools.compress(japanese, masks[1])
+                _blend(asked, asked_words, sum(in_letters), sum(in_japanese))
             # Dictionary forms only when the text as written leaves doubt: it costs as much again.
             if self.analyser is not None and max(scores.values(), default=0.0) < self.thresholds.settled:
                 base = self.analyser(text)
@@ -417,6 +474,12 @@ class Matcher:
                     self._cover_chars(hiragana(written_base), self._cjk_weights(written_base), scores, BASE, seen)
         rank, last = self.ranks, len(self.ranks)
         ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
+        if asked and ranked:
+            own = min(asked.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
+            best, score = ranked[0]
+            if own[0] == best and own[1] > score:
+                scores[best] = score + QUESTION_LIFT * (own[1] - score)
+                ranked[0] = (best, scores[best])
         return ranked, Signals(seen.coverage, seen.explained, seen.weight)
 
     def decide(
@@ -482,6 +545,15 @@ class Matcher:
             if best - score < limits.margin and (node not in self.navigation or best_node in self.navigation)
         ]
         rivals = [node for node in close if not (best_node in self.entries and node not in self.entries)]
+        if rivals:
+            # Three or more screens tied below the best were found by one phrase they all list
+            # ("特定技能"): the tie is no rival of a best that has more than that phrase.
+            ties = Counter(round(score, 1) for _, score in ranked)
+            top = round(best, 1)
+            scored = dict(rest)
+            rivals = [
+                node for node in rivals if not (ties[round(scored[node], 1)] >= SHARED and round(scored[node], 1) < top)
+            ]
         if not rivals:
             return best_node
         group = [best_node, *rivals]
@@ -513,8 +585,11 @@ class Matcher:
             return (*tied[: count - 1], found[len(tied)])
         return tuple(found[:count])
 
-    def _cover_words(self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen) -> None:
-        """Latin text, word by word: each phrase whose words appear close together covers them."""
+    def _cover_words(
+        self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen, alone: _Asked | None = None
+    ) -> None:
+        """Latin text, word by word: each phrase whose words appear close together covers them.
+        With ``alone``, the question's own sentences are also scored alone."""
         where: dict[str, list[tuple[int, float]]] = {}
         for position, token in enumerate(tokens):
             found = {token: 1.0} if token in self.words else {}
@@ -545,7 +620,7 @@ class Matcher:
                     marks = _marks(covered, node, len(tokens), first, last + 1)
                     for position in positions.values():
                         marks[position] = max(marks[position], quality)
-        _score(covered, [self._word_weight(token) for token in tokens], scores, seen)
+        _score(covered, [self._word_weight(token) for token in tokens], scores, seen, 1.0 - LATIN_FILLER, alone)
 
     def _word_weight(self, token: str) -> float:
         """How much a (stemmed) Latin word weighs in a question: filler little, words that many
@@ -611,7 +686,13 @@ class Matcher:
         return [vocabulary[place] for place in sorted(places)]
 
     def _cover_chars(
-        self, squeezed: str, weights: list[float], scores: dict[str, float], form: int, seen: _Seen
+        self,
+        squeezed: str,
+        weights: list[float],
+        scores: dict[str, float],
+        form: int,
+        seen: _Seen,
+        alone: _Asked | None = None,
     ) -> None:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
         covers a stretch. Only phrases sharing at least two thirds of their bigrams with the
@@ -630,7 +711,7 @@ class Matcher:
             for node in texts.nodes[index]:
                 marks = _marks(covered, node, len(squeezed), start, end)
                 marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
-        _score(covered, weights, scores, seen)
+        _score(covered, weights, scores, seen, alone=alone)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
         """What each character weighs. Kanji, katakana and Latin carry the meaning; hiragana next
@@ -677,9 +758,11 @@ class Matcher:
         """Whether ``text`` names something the bot does not cover (see ``off_topic``)."""
         return self._off_topic(fold(text), fold(text, keep_diacritics=True))
 
-    def _off_topic(self, folded: str, kept: str) -> bool:
-        """Whether the question names something the bot does not cover. ``kept`` is the question
-        folded with its diacritics (see ``off_topic``)."""
+    def _off_topic(self, folded: str, kept: str, topic: str | None = None) -> bool:
+        """Whether the question names something off topic. ``kept`` is the question folded with
+        its diacritics (see ``off_topic``). With the ``topic`` about to be answered, an off-topic
+        word inside a longer phrase of that topic found whole in the question does not count:
+        "tourist" is off topic, "i came on a tourist visa, am i covered" is not."""
         # Latin words apart from the Japanese they are written against ("jlptの試験").
         tokens = _CJK.sub(" ", kept).split()
         bare = _CJK.sub(" ", folded).split()
@@ -689,14 +772,107 @@ class Matcher:
         # phrase starts with.
         starts = self.off_topic_starts
         anywhere = tokens == bare  # no diacritics anywhere: every phrase as if without them
+        found: set[str] = set()
         for i in range(len(tokens)):
             if tokens[i] not in starts and bare[i] not in starts:
                 continue
             for n in range(1, min(4, len(tokens) - i) + 1):
                 run, plain = " ".join(tokens[i : i + n]), " ".join(bare[i : i + n])
                 if run in self.off_topic or (plain in self.off_topic_bare and (anywhere or (n > 1 and run == plain))):
-                    return True
-        return bool(self.off_topic_cjk) and _any_of(self.off_topic_cjk).search(folded.replace(" ", "")) is not None
+                    found.add(plain)
+        squeezed = folded.replace(" ", "")
+        if self.off_topic_cjk and _any_of(self.off_topic_cjk).search(squeezed) is not None:
+            found |= {word for word in self.off_topic_cjk if word in squeezed}
+        if not found or topic is None or not self.explained:
+            return bool(found)
+        spaced = f" {' '.join(bare)} "
+        return any(not self._explains(word, topic, spaced, squeezed) for word in found)
+
+    def _explains(self, word: str, topic: str, spaced: str, squeezed: str) -> bool:
+        """Whether a phrase of ``topic`` containing the off-topic ``word`` is in the question."""
+        for phrase, where in self.explained.get(word, ()):
+            if where == topic and (phrase in squeezed if _CJK.search(phrase) else f" {phrase} " in spaced):
+                return True
+        return False
+
+
+def _sentences(text: str) -> list[tuple[str, bool]] | None:
+    """``text`` in sentences (in Latin text, clauses), each with whether it asks, when it has both
+    kinds: a story and its question. ``None`` for a text of one sentence or only questions."""
+    if not _ENDS.search(text):
+        return None
+    sentences = [
+        (sentence, bool(_ASKS.search(sentence)))
+        for sentence in (_SENTENCE_END if _CJK.search(text) else _CLAUSE_END).split(text)
+        if sentence.strip()
+    ]
+    if len({asks for _, asks in sentences}) < 2:
+        return None
+    return sentences
+
+
+def _masks(
+    sentences: Sequence[tuple[str, bool]], expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+) -> tuple[list[bool], list[bool]]:
+    """Which Latin words and which characters of the folded question are in a sentence that asks
+    (each sentence folded as the whole question is)."""
+    words: list[bool] = []
+    chars: list[bool] = []
+    for sentence, asks in sentences:
+        folded = hiragana(fold(sentence, kana=False))
+        tokens = _CJK.sub(" ", folded).split()
+        words += [asks] * len(_expand(expansions, tokens, tokens)[0])
+        chars += [asks] * len(folded.replace(" ", ""))
+    return words, chars
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The positions of a question's own sentences (``mask``) and their scores (filled)."""
+
+    mask: Sequence[bool]
+    scores: dict[str, float]
+
+    def weights(self, weights: Sequence[float]) -> list[float]:
+        """``weights`` with the rest of the question's at 0."""
+        return [weight if inside else 0.0 for weight, inside in zip(weights, self.mask, strict=True)]
+
+
+def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, japanese: float) -> None:
+    """Latin words in a Japanese question are only part of it ("cong ty tuyển dụng のリストある？"):
+    a node they find (``words``, their scores) scores by their share (``latin``) of the question's
+    weight against the Japanese characters' (``japanese``)."""
+    if not words:
+        return
+    share = latin / ((latin + japanese) or 1.0)
+    for node, score in words.items():
+        chars = scores.get(node, 0.0)
+        scores[node] = max(chars, share * score + (1 - share) * chars)
+
+
+def _explained(phrases: Iterable[tuple[str, str]], unwanted: Sequence[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Off-topic word -> the search phrases (node, phrase folded as questions are) longer than it
+    that contain it (Latin ones as whole words), each with its node's topic."""
+    latin = {word for word in unwanted if not _CJK.search(word)}
+    longest = max((len(word.split()) for word in latin), default=0)
+    starts = {word.split(" ", 1)[0] for word in latin}
+    cjk = tuple(sorted({compact(word) for word in unwanted if _CJK.search(word)}))
+    found: dict[str, dict[tuple[str, str], None]] = {}
+    for node, text in phrases:
+        if _CJK.search(text):
+            if cjk and _any_of(cjk).search(text):
+                for word in cjk:
+                    if word in text and word != text:
+                        found.setdefault(word, {})[(text, _topic(node))] = None
+            continue
+        words = text.split()
+        runs = {
+            " ".join(words[i : i + n]) for i in range(len(words)) if words[i] in starts for n in range(1, longest + 1)
+        }
+        for word in runs & latin:
+            if word != text:
+                found.setdefault(word, {})[(text, _topic(node))] = None
+    return {word: tuple(pairs) for word, pairs in found.items()}
 
 
 def _inside(phrases: Iterable[tuple[Kind, str]]) -> tuple[tuple[Kind, str], ...]:
@@ -1011,9 +1187,18 @@ def _marks(covered: dict[str, _Marks], node: str, length: int, start: int, end: 
     return found.values
 
 
-def _score(covered: dict[str, _Marks], weights: list[float], scores: dict[str, float], seen: _Seen) -> None:
+def _score(
+    covered: dict[str, _Marks],
+    weights: list[float],
+    scores: dict[str, float],
+    seen: _Seen,
+    least: float = 0.0,
+    alone: _Asked | None = None,
+) -> None:
     """Score each node by the weighted share of the question its phrases cover: half against
-    the whole question, half against what any node explains (the rest is likely filler)."""
+    the whole question, half against what any node explains (the rest is likely filler), but
+    against at least the ``least`` share of the question. With ``alone``, the same for the
+    question's own sentences (the rest of the question weighing nothing), into its scores."""
     total = sum(weights)
     seen.weight = max(seen.weight, total)
     if not covered or not total:
@@ -1026,10 +1211,23 @@ def _score(covered: dict[str, _Marks], weights: list[float], scores: dict[str, f
     explained = list(map(max, *stretches)) if len(stretches) > 1 else stretches[0]
     reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
+    reach = max(reach, least * total)
     for node, marks in covered.items():
         own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
         seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
         scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+    if alone is None:
+        return
+    weights = alone.weights(weights)
+    total = sum(weights)
+    if not total:
+        return
+    reach = max(sum(map(operator.mul, explained, weights[start:end])) or 1.0, least * total)
+    found = alone.scores
+    for node, marks in covered.items():
+        own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
+        if own:
+            found[node] = max(found.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
 
 
 class _Translator(Protocol):
