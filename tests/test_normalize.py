@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 
 from retainment_bot.engine.normalize import compact, fold, hiragana
@@ -41,3 +44,16 @@ def test_katakana_read_as_hiragana_after_folding_is_folding(typed: str) -> None:
     # The matcher folds a question once with kana=False and reads the katakana afterwards.
     assert hiragana(fold(typed, kana=False)) == fold(typed)
     assert hiragana(fold(typed, keep_diacritics=True, kana=False)) == fold(typed, keep_diacritics=True)
+
+
+def test_words_are_split_at_every_character_that_is_no_letter_or_digit() -> None:
+    # fold() finds the words (runs of ``[^\W_]``): the same words as turning everything else
+    # into spaces and splitting, for every character of the Basic Multilingual Plane.
+    separators = re.compile(r"[\W_]+")
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:  # surrogates are no characters
+            continue
+        text = f"ab{chr(code)}cd"
+        normalized = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
+        expected = " ".join(separators.sub(" ", normalized).split())
+        assert fold(text, keep_diacritics=True, kana=False) == expected, hex(code)

@@ -58,6 +58,10 @@ JIDF = 0.6
 # A Latin letter among Japanese characters ("WAASAはどんな活動"): a word of a few letters weighs
 # about as much as a kanji compound, not as five kanji.
 LETTER = 0.4
+# How many of its rarest bigrams a Japanese phrase must share with a question to be checked
+# further (:meth:`Matcher._sharing`): with two, the slowest Japanese questions find the phrases to
+# check a fifth faster than with one.
+TEXT_HITS = 2
 # How many Japanese phrases longer than a question are checked all (:meth:`Matcher._sharing`):
 # fewer than the phrases found from the question's rarest bigrams.
 FEW_LONGER = 40
@@ -205,7 +209,9 @@ class _Texts:
     grams: tuple[frozenset[str], ...]
     needed: tuple[int, ...]  # per text, how many bigrams it must share (:func:`_shared_needed`)
     postings: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it
-    prefixes: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it among their rarest
+    # Bigram -> the texts with it among their rarest (:func:`_prefixes`, ``hits`` of them each).
+    prefixes: Mapping[str, tuple[int, ...]]
+    hits: tuple[int, ...]  # per text, how many of its ``prefixes`` bigrams it must share
     neediest: tuple[int, ...]  # the texts, those that need most first
     descending: tuple[int, ...]  # their ``needed``, negated (ascending: for bisect)
 
@@ -399,8 +405,9 @@ class Matcher:
         small = self._smalltalk(folded)
         if small is not None:
             return Verdict(small)
-        ranked, signals = self._ranking(text, written)
-        off_topic = self._off_topic(folded, fold(text, keep_diacritics=True), _topic(ranked[0][0]) if ranked else None)
+        kept = fold(text, keep_diacritics=True)
+        ranked, signals = self._ranking(text, written, kept)
+        off_topic = self._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
         verdict = self.decide(ranked, off_topic, japanese=bool(_CJK.search(text)), signals=signals)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
@@ -417,9 +424,10 @@ class Matcher:
         """:meth:`rank`, and how much of the question each node's phrases cover."""
         return self._ranking(text, fold(text, kana=False))
 
-    def _ranking(self, text: str, written: str) -> tuple[list[tuple[str, float]], Signals]:
-        """:meth:`ranking`, given ``fold(text, kana=False)`` (``written``): folding costs, so the
-        text is folded as few times as it can be.
+    def _ranking(self, text: str, written: str, kept: str | None = None) -> tuple[list[tuple[str, float]], Signals]:
+        """:meth:`ranking`, given ``fold(text, kana=False)`` (``written``) and perhaps
+        ``fold(text, keep_diacritics=True)`` (``kept``): folding costs, so the text is folded as
+        few times as it can be.
 
         A story with its question in a sentence of its own ("... the company closed. Am I
         covered?"): the story's words dilute the score. The question's sentences are also scored
@@ -438,7 +446,9 @@ class Matcher:
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
         tokens = _CJK.sub(" ", folded).split()
         # The words with their diacritics, folded only when there are Latin words to read.
-        exact = _CJK.sub(" ", fold(text, keep_diacritics=True)).split() if tokens else []
+        if tokens and kept is None:
+            kept = fold(text, keep_diacritics=True)
+        exact = _CJK.sub(" ", kept).split() if tokens and kept is not None else []
         tokens, exact = _expand(self.expansions, tokens, exact if len(exact) == len(tokens) else tokens)
         stems = [_stem(token) for token in tokens]
         if masks is not None and (len(masks[0]) != len(tokens) or len(masks[1]) != len(folded.replace(" ", ""))):
@@ -451,7 +461,7 @@ class Matcher:
             written = written.replace(" ", "")  # compact(text, kana=False)
             weights = self._cjk_weights(written)
             # What the Latin words and the Japanese characters weigh, for a blend (:func:`_blend`).
-            letters = [LETTER * len(token) * self._word_weight(stem) for token, stem in zip(tokens, stems, strict=True)]
+            letters = [LETTER * len(t) * w for t, w in zip(tokens, self._word_weights(stems), strict=True)]
             japanese = (
                 [w if _CJK.match(char) else 0.0 for w, char in zip(weights, written, strict=True)] if tokens else []
             )
@@ -601,31 +611,36 @@ class Matcher:
                     found[word] = score / 100
             for word, similarity in found.items():
                 where.setdefault(word, []).append((position, similarity))
-        covered: dict[str, _Marks] = {}
-        shapes = self.shapes
+        cover = _Cover(len(tokens))
+        shapes, best = self.shapes, cover.best
+        phrases, needed, members = shapes.words, shapes.needed, shapes.members
         for index in _enough_words(shapes, where):
-            placed = _place(shapes.words[index], where, shapes.needed[index])
+            placed = _place(phrases[index], where, needed[index])
             if placed is None:
                 continue
-            positions, similar = placed
-            share = len(positions) / len(shapes.words[index])
-            asked = [exact[position] for position in positions.values()]
-            first, last = min(positions.values()), max(positions.values())
-            for written, nodes in shapes.members[index]:
-                accents = sum(map(operator.eq, asked, map(written.__getitem__, positions))) / len(positions)
+            places, positions, similar = placed  # the phrase's words found, where
+            share = len(positions) / len(phrases[index])
+            asked = list(map(exact.__getitem__, positions))
+            first, end = min(positions), max(positions) + 1
+            for written, nodes in members[index]:
+                accents = sum(map(operator.eq, asked, map(written.__getitem__, places))) / len(positions)
                 # A phrase found only in part counts much less than a whole one. (The factors
                 # grouped as when the reference results were recorded: the same rounding.)
                 quality = similar * ((0.9 + 0.1 * accents) * share * share)
                 for node in nodes:
-                    marks = _marks(covered, node, len(tokens), first, last + 1)
-                    for position in positions.values():
-                        marks[position] = max(marks[position], quality)
-        _score(covered, [self._word_weight(token) for token in tokens], scores, seen, 1.0 - LATIN_FILLER, alone)
+                    marks = cover.marks(node, first, end)
+                    for position in positions:
+                        if quality > marks[position]:  # max(), without its call: the hottest loop
+                            marks[position] = quality
+                            if quality > best[position]:
+                                best[position] = quality
+        _score(cover, self._word_weights(tokens), scores, seen, 1.0 - LATIN_FILLER, alone)
 
-    def _word_weight(self, token: str) -> float:
-        """How much a (stemmed) Latin word weighs in a question: filler little, words that many
-        topics use less."""
-        return 0.2 if token in self.stopwords else self.distinct.get(token, 1.0)
+    def _word_weights(self, tokens: Iterable[str]) -> list[float]:
+        """How much each (stemmed) Latin word weighs in a question: filler little, words that
+        many topics use less."""
+        stopwords, distinct = self.stopwords, self.distinct
+        return [0.2 if token in stopwords else distinct.get(token, 1.0) for token in tokens]
 
     def _sharing(self, squeezed: str, texts: _Texts) -> list[int]:
         """The texts (phrases of one form) sharing enough bigrams with the question to be aligned: at
@@ -635,8 +650,8 @@ class Matcher:
         (pigeonhole), and only they are checked, with set intersections made in C:
 
         - one needing its own figure (at most the question's) misses at most its bigram count
-          minus that figure, so it has one of its ``prefixes`` (that many plus one of its
-          rarest bigrams);
+          minus that figure, so it has ``hits`` of its ``prefixes`` (that many plus ``hits`` of
+          its rarest bigrams: :func:`_prefixes`), counted in C;
         - one needing the question's figure (a phrase longer than the question) has one of the
           question's rarest bigrams (as many as the question has, minus the figure, plus one);
           when there are at most ``FEW_LONGER`` such phrases, they are all checked instead.
@@ -644,7 +659,8 @@ class Matcher:
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
         prefixes, postings = texts.prefixes, texts.postings
-        found = set(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
+        counts = Counter(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
+        found = set(itertools.compress(counts, map(operator.ge, counts.values(), map(texts.hits.__getitem__, counts))))
         # The texts that need more than the question's figure (longer than the question): none
         # for a long question (the slowest to match), a few for most others, all checked then.
         longer = bisect.bisect_left(texts.descending, -enough)
@@ -697,7 +713,7 @@ class Matcher:
         """Japanese, character by character: each phrase of the ``form`` found (with typos)
         covers a stretch. Only phrases sharing at least two thirds of their bigrams with the
         question (or of the part of the phrase the question could fill) are aligned."""
-        covered: dict[str, _Marks] = {}
+        cover = _Cover(len(squeezed))
         limit = self.thresholds.phrase
         texts = self.texts[form]
         for index in self._sharing(squeezed, texts):
@@ -709,9 +725,10 @@ class Matcher:
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
             start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
             for node in texts.nodes[index]:
-                marks = _marks(covered, node, len(squeezed), start, end)
+                marks = cover.marks(node, start, end)
                 marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
-        _score(covered, weights, scores, seen, alone=alone)
+            cover.best[start:end] = map(max, cover.best[start:end], itertools.repeat(quality))
+        _score(cover, weights, scores, seen, alone=alone)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
         """What each character weighs. Kanji, katakana and Latin carry the meaning; hiragana next
@@ -819,9 +836,11 @@ def _masks(
     words: list[bool] = []
     chars: list[bool] = []
     for sentence, asks in sentences:
-        folded = hiragana(fold(sentence, kana=False))
+        # Only lengths are wanted: katakana left as it is (hiragana() keeps lengths and scripts),
+        # and an abbreviation counted as the words it is written out to (:func:`_expand`).
+        folded = fold(sentence, kana=False)
         tokens = _CJK.sub(" ", folded).split()
-        words += [asks] * len(_expand(expansions, tokens, tokens)[0])
+        words += [asks] * sum(len(expansions[token][0]) if token in expansions else 1 for token in tokens)
         chars += [asks] * len(folded.replace(" ", ""))
     return words, chars
 
@@ -937,7 +956,7 @@ def _topic(node: str) -> str:
 
 
 def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+    return set(map(operator.add, text, text[1:]))  # each character and the next, paired in C
 
 
 def _needed(length: int) -> int:
@@ -1020,24 +1039,30 @@ def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]], set
         grams=grams,
         needed=needed,
         postings=text_postings,
-        prefixes=_prefixes(grams, needed, text_postings),
+        prefixes=_prefixes(grams, needed, text_postings, TEXT_HITS),
+        hits=tuple(min(TEXT_HITS, need) for need in needed),
         neediest=neediest,
         descending=tuple(-needed[place] for place in neediest),
     )
 
 
 def _prefixes(
-    gram_sets: Sequence[Iterable[str]], needed: Sequence[int], postings: Mapping[str, tuple[int, ...]]
+    gram_sets: Sequence[Iterable[str]],
+    needed: Sequence[int],
+    postings: Mapping[str, tuple[int, ...]],
+    hits: int = 1,
 ) -> dict[str, tuple[int, ...]]:
-    """Bigram -> the phrases of ``postings`` with it among their ``len(grams) - needed + 1``
-    rarest bigrams (rarest: in the fewest phrases; a phrase with too few is in none)."""
+    """Bigram -> the phrases of ``postings`` with it among their ``len(grams) - needed + h``
+    rarest bigrams, ``h`` the smaller of ``hits`` and ``needed`` (rarest: in the fewest phrases; a
+    phrase with too few is in none). One that shares ``needed`` of its bigrams misses at most
+    ``len(grams) - needed`` of them, so it shares ``h`` of those (pigeonhole)."""
     phrases = sorted({index for found in postings.values() for index in found})
     rarity = {gram: len(found) for gram, found in postings.items()}
     found: dict[str, list[int]] = {}
     for index in phrases:
         # Rarest first, ties in alphabetical order (sorted is stable).
         grams = sorted(sorted(gram_sets[index]), key=rarity.__getitem__)
-        for gram in grams[: max(0, len(grams) - needed[index] + 1)]:
+        for gram in grams[: max(0, len(grams) - needed[index] + min(hits, needed[index]))]:
             found.setdefault(gram, []).append(index)
     return {gram: tuple(indices) for gram, indices in found.items()}
 
@@ -1102,36 +1127,38 @@ def _numbered_bigrams(word: str) -> list[str]:
 
 def _place(
     words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]], needed: int
-) -> tuple[dict[int, int], float] | None:
+) -> tuple[list[int], list[int], float] | None:
     """Where a phrase's words occur in the question, close together and mostly in order.
 
-    Returns (phrase word -> question position, mean similarity), or None when fewer than
-    ``needed`` (:func:`_needed`) of the phrase's words are there or its words are scattered.
+    Returns the phrase's words found (their places in ``words``), their question positions (in
+    the same order) and their mean similarity; None when fewer than ``needed`` (:func:`_needed`)
+    of the phrase's words are there or its words are scattered.
     """
-    positions: dict[int, int] = {}
-    taken: set[int] = set()  # the question positions already in ``positions``
+    found: list[int] = []
+    positions: list[int] = []  # a few: a list finds a taken position as fast as a set would
     total = 0.0
     previous = -1
     # A phrase is given up as soon as it cannot be placed (too many words missing, or spread
     # too wide: more words only spread it more): most phrases tried are not placed.
     spare = len(words) - needed  # how many words may be missing
+    widest = len(words) + 1  # how far apart its first and last words may be
     first = last = 0  # the stretch of the question the words found so far cover
     for k, word in enumerate(words):
         occurrences = where.get(word)
-        if not occurrences:
+        if occurrences is None:
             spare -= 1
             if spare < 0:
                 return None
             continue
         if len(occurrences) == 1:  # most words occur once: nothing to choose
             position, score = occurrences[0]
-            if position in taken:
+            if position in positions:
                 spare -= 1
                 if spare < 0:
                     return None
                 continue
         else:
-            options = [option for option in occurrences if option[0] not in taken]
+            options = [option for option in occurrences if option[0] not in positions]
             if not options:
                 spare -= 1
                 if spare < 0:
@@ -1139,21 +1166,24 @@ def _place(
                 continue
             # Prefer the occurrence right after the previous word, then the most similar.
             position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
+        # The stretch is checked only when it grows.
         if not positions:
             first = last = position
         elif position < first:
             first = position
+            if last - first > widest:
+                return None
         elif position > last:
             last = position
-        if last - first + 1 > len(words) + 2:
-            return None
-        positions[k] = position
-        taken.add(position)
+            if last - first > widest:
+                return None
+        found.append(k)
+        positions.append(position)
         total += score
         previous = position
     if not positions:
         return None
-    return positions, total / len(positions)
+    return found, positions, total / len(positions)
 
 
 @dataclass
@@ -1176,19 +1206,29 @@ class _Marks:
     end: int
 
 
-def _marks(covered: dict[str, _Marks], node: str, length: int, start: int, end: int) -> list[float]:
-    """The marks of ``node`` in ``covered`` (all 0 at first) that ``[start, end)`` is about to
-    cover: its stretch widened to it."""
-    found = covered.get(node)
-    if found is None:
-        covered[node] = found = _Marks([0.0] * length, start, end)
-    else:
-        found.start, found.end = min(found.start, start), max(found.end, end)
-    return found.values
+class _Cover:
+    """What the phrases found cover of a question: each node's :class:`_Marks`, and per position
+    the best mark of any node (what any node explains), kept up as marks are made: taking it
+    from every node's marks afterwards compared as many values as nodes at each position."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self.nodes: dict[str, _Marks] = {}
+        self.best = [0.0] * length
+
+    def marks(self, node: str, start: int, end: int) -> list[float]:
+        """The marks of ``node`` (all 0 at first) that ``[start, end)`` is about to cover: its
+        stretch widened to it. Whoever raises a mark raises ``best`` with it."""
+        found = self.nodes.get(node)
+        if found is None:
+            self.nodes[node] = found = _Marks([0.0] * self.length, start, end)
+        else:
+            found.start, found.end = min(found.start, start), max(found.end, end)
+        return found.values
 
 
 def _score(
-    covered: dict[str, _Marks],
+    cover: _Cover,
     weights: list[float],
     scores: dict[str, float],
     seen: _Seen,
@@ -1201,14 +1241,14 @@ def _score(
     question's own sentences (the rest of the question weighing nothing), into its scores."""
     total = sum(weights)
     seen.weight = max(seen.weight, total)
+    covered = cover.nodes
     if not covered or not total:
         return
     # map() runs these loops over question positions in C (same products, same order of sums),
     # and only over the stretches covered: a node covers a few characters of a long question,
     # and the zeros left out change no sum.
     start, end = min(marks.start for marks in covered.values()), max(marks.end for marks in covered.values())
-    stretches = [marks.values[start:end] for marks in covered.values()]
-    explained = list(map(max, *stretches)) if len(stretches) > 1 else stretches[0]
+    explained = cover.best[start:end]
     reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
     reach = max(reach, least * total)
@@ -1224,8 +1264,13 @@ def _score(
         return
     reach = max(sum(map(operator.mul, explained, weights[start:end])) or 1.0, least * total)
     found = alone.scores
+    # Outside the stretch of the question's sentences every weight is 0: those terms add nothing.
+    first, end = alone.mask.index(True), len(alone.mask) - alone.mask[::-1].index(True)
     for node, marks in covered.items():
-        own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
+        start, stop = max(marks.start, first), min(marks.end, end)
+        if start >= stop:
+            continue
+        own = sum(map(operator.mul, marks.values[start:stop], weights[start:stop]))
         if own:
             found[node] = max(found.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
 
