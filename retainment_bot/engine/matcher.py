@@ -433,9 +433,8 @@ class Matcher:
         covered?"): the story's words dilute the score. The question's sentences are also scored
         alone (the same phrases found, only their part of the question counted; as written, not
         in dictionary forms: a pass by sentence cost a fifth more on long Japanese stories, and
-        answered one more wrongly); when they rank
-        the same node first, the two readings agree, and the node scores ``QUESTION_LIFT`` of the
-        way from the story's score to the question's."""
+        answered one more wrongly); when they rank the same node first, the two readings agree,
+        and the node scores ``QUESTION_LIFT`` of the way from the story's score to the question's."""
         folded = hiragana(written)
         scores: dict[str, float] = {}
         seen = _Seen()
