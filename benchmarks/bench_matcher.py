@@ -82,8 +82,13 @@ def main() -> None:
     wall, cpu = time.perf_counter(), time.thread_time()
     catalogs = engine.translator
     assert isinstance(catalogs, Catalogs)
+    assert engine.matcher is not None
     real = build_matcher(
-        engine.content, catalogs, project.search_files(set(engine.content.nodes))[0], project.readings()[0]
+        engine.content,
+        catalogs,
+        project.search_files(set(engine.content.nodes))[0],
+        project.readings()[0],
+        second_opinion=engine.matcher.second_opinion,  # the classifier, as the bot has it
     )
     built = (time.perf_counter() - wall, time.thread_time() - cpu)
     print("start-up, wall / CPU ms: ", end="")

@@ -26,6 +26,7 @@ from retainment_bot.i18n.readings import READINGS_FILE, Forms, needs_forms
 # a bot started from the engine cache never loads it.
 if TYPE_CHECKING:
     from retainment_bot.engine.calibration import Calibration
+    from retainment_bot.engine.classifier import SecondOpinion
     from retainment_bot.engine.matcher import Matcher, Phrase
     from retainment_bot.engine.model import Content
     from retainment_bot.engine.render import Translator
@@ -50,6 +51,9 @@ GREETINGS_KEY, THANKS_KEY = "_greetings", "_thanks"
 SPECIAL_KEYS = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY, GREETINGS_KEY, THANKS_KEY)
 # The calibrated verdict's weights and cut-off (written by `python -m benchmarks.fit_verdict --write`).
 VERDICT_FILE = "search/verdict.json"
+# The matcher's second opinion (written by `python -m benchmarks.second_opinion --write`).
+CLASSIFIER_FILE = "search/classifier.npz"
+CLASSIFIER_COMMAND = "python -m benchmarks.second_opinion --write"
 
 
 def _importance(content: Content) -> list[str]:
@@ -91,13 +95,15 @@ def build_matcher(
     forms: Mapping[str, Forms] | None = None,
     japanese_analyser: bool = True,
     calibration: Calibration | None = None,
+    second_opinion: SecondOpinion | None = None,
 ) -> Matcher:
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
     filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
     readings and dictionary forms (``search/readings.json``); a phrase missing there is put in
     dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
     never puts a question in dictionary forms (SudachiPy is then never loaded for questions).
-    ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds."""
+    ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds.
+    ``second_opinion`` (``search/classifier.npz``) may answer what the matcher would suggest."""
     from retainment_bot.engine import ui
     from retainment_bot.engine.matcher import Matcher, content_phrases
     from retainment_bot.engine.render import interface_text
@@ -130,7 +136,14 @@ def build_matcher(
         base_forms={text: entry.base for text, entry in forms.items()},
         navigation=[node.id for node in content.nodes.values() if node.topic == content.nodes[content.menu].topic],
         calibration=calibration,
+        second_opinion=second_opinion,
     )
+
+
+def content_labels(content: Content) -> set[str]:
+    """What the classifier may name: every node, and the matcher's kinds of small talk and
+    out-of-scope questions."""
+    return {*content.nodes, "out_of_scope", "greeting", "thanks"}
 
 
 def checkout_root() -> Path | None:
@@ -261,8 +274,16 @@ class Project:
         translation += stale_readings(content_phrases(content, catalogs, _listed(extra)), forms)
         calibration, found = self.calibration()
         translation += found
+        second_opinion, found = self.second_opinion(content_labels(content))
+        translation += found
         matcher = build_matcher(
-            content, catalogs, extra, forms, japanese_analyser=self.japanese_analyser, calibration=calibration
+            content,
+            catalogs,
+            extra,
+            forms,
+            japanese_analyser=self.japanese_analyser,
+            calibration=calibration,
+            second_opinion=second_opinion,
         )
         return Loaded(Engine(content, catalogs, matcher), problems, translation)
 
@@ -294,6 +315,32 @@ class Project:
             return Calibration.from_json(path.read_text(encoding="utf-8")), []
         except (ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
             return None, [Problem(Location(VERDICT_FILE, 0), f"{exc}: run `python -m benchmarks.fit_verdict --write`")]
+
+    def search_phrases(self) -> list[Phrase]:
+        """Every phrase the matcher indexes: the content's, ``search/<lang>.yaml``'s and the
+        Japanese ones' readings and dictionary forms."""
+        from retainment_bot.engine.matcher import content_phrases
+        from retainment_bot.i18n.readings import reading_phrases
+
+        engine = self.engine(cached=True)
+        extra, _ = self.search_files(set(engine.content.nodes))
+        phrases = content_phrases(engine.content, engine.translator, _listed(extra))
+        return [*phrases, *reading_phrases(phrases, self.readings()[0])]
+
+    def second_opinion(self, labels: set[str]) -> tuple[SecondOpinion | None, list[Problem]]:
+        """The matcher's second opinion from ``search/classifier.npz``, if the content has one;
+        every label it knows must be one of ``labels`` (or the file is reported and not used)."""
+        from retainment_bot.engine.classifier import SecondOpinion, load
+
+        path = self.root / CLASSIFIER_FILE
+        if not path.exists():
+            return None, []
+        data = path.read_bytes()
+        try:
+            model = load(data, labels)
+        except ValueError as exc:
+            return None, [Problem(Location(CLASSIFIER_FILE, 0), f"{exc}: run `{CLASSIFIER_COMMAND}`")]
+        return SecondOpinion(data, model), []
 
     def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
         """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""

@@ -23,7 +23,9 @@ reaches the answer threshold (:class:`Thresholds`; a calibrated model,
 which it does not in the shipped content); otherwise it suggests. Off-topic words
 (family, tax, weather…) never get an answer, unless a longer phrase of the topic answered explains
 them ("tourist visa"). Greetings and thanks are small talk when they are the whole message, or
-when nothing else in the message is found ("ok thanks, very helpful").
+when nothing else in the message is found ("ok thanks, very helpful"). When the verdict would
+only suggest, a learned classifier (:mod:`retainment_bot.engine.classifier`) gives a second
+opinion: if its first choice is the first suggestion, the two readings agree and it is answered.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Any, Literal, Protocol
 from rapidfuzz import fuzz, process
 
 from retainment_bot.engine.calibration import Calibration, Signals, features
+from retainment_bot.engine.classifier import SecondOpinion
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold, hiragana
 
@@ -144,6 +147,12 @@ class Thresholds:
     phrase: float = 84.0
     smalltalk: float = 86.0
     suggestions: int = 3
+    # The classifier's agreement answers a suggestion from this best score (a weaker match is
+    # too often a question about something else that only shares words) and when its decision
+    # value reaches ``agreement`` (0: its own boundary). Chosen on the tuning part's out-of-fold
+    # predictions (``python -m benchmarks.second_opinion``).
+    agreed: float = 50.0
+    agreement: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -255,6 +264,7 @@ class Matcher:
     thresholds: Thresholds = field(default_factory=Thresholds)
     analyser: Callable[[str], str] | None = field(default=None, compare=False)
     calibration: Calibration | None = None
+    second_opinion: SecondOpinion | None = field(default=None, compare=False)
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not: the
@@ -306,6 +316,7 @@ class Matcher:
         analyser: Callable[[str], str] | None = None,
         base_forms: Mapping[str, str] | None = None,
         calibration: Calibration | None = None,
+        second_opinion: SecondOpinion | None = None,
     ) -> Matcher:
         """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
         ``order`` wins. ``entries`` are the topics' first screens: general answers that may
@@ -314,7 +325,9 @@ class Matcher:
         dictionary forms (:mod:`retainment_bot.i18n.japanese`); each Japanese phrase is indexed both ways, its
         dictionary form taken from ``base_forms`` (phrase -> form, computed ahead of time) when
         that has it, else from ``analyser``. Questions are read with ``analyser`` only. With a
-        ``calibration`` the verdict answers by its probability instead of the answer thresholds."""
+        ``calibration`` the verdict answers by its probability instead of the answer thresholds;
+        with a ``second_opinion`` (:mod:`retainment_bot.engine.classifier`) a suggestion it agrees
+        with is answered."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
         expansions = _expansions(short)
         folded_filler = {fold(w) for w in stopwords if fold(w)}
@@ -394,6 +407,7 @@ class Matcher:
             thresholds=thresholds or Thresholds(),
             analyser=analyser,
             calibration=calibration,
+            second_opinion=second_opinion,
             distinct=distinct,
         )
 
@@ -409,12 +423,24 @@ class Matcher:
         ranked, signals = self._ranking(text, written, kept)
         off_topic = self._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
         verdict = self.decide(ranked, off_topic, japanese=bool(_CJK.search(text)), signals=signals)
+        if verdict.kind == "suggest" and not off_topic and ranked[0][1] >= self.thresholds.agreed:
+            return self._second(text, verdict)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
             inside = self._smalltalk_inside(folded)
             return Verdict(inside) if inside else verdict
         return verdict
+
+    def _second(self, text: str, verdict: Verdict) -> Verdict:
+        """The suggestions, answered with the first when the classifier's first choice is the
+        same screen: two different readings of the question agree."""
+        if self.second_opinion is None:
+            return verdict
+        node, value = self.second_opinion.best(text)
+        if node != verdict.candidates[0].node or value < self.thresholds.agreement:
+            return verdict
+        return Verdict("answer", verdict.candidates)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""

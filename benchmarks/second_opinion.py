@@ -1,0 +1,159 @@
+"""The matcher's second opinion (issue 12): fit the classifier, and measure what its agreement
+changes on the tuning part before it ships.
+
+    pip install '.[train]'                            # scikit-learn: only this command uses it
+    python -m benchmarks.second_opinion               # out-of-fold figures on the tuning part
+    python -m benchmarks.second_opinion --write       # and write search/classifier.npz
+
+The classifier (:mod:`retainment_bot.engine.classifier`) learns from every search phrase (their
+Japanese readings included) and every question of the tuning part of ``tests/eval`` — never the
+test part. Its features are scikit-learn's ``char_wb`` n-grams (1-4) and whitespace words,
+sublinear tf-idf, each set scaled to unit length; a ``LinearSVC`` (one against the rest) weighs
+them. The file stores the vocabularies, idf and weights as plain arrays (no pickle), and probe
+questions with the decision values scikit-learn gave them, which the bot's numpy reader must
+reproduce (``tests/test_classifier.py``).
+
+Without ``--write`` it prints, for each pair of thresholds (``Thresholds.agreed``, the matcher's
+least best score, and ``Thresholds.agreement``, the classifier's least decision value), the
+tuning part's figures when each question's opinion comes from a classifier fitted without that
+question's fold (5 folds, stratified by label): what the choice of thresholds rests on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from retainment_bot.engine.classifier import FORMAT, NGRAMS, SecondOpinion, prepare
+from retainment_bot.engine.matcher import Matcher
+from retainment_bot.project import CLASSIFIER_FILE, Project
+from tests.matcher_eval import CHECK, LANGUAGES, Case, Figures, judge, load_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+# LinearSVC's regularisation: 0.2-2 gave the same out-of-fold figures within a question or two.
+C = 0.5
+FOLDS = 5
+PROBES = 40
+
+
+def label_of(case: Case) -> str:
+    """One training label for a tuning question: its first acceptable node (the check's first
+    screen for a question about the check), or ``out_of_scope``, ``greeting``, ``thanks``."""
+    if case.label != "content":
+        return case.label
+    return CHECK if CHECK in case.expected else sorted(case.expected)[0]
+
+
+def training_data(project: Project) -> tuple[list[str], list[str], list[Case]]:
+    """Every search phrase (Japanese readings included) with its node, and the tuning part."""
+    phrases = project.search_phrases()
+    return [p.text for p in phrases], [p.node for p in phrases], load_cases("tune")
+
+
+def fit(texts: Sequence[str], labels: Sequence[str]) -> bytes:
+    """The classifier fitted on ``texts``, as the bytes of a ``search/classifier.npz``."""
+    prepared = [prepare(text) for text in texts]
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, lowercase=False)
+    words = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", sublinear_tf=True, lowercase=False)
+    from scipy.sparse import hstack
+
+    matrix = hstack([chars.fit_transform(prepared), words.fit_transform(prepared)]).tocsr()
+    model = LinearSVC(C=C, random_state=0).fit(matrix, list(labels))
+    # Probes: every 1/PROBES-th text, so each kind (phrases, questions, scripts) is likely among them.
+    step = max(1, len(texts) // PROBES)
+    probes = list(texts[::step])
+    probe_matrix = hstack(
+        [chars.transform([prepare(t) for t in probes]), words.transform([prepare(t) for t in probes])]
+    ).tocsr()
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        format=np.array(FORMAT),
+        classes=_joined([str(c) for c in model.classes_]),
+        chars=_joined(list(chars.get_feature_names_out())),
+        words=_joined(list(words.get_feature_names_out())),
+        char_idf=chars.idf_.astype(np.float32),
+        word_idf=words.idf_.astype(np.float32),
+        coef=model.coef_.T.astype(np.float32),
+        intercept=model.intercept_.astype(np.float32),
+        probes=_joined(probes),
+        probe_scores=model.decision_function(probe_matrix).astype(np.float32),
+    )
+    return buffer.getvalue()
+
+
+def _joined(strings: Sequence[str]) -> np.ndarray:
+    """Strings as one UTF-8 byte array, a line each (``retainment_bot.engine.classifier._lines``)."""
+    assert not any("\n" in s for s in strings)
+    return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, agreed: float, agreement: float) -> Matcher:
+    """``matcher`` with another second opinion and its two thresholds (a copy: nothing else the
+    index derives from the thresholds changes)."""
+    changed = copy.copy(matcher)
+    object.__setattr__(changed, "second_opinion", opinion)
+    object.__setattr__(changed, "thresholds", replace(matcher.thresholds, agreed=agreed, agreement=agreement))
+    return changed
+
+
+def out_of_fold(
+    matcher: Matcher, texts: list[str], labels: list[str], cases: list[Case]
+) -> dict[tuple[float, float], dict[str, Figures]]:
+    """The tuning part's figures for each pair of thresholds, each question's opinion from a
+    classifier fitted without its fold; ``(0, 0)`` holds the matcher alone."""
+    targets = [label_of(case) for case in cases]
+    strata = [t if targets.count(t) >= FOLDS else "rare" for t in targets]
+    grid = list(itertools.product((40.0, 45.0, 50.0, 55.0), (-0.2, 0.0, 0.2)))
+    figures = {key: {lang: Figures() for lang in (*LANGUAGES, "all")} for key in [(0.0, 0.0), *grid]}
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(cases, strata)
+    for kept, held in folds:
+        opinion = SecondOpinion(fit(texts + [cases[i].question for i in kept], labels + [targets[i] for i in kept]))
+        for key in figures:
+            judged = with_opinion(matcher, opinion if key != (0.0, 0.0) else None, *key)
+            for i in held:
+                verdict = judged.match(cases[i].question)
+                judge(cases[i], verdict, figures[key][cases[i].lang])
+                judge(cases[i], verdict, figures[key]["all"])
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.second_opinion", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help=f"write {CLASSIFIER_FILE} (fitted on everything)")
+    parser.add_argument("--no-folds", action="store_true", help="skip the out-of-fold figures")
+    args = parser.parse_args(argv)
+    project = Project(ROOT)
+    texts, labels, cases = training_data(project)
+    matcher = project.engine(cached=False).matcher
+    assert matcher is not None
+    if not args.no_folds:
+        for (agreed, agreement), by_lang in out_of_fold(matcher, texts, labels, cases).items():
+            name = "matcher alone" if agreed == 0 else f"agreed {agreed:.0f} agreement {agreement:+.1f}"
+            print(
+                f"{name:<28} "
+                + " | ".join(
+                    f"{lang} {100 * f.share('top1'):.1f}% w {100 * f.share('wrong_confident'):.1f}% "
+                    f"oos {f.oos_answered}/{f.out_of_scope}"
+                    for lang, f in by_lang.items()
+                )
+            )
+    if args.write:
+        data = fit(texts + [c.question for c in cases], labels + [label_of(c) for c in cases])
+        path = ROOT / CLASSIFIER_FILE
+        path.write_bytes(data)
+        print(f"wrote {path} ({len(data) // 1024} KiB, fitted on {len(texts)} phrases and {len(cases)} questions)")
+
+
+if __name__ == "__main__":
+    main()

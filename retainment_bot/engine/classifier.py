@@ -1,0 +1,190 @@
+"""The matcher's second opinion: a linear classifier over character n-grams and words, learned
+from the search phrases and the tuning part's questions of ``tests/eval``.
+
+The matcher reads a question through hand-written phrases; the classifier through the way
+people actually typed (``search/classifier.npz``, fitted by scikit-learn's ``TfidfVectorizer``
+and ``LinearSVC`` in ``python -m benchmarks.second_opinion --write``). When the matcher is not
+sure but its first suggestion is also the classifier's first choice, two different readings
+agree and the matcher answers (:meth:`Matcher.match <retainment_bot.engine.matcher.Matcher.match>`).
+The classifier never answers on its own: alone it answered more out-of-scope questions wrongly
+(``tests/eval/README.md``).
+
+Only numpy reads the file: the features are scikit-learn's ``char_wb`` n-grams (1-4) and
+whitespace words, each set weighed by sublinear tf-idf and scaled to unit length, as the
+fitting computed them (the file carries probe questions and the scores scikit-learn gave them,
+and ``tests/test_classifier.py`` holds this module to them). The file is parsed at the first
+question that asks for a second opinion, so numpy is not imported at start.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from retainment_bot.engine.normalize import fold
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Bumped when the file's layout changes.
+FORMAT = 1
+NGRAMS = (1, 4)
+# The arrays the file must hold.
+ARRAYS = ("format", "classes", "chars", "words", "char_idf", "word_idf", "coef", "intercept", "probes", "probe_scores")
+_SPACES = re.compile(r"\s\s+")  # scikit-learn's char_wb collapses runs of white space first
+# How many words' n-gram columns a model remembers (a few MiB at most).
+KNOWN = 10_000
+
+
+@dataclass(frozen=True)
+class Model:
+    """The fitted classifier: its labels (node ids, ``out_of_scope``, ``greeting``, ``thanks``),
+    its vocabulary (n-gram or word -> column) and weights."""
+
+    classes: tuple[str, ...]
+    chars: Mapping[str, int]
+    words: Mapping[str, int]
+    idf: np.ndarray[Any, Any]
+    coef: np.ndarray[Any, Any]  # (features, classes): chars' columns first, then words'
+    intercept: np.ndarray[Any, Any]
+
+    # Word -> the columns of its n-grams: a word's n-grams never change, and workers reuse words.
+    known: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """Every label's decision value for ``text``, best first."""
+        import numpy as np
+
+        values = self.intercept.astype(np.float64)
+        tokens = _SPACES.sub(" ", text).split()
+        chars = [self._grams(word) for word in tokens]
+        for found in (np.concatenate(chars) if chars else [], [self.words[w] for w in tokens if w in self.words]):
+            if len(found):
+                columns, counts = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
+                weight = (1.0 + np.log(counts)) * self.idf[columns]  # sublinear tf-idf
+                weight /= np.sqrt(weight @ weight)
+                values = values + weight @ self.coef[columns].astype(np.float64)
+        order = np.argsort(-values, kind="stable")
+        return [(self.classes[i], float(values[i])) for i in order]
+
+    def best(self, text: str) -> tuple[str, float]:
+        """The label the classifier prefers for ``text`` and its decision value."""
+        return self.scores(text)[0]
+
+    def _grams(self, word: str) -> np.ndarray[Any, Any]:
+        """The columns of ``word``'s known n-grams (remembered for up to ``KNOWN`` words)."""
+        import numpy as np
+
+        found = self.known.get(word)
+        if found is None:
+            found = np.array([self.chars[g] for g in char_ngrams(word) if g in self.chars], dtype=np.int32)
+            if len(self.known) < KNOWN:
+                self.known[word] = found
+        return found
+
+
+def prepare(text: str) -> str:
+    """The text as the classifier reads it: folded as the matcher folds (no diacritics, kana as
+    hiragana), lower-cased as scikit-learn does."""
+    return fold(text).lower()
+
+
+def char_ngrams(text: str) -> list[str]:
+    """scikit-learn's ``char_wb`` analyser: n-grams inside each word padded with spaces."""
+    found: list[str] = []
+    low, high = NGRAMS
+    for word in _SPACES.sub(" ", text).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            found += [padded[start : start + n] for start in range(max(1, len(padded) - n + 1))]
+            if len(padded) <= n:  # a short word counts once
+                break
+    return found
+
+
+def words(text: str) -> list[str]:
+    """The whitespace-separated words (scikit-learn's ``token_pattern=r"\\S+"``)."""
+    return text.split()
+
+
+def load(data: bytes, labels: Collection[str] | None = None) -> Model:
+    """The model in ``data`` (an ``.npz`` file's bytes); ``ValueError`` says what is wrong with
+    it. With ``labels``, every class must be one of them (a node id the content still has)."""
+    import numpy as np
+
+    try:
+        arrays = np.load(io.BytesIO(data), allow_pickle=False)
+        found = {name: arrays[name] for name in ARRAYS}
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"not a classifier file: {exc}") from None
+    if int(found["format"]) != FORMAT:
+        raise ValueError(f"format {int(found['format'])}, expected {FORMAT}")
+    classes = tuple(_lines(found["classes"]))
+    chars, word_list = _lines(found["chars"]), _lines(found["words"])
+    features = len(chars) + len(word_list)
+    shapes_ok = (
+        found["coef"].shape == (features, len(classes))
+        and found["intercept"].shape == (len(classes),)
+        and found["char_idf"].shape == (len(chars),)
+        and found["word_idf"].shape == (len(word_list),)
+    )
+    if not shapes_ok:
+        raise ValueError("its arrays do not fit together (vocabulary, weights and classes differ in size)")
+    unknown = sorted(set(classes) - set(labels)) if labels is not None else []
+    if unknown:
+        raise ValueError(f"labels the content does not have: {', '.join(unknown[:3])}")
+    return Model(
+        classes=classes,
+        chars={gram: column for column, gram in enumerate(chars)},
+        words={word: len(chars) + column for column, word in enumerate(word_list)},
+        idf=np.concatenate([found["char_idf"], found["word_idf"]]).astype(np.float64),
+        coef=found["coef"],
+        intercept=found["intercept"],
+    )
+
+
+def probes(data: bytes) -> list[tuple[str, list[float]]]:
+    """The probe questions the file carries, each with the decision values (in class order)
+    scikit-learn computed for it when the model was fitted."""
+    import numpy as np
+
+    arrays = np.load(io.BytesIO(data), allow_pickle=False)
+    return [
+        (text, [float(v) for v in row])
+        for text, row in zip(_lines(arrays["probes"]), arrays["probe_scores"], strict=True)
+    ]
+
+
+def _lines(array: Any) -> list[str]:
+    """Strings stored as UTF-8 bytes, one a line (no pickled objects in the file)."""
+    text = bytes(array.tobytes()).decode("utf-8")
+    return text.split("\n") if text else []
+
+
+class SecondOpinion:
+    """The classifier's file, parsed at its first use. The bot's engine cache pickles only the
+    bytes, so a restored bot imports no numpy until a question needs the classifier."""
+
+    def __init__(self, data: bytes, model: Model | None = None) -> None:
+        self.data = data
+        self._model = model
+
+    def __getstate__(self) -> dict[str, bytes]:
+        return {"data": self.data}
+
+    def __setstate__(self, state: dict[str, bytes]) -> None:
+        self.data, self._model = state["data"], None
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = load(self.data)
+        return self._model
+
+    def best(self, text: str) -> tuple[str, float]:
+        """The classifier's first choice for ``text`` (as the user wrote it) and its decision value."""
+        return self.model.best(prepare(text))

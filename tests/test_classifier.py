@@ -1,0 +1,155 @@
+"""The matcher's second opinion: the classifier's file, its numpy reader against the scores
+scikit-learn gave when it was fitted, and when its agreement turns a suggestion into an answer."""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retainment_bot.engine.classifier import FORMAT, SecondOpinion, char_ngrams, load, prepare, probes
+from retainment_bot.engine.engine import Engine
+from retainment_bot.engine.matcher import Matcher, Phrase
+from retainment_bot.project import CLASSIFIER_FILE, Project
+from tests.conftest import ROOT
+from tests.matcher_eval import load_cases
+
+PHRASES = [
+    Phrase("consent_form.start", "en", "consent form"),
+    Phrase("consent_form.ssw", "en", "consent form"),
+    Phrase("consent_form.ssw", "en", "specified skilled worker"),
+    Phrase("ssw.start", "en", "specified skilled worker"),
+    Phrase("titp.start", "en", "technical intern training"),
+    Phrase("titp.start", "en", "intern visa"),
+]
+# The matcher alone only suggests here (two topics match, the best scores about 51).
+BOTH = "intern visa or specified skilled worker"
+
+
+def model_file(prefers: str, classes: tuple[str, ...] = ("titp.start", "ssw.start", "out_of_scope")) -> bytes:
+    """A classifier file in the shipped format whose only words are "intern" and "skilled", each
+    voting for its programme, with a head start for ``prefers``."""
+
+    def lines(strings: list[str]) -> np.ndarray:
+        return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
+
+    coef = np.array([[1.0, -1.0, -1.0], [-1.0, 1.0, -1.0]], dtype=np.float32)
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        format=np.array(FORMAT),
+        classes=lines(list(classes)),
+        chars=lines([]),
+        words=lines(["intern", "skilled"]),
+        char_idf=np.zeros(0, dtype=np.float32),
+        word_idf=np.ones(2, dtype=np.float32),
+        coef=coef,
+        intercept=np.array([0.5 if c == prefers else 0.0 for c in classes], dtype=np.float32),
+        probes=lines([]),
+        probe_scores=np.zeros((0, len(classes)), dtype=np.float32),
+    )
+    return buffer.getvalue()
+
+
+def matcher(opinion: SecondOpinion | None) -> Matcher:
+    return Matcher.build(
+        PHRASES,
+        off_topic=["weather"],
+        entries=["consent_form.start", "ssw.start", "titp.start"],
+        second_opinion=opinion,
+    )
+
+
+def test_alone_the_matcher_only_suggests_the_example() -> None:
+    verdict = matcher(None).match(BOTH)
+    assert verdict.kind == "suggest" and verdict.candidates[0].node == "titp.start"
+    assert verdict.candidates[0].score >= matcher(None).thresholds.agreed
+
+
+def test_a_suggestion_the_classifier_agrees_with_is_answered() -> None:
+    verdict = matcher(SecondOpinion(model_file("titp.start"))).match(BOTH)
+    assert verdict.kind == "answer"
+    assert verdict.candidates[0].node == "titp.start"
+    assert "ssw.start" in [c.node for c in verdict.candidates], "the other topic stays a suggestion"
+
+
+def test_a_classifier_that_prefers_another_screen_leaves_the_suggestions() -> None:
+    alone = matcher(None).match(BOTH)
+    assert matcher(SecondOpinion(model_file("ssw.start"))).match(BOTH) == alone
+
+
+def test_the_classifier_must_be_sure_enough_to_count_as_agreeing() -> None:
+    # No head start: "intern" and "skilled" cancel out at 0, below ``Thresholds.agreement``.
+    assert matcher(SecondOpinion(model_file(""))).match(BOTH).kind == "suggest"
+
+
+def test_a_weak_match_or_an_off_topic_question_is_never_answered_by_agreement() -> None:
+    agrees = matcher(SecondOpinion(model_file("titp.start")))
+    weak = "technical intern my cousin brother"  # the matcher's best scores below ``agreed``
+    assert agrees.match(weak).kind == "suggest"
+    assert agrees.match("intern visa weather").kind == "suggest"
+
+
+def test_char_ngrams_are_scikit_learns_char_wb_one_to_four() -> None:
+    # sklearn's _char_wb_ngrams: each word padded with spaces; a word shorter than n counts once.
+    assert char_ngrams("ab  c") == [
+        *[" ", "a", "b", " ", " a", "ab", "b ", " ab", "ab ", " ab "],
+        *[" ", "c", " ", " c", "c ", " c "],
+    ]
+
+
+def test_the_shipped_file_gives_the_scores_scikit_learn_gave_its_probes() -> None:
+    data = (ROOT / CLASSIFIER_FILE).read_bytes()
+    model = load(data)
+    checked = probes(data)
+    assert len(checked) >= 30 and {p.isascii() for p, _ in checked} == {True, False}
+    for text, expected in checked:
+        got = dict(model.scores(prepare(text)))
+        assert [got[c] for c in model.classes] == pytest.approx(expected, abs=1e-4), text
+
+
+def test_the_engine_cache_keeps_the_bytes_and_parses_them_again() -> None:
+    opinion = SecondOpinion(model_file("titp.start"))
+    assert opinion.best(BOTH)[0] == "titp.start"
+    restored = pickle.loads(pickle.dumps(opinion))
+    assert restored.__getstate__() == {"data": opinion.data} and restored._model is None
+    assert restored.best(BOTH) == opinion.best(BOTH)
+
+
+def test_the_shipped_matcher_answers_only_suggestions_the_classifier_agrees_with(engine: Engine) -> None:
+    """On the tuning part, every verdict the second opinion changes was a suggestion whose first
+    screen is the classifier's first choice, and it became an answer with that screen."""
+    shipped = engine.matcher
+    assert shipped is not None and shipped.second_opinion is not None
+    alone = copy.copy(shipped)
+    object.__setattr__(alone, "second_opinion", None)
+    changed = 0
+    for case in load_cases("tune"):
+        before, after = alone.match(case.question), shipped.match(case.question)
+        if before == after:
+            continue
+        changed += 1
+        assert before.kind == "suggest" and after.kind == "answer"
+        assert after.candidates == before.candidates
+        assert shipped.second_opinion.best(case.question)[0] == before.candidates[0].node
+    assert changed > 50
+
+
+def test_a_broken_classifier_file_is_reported_with_its_name_and_the_bot_matches_without_it(scratch: Path) -> None:
+    path = scratch / CLASSIFIER_FILE
+    path.write_bytes(path.read_bytes()[:1000])
+    loaded = Project(scratch).load()
+    assert loaded.engine.matcher is not None and loaded.engine.matcher.second_opinion is None
+    found = [p for p in loaded.problems if CLASSIFIER_FILE in str(p.where)]
+    assert found and "benchmarks.second_opinion --write" in found[0].message
+
+
+def test_a_classifier_naming_a_screen_the_content_lacks_is_reported(scratch: Path) -> None:
+    (scratch / CLASSIFIER_FILE).write_bytes(model_file("titp.start", ("titp.start", "no.such_screen", "out_of_scope")))
+    loaded = Project(scratch).load()
+    assert loaded.engine.matcher is not None and loaded.engine.matcher.second_opinion is None
+    assert any("no.such_screen" in p.message for p in loaded.problems)
