@@ -13,10 +13,12 @@ them. The file stores the vocabularies, idf and weights as plain arrays (no pick
 questions with the decision values scikit-learn gave them, which the bot's numpy reader must
 reproduce (``tests/test_classifier.py``).
 
-Without ``--write`` it prints, for each pair of thresholds (``Thresholds.agreed``, the matcher's
-least best score, and ``Thresholds.agreement``, the classifier's least decision value), the
-tuning part's figures when each question's opinion comes from a classifier fitted without that
-question's fold (5 folds, stratified by label): what the choice of thresholds rests on.
+Without ``--write`` it prints, for the shipped thresholds (``Thresholds.agreed`` and
+``agreed_japanese``, the matcher's least best score; ``agreement``, the classifier's least
+decision value; ``veto``) and their neighbours, the tuning part's figures when each question's
+opinion comes from a classifier fitted without that question's fold (5 folds, stratified by
+label), over the whole part and over blind5's tuning half alone (written after every phrase
+round, so the matcher was never fitted to it): what the choice of thresholds rests on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from __future__ import annotations
 import argparse
 import copy
 import io
-import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -98,33 +99,61 @@ def _joined(strings: Sequence[str]) -> np.ndarray:
     return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
 
 
-def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, agreed: float, agreement: float) -> Matcher:
-    """``matcher`` with another second opinion and its two thresholds (a copy: nothing else the
-    index derives from the thresholds changes)."""
+# What the out-of-fold figures compare: the matcher alone, the first shipped pair of thresholds
+# (session 6, round 1) and the current ones with their neighbours. (agreed, agreed_japanese,
+# agreement, veto); a veto of infinity never vetoes.
+INF = float("inf")
+SETTINGS: dict[str, tuple[float, float, float, float] | None] = {
+    "matcher alone": None,
+    "round 1: 50/50 +0.2 no veto": (50.0, 50.0, 0.2, INF),
+    "40/50 +0.2 no veto": (40.0, 50.0, 0.2, INF),
+    "shipped: 40/50 +0.2 veto 0.3": (40.0, 50.0, 0.2, 0.3),
+    "45/50 +0.2 veto 0.3": (45.0, 50.0, 0.2, 0.3),
+    "40/50 +0.0 veto 0.3": (40.0, 50.0, 0.0, 0.3),
+    "40/50 +0.2 veto 0.1": (40.0, 50.0, 0.2, 0.1),
+    "40/40 +0.2 veto 0.3": (40.0, 40.0, 0.2, 0.3),
+}
+# Written after every phrase round: the tuning questions the phrases were never fitted to.
+UNTOUCHED = "blind5"
+
+
+def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: tuple[float, ...] | None) -> Matcher:
+    """``matcher`` with another second opinion and its thresholds (a copy: nothing else the index
+    derives from the thresholds changes)."""
     changed = copy.copy(matcher)
-    object.__setattr__(changed, "second_opinion", opinion)
-    object.__setattr__(changed, "thresholds", replace(matcher.thresholds, agreed=agreed, agreement=agreement))
+    object.__setattr__(changed, "second_opinion", opinion if setting is not None else None)
+    if setting is not None:
+        agreed, agreed_japanese, agreement, veto = setting
+        limits = replace(
+            matcher.thresholds, agreed=agreed, agreed_japanese=agreed_japanese, agreement=agreement, veto=veto
+        )
+        object.__setattr__(changed, "thresholds", limits)
     return changed
 
 
 def out_of_fold(
     matcher: Matcher, texts: list[str], labels: list[str], cases: list[Case]
-) -> dict[tuple[float, float], dict[str, Figures]]:
-    """The tuning part's figures for each pair of thresholds, each question's opinion from a
-    classifier fitted without its fold; ``(0, 0)`` holds the matcher alone."""
+) -> dict[str, dict[str, dict[str, Figures]]]:
+    """The tuning part's figures (``all``) and its ``UNTOUCHED`` questions' for each of
+    ``SETTINGS``, each question's opinion from a classifier fitted without its fold."""
     targets = [label_of(case) for case in cases]
     strata = [t if targets.count(t) >= FOLDS else "rare" for t in targets]
-    grid = list(itertools.product((40.0, 45.0, 50.0, 55.0), (-0.2, 0.0, 0.2)))
-    figures = {key: {lang: Figures() for lang in (*LANGUAGES, "all")} for key in [(0.0, 0.0), *grid]}
+    untouched = {(c.lang, c.question) for c in load_cases("tune", UNTOUCHED)}
+    figures = {
+        name: {part: {lang: Figures() for lang in (*LANGUAGES, "all")} for part in ("all", UNTOUCHED)}
+        for name in SETTINGS
+    }
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(cases, strata)
     for kept, held in folds:
         opinion = SecondOpinion(fit(texts + [cases[i].question for i in kept], labels + [targets[i] for i in kept]))
-        for key in figures:
-            judged = with_opinion(matcher, opinion if key != (0.0, 0.0) else None, *key)
+        for name, setting in SETTINGS.items():
+            judged = with_opinion(matcher, opinion, setting)
             for i in held:
-                verdict = judged.match(cases[i].question)
-                judge(cases[i], verdict, figures[key][cases[i].lang])
-                judge(cases[i], verdict, figures[key]["all"])
+                case = cases[i]
+                verdict = judged.match(case.question)
+                for part in ("all", UNTOUCHED) if (case.lang, case.question) in untouched else ("all",):
+                    judge(case, verdict, figures[name][part][case.lang])
+                    judge(case, verdict, figures[name][part]["all"])
     return figures
 
 
@@ -138,16 +167,16 @@ def main(argv: list[str] | None = None) -> None:
     matcher = project.engine(cached=False).matcher
     assert matcher is not None
     if not args.no_folds:
-        for (agreed, agreement), by_lang in out_of_fold(matcher, texts, labels, cases).items():
-            name = "matcher alone" if agreed == 0 else f"agreed {agreed:.0f} agreement {agreement:+.1f}"
-            print(
-                f"{name:<28} "
-                + " | ".join(
-                    f"{lang} {100 * f.share('top1'):.1f}% w {100 * f.share('wrong_confident'):.1f}% "
-                    f"oos {f.oos_answered}/{f.out_of_scope}"
-                    for lang, f in by_lang.items()
+        for name, parts in out_of_fold(matcher, texts, labels, cases).items():
+            for part, by_lang in parts.items():
+                print(
+                    f"{part:<7} {name:<30} "
+                    + " | ".join(
+                        f"{lang} {100 * f.share('top1'):.1f}% w {100 * f.share('wrong_confident'):.1f}% "
+                        f"oos {f.oos_answered}/{f.out_of_scope}"
+                        for lang, f in by_lang.items()
+                    )
                 )
-            )
     if args.write:
         data = fit(texts + [c.question for c in cases], labels + [label_of(c) for c in cases])
         path = ROOT / CLASSIFIER_FILE

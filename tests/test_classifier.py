@@ -28,11 +28,15 @@ PHRASES = [
 ]
 # The matcher alone only suggests here (two topics match, the best scores about 51).
 BOTH = "intern visa or specified skilled worker"
+# The matcher alone answers titp.start here (about 67).
+INTERN = "my intern visa and my friend"
 
 
-def model_file(prefers: str, classes: tuple[str, ...] = ("titp.start", "ssw.start", "out_of_scope")) -> bytes:
+def model_file(
+    prefers: str, classes: tuple[str, ...] = ("titp.start", "ssw.start", "out_of_scope"), lead: float = 0.5
+) -> bytes:
     """A classifier file in the shipped format whose only words are "intern" and "skilled", each
-    voting for its programme, with a head start for ``prefers``."""
+    voting for its programme, with a head start of ``lead`` for ``prefers``."""
 
     def lines(strings: list[str]) -> np.ndarray:
         return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
@@ -48,7 +52,7 @@ def model_file(prefers: str, classes: tuple[str, ...] = ("titp.start", "ssw.star
         char_idf=np.zeros(0, dtype=np.float32),
         word_idf=np.ones(2, dtype=np.float32),
         coef=coef,
-        intercept=np.array([0.5 if c == prefers else 0.0 for c in classes], dtype=np.float32),
+        intercept=np.array([lead if c == prefers else 0.0 for c in classes], dtype=np.float32),
         probes=lines([]),
         probe_scores=np.zeros((0, len(classes)), dtype=np.float32),
     )
@@ -89,7 +93,7 @@ def test_the_classifier_must_be_sure_enough_to_count_as_agreeing() -> None:
 
 def test_a_weak_match_or_an_off_topic_question_is_never_answered_by_agreement() -> None:
     agrees = matcher(SecondOpinion(model_file("titp.start")))
-    weak = "technical intern my cousin brother"  # the matcher's best scores below ``agreed``
+    weak = "technical intern my cousin brother"  # the matcher's best scores 38.5, below ``agreed``
     assert agrees.match(weak).kind == "suggest"
     assert agrees.match("intern visa weather").kind == "suggest"
 
@@ -120,23 +124,41 @@ def test_the_engine_cache_keeps_the_bytes_and_parses_them_again() -> None:
     assert restored.best(BOTH) == opinion.best(BOTH)
 
 
-def test_the_shipped_matcher_answers_only_suggestions_the_classifier_agrees_with(engine: Engine) -> None:
-    """On the tuning part, every verdict the second opinion changes was a suggestion whose first
-    screen is the classifier's first choice, and it became an answer with that screen."""
+def test_an_answer_the_classifier_clearly_places_in_another_topic_is_only_suggested() -> None:
+    alone = matcher(None).match(INTERN)
+    assert alone.kind == "answer" and alone.candidates[0].node == "titp.start"
+    # "intern" gives titp.start 1.0; a head start of 3 gives ssw.start 2.0: far enough ahead.
+    vetoed = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(INTERN)
+    assert vetoed.kind == "suggest" and vetoed.candidates == alone.candidates
+    assert matcher(SecondOpinion(model_file("out_of_scope", lead=3.0))).match(INTERN).kind == "suggest"
+    # Ahead by less than ``Thresholds.veto`` (ssw.start -1 + 2.2 = 1.2 against 1.0), or agreeing: answered.
+    assert matcher(SecondOpinion(model_file("ssw.start", lead=2.2))).match(INTERN) == alone
+    assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(INTERN) == alone
+
+
+def test_the_shipped_matcher_changes_verdicts_only_as_its_two_rules_say(engine: Engine) -> None:
+    """On the tuning part, every verdict the second opinion changes is a suggestion whose first
+    screen is the classifier's first choice, now answered, or an answer of another topic than
+    the classifier's first choice, now suggested; the screens offered stay the same."""
     shipped = engine.matcher
     assert shipped is not None and shipped.second_opinion is not None
     alone = copy.copy(shipped)
     object.__setattr__(alone, "second_opinion", None)
-    changed = 0
+    answered = suggested = 0
     for case in load_cases("tune"):
         before, after = alone.match(case.question), shipped.match(case.question)
         if before == after:
             continue
-        changed += 1
-        assert before.kind == "suggest" and after.kind == "answer"
         assert after.candidates == before.candidates
-        assert shipped.second_opinion.best(case.question)[0] == before.candidates[0].node
-    assert changed > 50
+        choice = shipped.second_opinion.best(case.question)[0]
+        if after.kind == "answer":
+            answered += 1
+            assert before.kind == "suggest" and choice == before.candidates[0].node
+        else:
+            suggested += 1
+            assert before.kind == "answer" and after.kind == "suggest"
+            assert choice.split(".")[0] != before.candidates[0].node.split(".")[0]
+    assert answered > 50 and suggested > 0
 
 
 def test_a_broken_classifier_file_is_reported_with_its_name_and_the_bot_matches_without_it(scratch: Path) -> None:

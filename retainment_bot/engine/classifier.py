@@ -188,3 +188,7 @@ class SecondOpinion:
     def best(self, text: str) -> tuple[str, float]:
         """The classifier's first choice for ``text`` (as the user wrote it) and its decision value."""
         return self.model.best(prepare(text))
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """Every label's decision value for ``text`` (as the user wrote it), best first."""
+        return self.model.scores(prepare(text))

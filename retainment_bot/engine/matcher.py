@@ -147,12 +147,17 @@ class Thresholds:
     phrase: float = 84.0
     smalltalk: float = 86.0
     suggestions: int = 3
-    # The classifier's agreement answers a suggestion from this best score (a weaker match is
-    # too often a question about something else that only shares words) and when its decision
-    # value reaches ``agreement`` (0: its own boundary). Chosen on the tuning part's out-of-fold
-    # predictions (``python -m benchmarks.second_opinion``).
-    agreed: float = 50.0
+    # The classifier's agreement answers a suggestion from this best score (``agreed_japanese``
+    # for a question in Japanese script, whose alignment scores run higher; a weaker match is too
+    # often a question about something else that only shares words) and when its decision value
+    # reaches ``agreement`` (0: its own boundary). An answer of another topic than the
+    # classifier's first choice, which beats the answered screen by ``veto``, becomes a
+    # suggestion. Chosen on the tuning part's out-of-fold predictions (``python -m
+    # benchmarks.second_opinion``).
+    agreed: float = 40.0
+    agreed_japanese: float = 50.0
     agreement: float = 0.2
+    veto: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -422,9 +427,10 @@ class Matcher:
         kept = fold(text, keep_diacritics=True)
         ranked, signals = self._ranking(text, written, kept)
         off_topic = self._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
-        verdict = self.decide(ranked, off_topic, japanese=bool(_CJK.search(text)), signals=signals)
-        if verdict.kind == "suggest" and not off_topic and ranked[0][1] >= self.thresholds.agreed:
-            return self._second(text, verdict)
+        japanese = bool(_CJK.search(text))
+        verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
+        if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
+            return self._second(text, verdict, self.second_opinion, ranked[0][1], off_topic, japanese)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
@@ -432,15 +438,28 @@ class Matcher:
             return Verdict(inside) if inside else verdict
         return verdict
 
-    def _second(self, text: str, verdict: Verdict) -> Verdict:
-        """The suggestions, answered with the first when the classifier's first choice is the
-        same screen: two different readings of the question agree."""
-        if self.second_opinion is None:
+    def _second(
+        self, text: str, verdict: Verdict, opinion: SecondOpinion, best: float, off_topic: bool, japanese: bool
+    ) -> Verdict:
+        """The verdict with the classifier's second opinion: a suggestion whose first screen is
+        also the classifier's first choice is answered (two different readings agree); an
+        answer of another topic than the classifier's clear first choice is only suggested."""
+        limits, first = self.thresholds, verdict.candidates[0].node
+        if verdict.kind == "suggest":
+            floor = limits.agreed_japanese if japanese else limits.agreed
+            if off_topic or best < floor:
+                return verdict
+            node, value = opinion.best(text)
+            agrees = node == first and value >= limits.agreement
+            return Verdict("answer", verdict.candidates) if agrees else verdict
+        if first in self.navigation:
             return verdict
-        node, value = self.second_opinion.best(text)
-        if node != verdict.candidates[0].node or value < self.thresholds.agreement:
-            return verdict
-        return Verdict("answer", verdict.candidates)
+        ranked = opinion.scores(text)
+        node, value = ranked[0]
+        own = dict(ranked).get(first, value)
+        if _topic(node) != _topic(first) and value - own >= limits.veto:
+            return Verdict("suggest", verdict.candidates)
+        return verdict
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
