@@ -15,7 +15,7 @@ reproduce (``tests/test_classifier.py``).
 
 Without ``--write`` it prints, for the shipped thresholds (``Thresholds.agreed`` and
 ``agreed_japanese``, the matcher's least best score; ``agreement``, the classifier's least
-decision value; ``veto``) and their neighbours, the tuning part's figures when each question's
+decision value; ``veto``; ``offered``) and their neighbours, the tuning part's figures when each question's
 opinion comes from a classifier fitted without that question's fold (5 folds, stratified by
 label), over the whole part and over blind5's tuning half alone (written after every phrase
 round, so the matcher was never fitted to it): what the choice of thresholds rests on.
@@ -99,19 +99,21 @@ def _joined(strings: Sequence[str]) -> np.ndarray:
     return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
 
 
-# What the out-of-fold figures compare: the matcher alone, the first shipped pair of thresholds
-# (session 6, round 1) and the current ones with their neighbours. (agreed, agreed_japanese,
-# agreement, veto); a veto of infinity never vetoes.
+# What the out-of-fold figures compare: the matcher alone, session 6's rounds 1 and 2 and the
+# shipped thresholds with their neighbours: (agreed, agreed_japanese, agreement, veto, offered);
+# infinity turns the veto or the offer off.
 INF = float("inf")
-SETTINGS: dict[str, tuple[float, float, float, float] | None] = {
+SETTINGS: dict[str, tuple[float, float, float, float, float] | None] = {
     "matcher alone": None,
-    "round 1: 50/50 +0.2 no veto": (50.0, 50.0, 0.2, INF),
-    "40/50 +0.2 no veto": (40.0, 50.0, 0.2, INF),
-    "shipped: 40/50 +0.2 veto 0.3": (40.0, 50.0, 0.2, 0.3),
-    "45/50 +0.2 veto 0.3": (45.0, 50.0, 0.2, 0.3),
-    "40/50 +0.0 veto 0.3": (40.0, 50.0, 0.0, 0.3),
-    "40/50 +0.2 veto 0.1": (40.0, 50.0, 0.2, 0.1),
-    "40/40 +0.2 veto 0.3": (40.0, 40.0, 0.2, 0.3),
+    "round 1: 50/50 +0.2": (50.0, 50.0, 0.2, INF, INF),
+    "round 2: 40/50 +0.2 veto 0.3": (40.0, 50.0, 0.2, 0.3, INF),
+    "shipped: and offered -1.0": (40.0, 50.0, 0.2, 0.3, -1.0),
+    "offered -0.5": (40.0, 50.0, 0.2, 0.3, -0.5),
+    "offered 0.0": (40.0, 50.0, 0.2, 0.3, 0.0),
+    "45/50 +0.2 veto 0.3": (45.0, 50.0, 0.2, 0.3, -1.0),
+    "40/50 +0.0 veto 0.3": (40.0, 50.0, 0.0, 0.3, -1.0),
+    "40/50 +0.2 veto 0.1": (40.0, 50.0, 0.2, 0.1, -1.0),
+    "40/40 +0.2 veto 0.3": (40.0, 40.0, 0.2, 0.3, -1.0),
 }
 # Written after every phrase round: the tuning questions the phrases were never fitted to.
 UNTOUCHED = "blind5"
@@ -123,9 +125,14 @@ def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: tuple
     changed = copy.copy(matcher)
     object.__setattr__(changed, "second_opinion", opinion if setting is not None else None)
     if setting is not None:
-        agreed, agreed_japanese, agreement, veto = setting
+        agreed, agreed_japanese, agreement, veto, offered = setting
         limits = replace(
-            matcher.thresholds, agreed=agreed, agreed_japanese=agreed_japanese, agreement=agreement, veto=veto
+            matcher.thresholds,
+            agreed=agreed,
+            agreed_japanese=agreed_japanese,
+            agreement=agreement,
+            veto=veto,
+            offered=offered,
         )
         object.__setattr__(changed, "thresholds", limits)
     return changed
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"{part:<7} {name:<30} "
                     + " | ".join(
                         f"{lang} {100 * f.share('top1'):.1f}% w {100 * f.share('wrong_confident'):.1f}% "
-                        f"oos {f.oos_answered}/{f.out_of_scope}"
+                        f"oos {f.oos_answered}/{f.out_of_scope} topic {100 * f.share('unsure_right_topic'):.1f}%"
                         for lang, f in by_lang.items()
                     )
                 )

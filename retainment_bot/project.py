@@ -143,7 +143,9 @@ def build_matcher(
 def content_labels(content: Content) -> set[str]:
     """What the classifier may name: every node, and the matcher's kinds of small talk and
     out-of-scope questions."""
-    return {*content.nodes, "out_of_scope", "greeting", "thanks"}
+    from retainment_bot.engine.classifier import NOT_SCREENS
+
+    return {*content.nodes, *NOT_SCREENS}
 
 
 def checkout_root() -> Path | None:

@@ -129,36 +129,53 @@ def test_an_answer_the_classifier_clearly_places_in_another_topic_is_only_sugges
     assert alone.kind == "answer" and alone.candidates[0].node == "titp.start"
     # "intern" gives titp.start 1.0; a head start of 3 gives ssw.start 2.0: far enough ahead.
     vetoed = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(INTERN)
-    assert vetoed.kind == "suggest" and vetoed.candidates == alone.candidates
+    assert vetoed.kind == "suggest" and vetoed.candidates[0] == alone.candidates[0]
+    assert [c.node for c in vetoed.candidates] == ["titp.start", "ssw.start"], "the classifier's choice offered too"
     assert matcher(SecondOpinion(model_file("out_of_scope", lead=3.0))).match(INTERN).kind == "suggest"
     # Ahead by less than ``Thresholds.veto`` (ssw.start -1 + 2.2 = 1.2 against 1.0), or agreeing: answered.
     assert matcher(SecondOpinion(model_file("ssw.start", lead=2.2))).match(INTERN) == alone
     assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(INTERN) == alone
 
 
-def test_the_shipped_matcher_changes_verdicts_only_as_its_two_rules_say(engine: Engine) -> None:
+def test_suggestions_without_the_classifiers_choice_offer_it_last() -> None:
+    weak = "technical intern my cousin brother"  # suggested: titp.start alone, too weak to agree on
+    assert [c.node for c in matcher(None).match(weak).candidates] == ["titp.start"]
+    offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(weak)
+    assert offered.kind == "suggest" and [c.node for c in offered.candidates] == ["titp.start", "ssw.start"]
+    # Out of scope is no screen to offer; a topic already suggested is not offered twice.
+    assert matcher(SecondOpinion(model_file("out_of_scope", lead=3.0))).match(weak) == matcher(None).match(weak)
+    assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(weak) == matcher(None).match(weak)
+
+
+def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engine) -> None:
     """On the tuning part, every verdict the second opinion changes is a suggestion whose first
-    screen is the classifier's first choice, now answered, or an answer of another topic than
-    the classifier's first choice, now suggested; the screens offered stay the same."""
+    screen is the classifier's first choice, now answered; an answer of another topic than the
+    classifier's first choice, now suggested; or suggestions that lacked the classifier's first
+    choice, now offering it last."""
     shipped = engine.matcher
     assert shipped is not None and shipped.second_opinion is not None
     alone = copy.copy(shipped)
     object.__setattr__(alone, "second_opinion", None)
-    answered = suggested = 0
+    counts = {"answered": 0, "vetoed": 0, "offered": 0}
     for case in load_cases("tune"):
         before, after = alone.match(case.question), shipped.match(case.question)
         if before == after:
             continue
-        assert after.candidates == before.candidates
         choice = shipped.second_opinion.best(case.question)[0]
+        first = before.candidates[0].node
         if after.kind == "answer":
-            answered += 1
-            assert before.kind == "suggest" and choice == before.candidates[0].node
-        else:
-            suggested += 1
-            assert before.kind == "answer" and after.kind == "suggest"
-            assert choice.split(".")[0] != before.candidates[0].node.split(".")[0]
-    assert answered > 50 and suggested > 0
+            counts["answered"] += 1
+            assert before.kind == "suggest" and choice == first and after.candidates == before.candidates
+            continue
+        assert after.kind == "suggest" and before.kind in ("answer", "suggest")
+        if before.kind == "answer":
+            counts["vetoed"] += 1
+            assert choice.split(".")[0] != first.split(".")[0]
+        if after.candidates != before.candidates:
+            counts["offered"] += 1
+            assert [c.node for c in after.candidates] == [*(c.node for c in before.candidates[:2]), choice]
+            assert choice.split(".")[0] not in {c.node.split(".")[0] for c in before.candidates}
+    assert counts["answered"] > 50 and counts["vetoed"] > 0 and counts["offered"] > 5, counts
 
 
 def test_a_broken_classifier_file_is_reported_with_its_name_and_the_bot_matches_without_it(scratch: Path) -> None:

@@ -36,6 +36,8 @@ NGRAMS = (1, 4)
 # The arrays the file must hold.
 ARRAYS = ("format", "classes", "chars", "words", "char_idf", "word_idf", "coef", "intercept", "probes", "probe_scores")
 _SPACES = re.compile(r"\s\s+")  # scikit-learn's char_wb collapses runs of white space first
+# The labels that are no screen: what the classifier says of out-of-scope questions and small talk.
+NOT_SCREENS = frozenset({"out_of_scope", "greeting", "thanks"})
 # How many words' n-gram columns a model remembers (a few MiB at most).
 KNOWN = 10_000
 

@@ -44,7 +44,7 @@ from typing import Any, Literal, Protocol
 from rapidfuzz import fuzz, process
 
 from retainment_bot.engine.calibration import Calibration, Signals, features
-from retainment_bot.engine.classifier import SecondOpinion
+from retainment_bot.engine.classifier import NOT_SCREENS, SecondOpinion
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold, hiragana
 
@@ -158,6 +158,9 @@ class Thresholds:
     agreed_japanese: float = 50.0
     agreement: float = 0.2
     veto: float = 0.3
+    # A suggestion list without the classifier's first choice (a content screen) offers it last,
+    # from this decision value: a wrong button is cheap, a missing right one is not.
+    offered: float = -1.0
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,7 @@ class Matcher:
         japanese = bool(_CJK.search(text))
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
         if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
-            return self._second(text, verdict, self.second_opinion, ranked[0][1], off_topic, japanese)
+            return self._second(text, verdict, self.second_opinion, ranked, off_topic, japanese)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
@@ -439,27 +442,46 @@ class Matcher:
         return verdict
 
     def _second(
-        self, text: str, verdict: Verdict, opinion: SecondOpinion, best: float, off_topic: bool, japanese: bool
+        self,
+        text: str,
+        verdict: Verdict,
+        opinion: SecondOpinion,
+        ranked: Sequence[tuple[str, float]],
+        off_topic: bool,
+        japanese: bool,
     ) -> Verdict:
         """The verdict with the classifier's second opinion: a suggestion whose first screen is
         also the classifier's first choice is answered (two different readings agree); an
-        answer of another topic than the classifier's clear first choice is only suggested."""
+        answer of another topic than the classifier's clear first choice is only suggested; and
+        suggestions without the classifier's first choice offer it last."""
         limits, first = self.thresholds, verdict.candidates[0].node
         if verdict.kind == "suggest":
-            floor = limits.agreed_japanese if japanese else limits.agreed
-            if off_topic or best < floor:
+            if off_topic:
                 return verdict
             node, value = opinion.best(text)
-            agrees = node == first and value >= limits.agreement
-            return Verdict("answer", verdict.candidates) if agrees else verdict
+            floor = limits.agreed_japanese if japanese else limits.agreed
+            if ranked[0][1] >= floor and node == first and value >= limits.agreement:
+                return Verdict("answer", verdict.candidates)
+            return self._offer(verdict, node, value, ranked)
         if first in self.navigation:
             return verdict
-        ranked = opinion.scores(text)
-        node, value = ranked[0]
-        own = dict(ranked).get(first, value)
+        scores = opinion.scores(text)
+        node, value = scores[0]
+        own = dict(scores).get(first, value)
         if _topic(node) != _topic(first) and value - own >= limits.veto:
-            return Verdict("suggest", verdict.candidates)
+            return self._offer(Verdict("suggest", verdict.candidates), node, value, ranked)
         return verdict
+
+    def _offer(self, verdict: Verdict, node: str, value: float, ranked: Sequence[tuple[str, float]]) -> Verdict:
+        """The suggestions with ``node`` (the classifier's first choice) last when it is a
+        content screen of a topic they lack and its decision value reaches ``offered``."""
+        limits = self.thresholds
+        shown = {_topic(c.node) for c in verdict.candidates}
+        if node in NOT_SCREENS or node in self.navigation or _topic(node) in shown or value < limits.offered:
+            return verdict
+        score = round(dict(ranked).get(node, 0.0), 1)
+        kept = verdict.candidates[: limits.suggestions - 1]
+        return Verdict("suggest", (*kept, Candidate(node, score)))
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
