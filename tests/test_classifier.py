@@ -14,6 +14,7 @@ import pytest
 from retainment_bot.engine.classifier import FORMAT, SecondOpinion, char_ngrams, load, prepare, probes
 from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.matcher import Matcher, Phrase
+from retainment_bot.engine.normalize import fold
 from retainment_bot.project import CLASSIFIER_FILE, Project
 from tests.conftest import ROOT
 from tests.matcher_eval import load_cases
@@ -118,10 +119,10 @@ def test_the_shipped_file_gives_the_scores_scikit_learn_gave_its_probes() -> Non
 
 def test_the_engine_cache_keeps_the_bytes_and_parses_them_again() -> None:
     opinion = SecondOpinion(model_file("titp.start"))
-    assert opinion.best(BOTH)[0] == "titp.start"
+    assert opinion.read(fold(BOTH)).best == "titp.start"
     restored = pickle.loads(pickle.dumps(opinion))
     assert restored.__getstate__() == {"data": opinion.data} and restored._model is None
-    assert restored.best(BOTH) == opinion.best(BOTH)
+    assert restored.read(fold(BOTH)) == opinion.read(fold(BOTH))
 
 
 def test_an_answer_the_classifier_clearly_places_in_another_topic_is_only_suggested() -> None:
@@ -161,7 +162,7 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
         before, after = alone.match(case.question), shipped.match(case.question)
         if before == after:
             continue
-        choice = shipped.second_opinion.best(case.question)[0]
+        choice = shipped.second_opinion.read(fold(case.question)).best
         first = before.candidates[0].node
         if after.kind == "answer":
             counts["answered"] += 1

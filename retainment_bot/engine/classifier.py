@@ -19,8 +19,10 @@ question that asks for a second opinion, so numpy is not imported at start.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -54,39 +56,48 @@ class Model:
     coef: np.ndarray[Any, Any]  # (features, classes): chars' columns first, then words'
     intercept: np.ndarray[Any, Any]
 
-    # Word -> the columns of its n-grams: a word's n-grams never change, and workers reuse words.
-    known: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # Word -> the columns of its known n-grams: a word's n-grams never change, and workers reuse words.
+    known: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def values(self, text: str) -> np.ndarray[Any, Any]:
+        """Every label's decision value for ``text`` (as :func:`prepare` gives it), in ``classes``' order."""
+        import numpy as np
+
+        tokens = _SPACES.sub(" ", text).split()
+        grams = Counter(itertools.chain.from_iterable(map(self._grams, tokens)))
+        words = Counter(self.words[w] for w in tokens if w in self.words)
+        values = self.intercept.astype(np.float64)
+        for counts in (grams, words):
+            if counts:
+                columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+                weight = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                weight = (1.0 + np.log(weight)) * self.idf[columns]  # sublinear tf-idf
+                weight /= np.sqrt(weight @ weight)
+                values += weight @ self.coef[columns]
+        return values
 
     def scores(self, text: str) -> list[tuple[str, float]]:
-        """Every label's decision value for ``text``, best first."""
-        import numpy as np
+        """Every label's decision value for ``text`` (as :func:`prepare` gives it), best first."""
+        values = self.values(text)
+        return sorted(zip(self.classes, (float(v) for v in values), strict=True), key=lambda item: -item[1])
 
-        values = self.intercept.astype(np.float64)
-        tokens = _SPACES.sub(" ", text).split()
-        chars = [self._grams(word) for word in tokens]
-        for found in (np.concatenate(chars) if chars else [], [self.words[w] for w in tokens if w in self.words]):
-            if len(found):
-                columns, counts = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
-                weight = (1.0 + np.log(counts)) * self.idf[columns]  # sublinear tf-idf
-                weight /= np.sqrt(weight @ weight)
-                values = values + weight @ self.coef[columns].astype(np.float64)
-        order = np.argsort(-values, kind="stable")
-        return [(self.classes[i], float(values[i])) for i in order]
-
-    def best(self, text: str) -> tuple[str, float]:
-        """The label the classifier prefers for ``text`` and its decision value."""
-        return self.scores(text)[0]
-
-    def _grams(self, word: str) -> np.ndarray[Any, Any]:
+    def _grams(self, word: str) -> tuple[int, ...]:
         """The columns of ``word``'s known n-grams (remembered for up to ``KNOWN`` words)."""
-        import numpy as np
-
         found = self.known.get(word)
         if found is None:
-            found = np.array([self.chars[g] for g in char_ngrams(word) if g in self.chars], dtype=np.int32)
+            found = tuple(self.chars[g] for g in char_ngrams(word) if g in self.chars)
             if len(self.known) < KNOWN:
                 self.known[word] = found
         return found
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the classifier makes of one question: its first choice and every label's value."""
+
+    best: str
+    value: float
+    values: Mapping[str, float]
 
 
 def prepare(text: str) -> str:
@@ -187,9 +198,14 @@ class SecondOpinion:
             self._model = load(self.data)
         return self._model
 
-    def best(self, text: str) -> tuple[str, float]:
-        """The classifier's first choice for ``text`` (as the user wrote it) and its decision value."""
-        return self.model.best(prepare(text))
+    def read(self, folded: str) -> Reading:
+        """The classifier's reading of a question given as :func:`fold` gives it."""
+        model = self.model
+        values = model.values(folded.lower())
+        first = int(values.argmax())  # the first of equal values, as a stable sort gives
+        return Reading(
+            model.classes[first], float(values[first]), dict(zip(model.classes, values.tolist(), strict=True))
+        )
 
     def scores(self, text: str) -> list[tuple[str, float]]:
         """Every label's decision value for ``text`` (as the user wrote it), best first."""

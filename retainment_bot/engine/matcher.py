@@ -433,7 +433,7 @@ class Matcher:
         japanese = bool(_CJK.search(text))
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
         if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
-            return self._second(text, verdict, self.second_opinion, ranked, off_topic, japanese)
+            return self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
@@ -443,7 +443,7 @@ class Matcher:
 
     def _second(
         self,
-        text: str,
+        folded: str,
         verdict: Verdict,
         opinion: SecondOpinion,
         ranked: Sequence[tuple[str, float]],
@@ -453,23 +453,23 @@ class Matcher:
         """The verdict with the classifier's second opinion: a suggestion whose first screen is
         also the classifier's first choice is answered (two different readings agree); an
         answer of another topic than the classifier's clear first choice is only suggested; and
-        suggestions without the classifier's first choice offer it last."""
+        suggestions without the classifier's first choice offer it last. ``folded`` is the
+        question as :func:`fold` gives it."""
         limits, first = self.thresholds, verdict.candidates[0].node
         if verdict.kind == "suggest":
             if off_topic:
                 return verdict
-            node, value = opinion.best(text)
+            reading = opinion.read(folded)
             floor = limits.agreed_japanese if japanese else limits.agreed
-            if ranked[0][1] >= floor and node == first and value >= limits.agreement:
+            if ranked[0][1] >= floor and reading.best == first and reading.value >= limits.agreement:
                 return Verdict("answer", verdict.candidates)
-            return self._offer(verdict, node, value, ranked)
+            return self._offer(verdict, reading.best, reading.value, ranked)
         if first in self.navigation:
             return verdict
-        scores = opinion.scores(text)
-        node, value = scores[0]
-        own = dict(scores).get(first, value)
-        if _topic(node) != _topic(first) and value - own >= limits.veto:
-            return self._offer(Verdict("suggest", verdict.candidates), node, value, ranked)
+        reading = opinion.read(folded)
+        own = reading.values.get(first, reading.value)
+        if _topic(reading.best) != _topic(first) and reading.value - own >= limits.veto:
+            return self._offer(Verdict("suggest", verdict.candidates), reading.best, reading.value, ranked)
         return verdict
 
     def _offer(self, verdict: Verdict, node: str, value: float, ranked: Sequence[tuple[str, float]]) -> Verdict:
