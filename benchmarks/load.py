@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -419,11 +419,16 @@ def spawn(
     return Process(kind, port, popen, log, started)
 
 
+# The settings a small host runs with (README): no Japanese analyser, no classifier.
+SMALL_HOST = {"BOT_JAPANESE_ANALYSER": "off", "BOT_SECOND_OPINION": "off"}
+
+
 def prepare_start(workdir: Path) -> dict[str, str]:
     """Make a start like a deployed restart: the package and the baseline byte-compiled, as a
     wheel install is (a checkout may have no bytecode, and with ``PYTHONDONTWRITEBYTECODE=1``
     every start would compile the source again), and the bot's engine cache written in
-    ``workdir``. Returns the environment that points the bot at that cache."""
+    ``workdir``, for the default settings and for ``SMALL_HOST``'s. Returns the environment
+    that points the bot at that cache."""
     import compileall
 
     from retainment_bot.cache import CACHE_ENV
@@ -436,6 +441,7 @@ def prepare_start(workdir: Path) -> dict[str, str]:
     os.environ.update(env)
     try:
         Project.from_env().engine(cached=True)
+        replace(Project.from_env(), japanese_analyser=False, second_opinion_on=False).engine(cached=True)
     finally:
         if before is None:
             os.environ.pop(CACHE_ENV)

@@ -31,6 +31,7 @@ from pathlib import Path
 from benchmarks import stores
 from benchmarks.fakeapi import FakeApi
 from benchmarks.load import (
+    SMALL_HOST,
     Generator,
     Process,
     RunResult,
@@ -232,6 +233,16 @@ async def startup(plan: Plan, api: FakeApi, generator: Generator, workdir: Path)
                     figures.rss_after[kind] = process.memory_mib()
             finally:
                 await process.stop()
+    # Memory only: the small host's settings (README), from their own cached engine.
+    (workdir / "start-small").mkdir()
+    process = spawn("bot", api, workdir / "start-small", extra_env={**cache_env, **SMALL_HOST})
+    try:
+        await first_reply(generator, process)
+        figures.rss_started["small"] = process.memory_mib()
+        await generator.run([process.port], 3600, plan.rss_updates)
+        figures.rss_after["small"] = process.memory_mib()
+    finally:
+        await process.stop()
     return figures
 
 
@@ -353,6 +364,10 @@ def report(
             for part, name in parts:
                 bot_mib, echo_mib = values["bot"][part], values["echo"][part]
                 lines.append(f"| {name} {when} (MiB) | {bot_mib:.0f} | {echo_mib:.0f} | {_ratio(bot_mib, echo_mib)} |")
+            if "small" in values:
+                small, echo_rss = values["small"]["VmRSS"], values["echo"]["VmRSS"]
+                lines.append(f"| RSS {when}, small host (`BOT_JAPANESE_ANALYSER=off BOT_SECOND_OPINION=off`) (MiB) | "
+                             f"{small:.0f} | {echo_rss:.0f} | {_ratio(small, echo_rss)} |")  # fmt: skip
         lines.append("")
     if core_rows is not None:
         lines += ["### 3. Engine and matcher (in process, CPU time; medians of per-round p50 and p99)", "",

@@ -38,6 +38,8 @@ CONTENT_ENV = "BOT_CONTENT_DIR"
 # "off": Japanese questions are matched as written only, never put in dictionary forms, so
 # SudachiPy's dictionary (35-80 MiB of mapped pages once used) is never loaded.
 ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
+# `off`: no second opinion (search/classifier.npz is not read, numpy never imported): for a small host.
+SECOND_OPINION_ENV = "BOT_SECOND_OPINION"
 # Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
 # read every file there as a catalog.
 LANGUAGES_FILE = "languages.yaml"
@@ -140,6 +142,11 @@ def build_matcher(
     )
 
 
+def _switch(name: str) -> bool:
+    """A setting that is on unless the environment says ``off`` (or 0, no, false)."""
+    return os.environ.get(name, "on").strip().lower() not in ("off", "0", "no", "false")
+
+
 def content_labels(content: Content) -> set[str]:
     """What the classifier may name: every node, and the matcher's kinds of small talk and
     out-of-scope questions."""
@@ -175,15 +182,16 @@ class Project:
 
     root: Path = field(default_factory=default_root)
     japanese_analyser: bool = True
+    second_opinion_on: bool = True
 
     @classmethod
     def from_env(cls) -> Project:
         """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy;
-        ``$BOT_JAPANESE_ANALYSER=off`` matches Japanese questions as written only."""
+        ``$BOT_JAPANESE_ANALYSER=off`` matches Japanese questions as written only,
+        ``$BOT_SECOND_OPINION=off`` matches without the classifier (both for a small host)."""
         configured = os.environ.get(CONTENT_ENV)
-        analyser = os.environ.get(ANALYSER_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
         root = Path(configured) if configured else default_root()
-        return cls(root, japanese_analyser=analyser)
+        return cls(root, japanese_analyser=_switch(ANALYSER_ENV), second_opinion_on=_switch(SECOND_OPINION_ENV))
 
     @property
     def installed(self) -> bool:
@@ -335,7 +343,7 @@ class Project:
         from retainment_bot.engine.classifier import SecondOpinion, load
 
         path = self.root / CLASSIFIER_FILE
-        if not path.exists():
+        if not self.second_opinion_on or not path.exists():
             return None, []
         data = path.read_bytes()
         try:
@@ -434,7 +442,8 @@ class Project:
 
     def cache_key(self) -> str:
         """The digest the cached engine of this content must carry (:func:`cache.key`)."""
-        return cache.key(self.content_files(), [f"japanese_analyser={self.japanese_analyser}"])
+        settings = [f"japanese_analyser={self.japanese_analyser}", f"second_opinion={self.second_opinion_on}"]
+        return cache.key(self.content_files(), settings)
 
 
 def _serving(translator: Translator) -> Translator:

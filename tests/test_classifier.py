@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import copy
 import io
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from retainment_bot.cache import CACHE_ENV
 from retainment_bot.engine.classifier import FORMAT, SecondOpinion, char_ngrams, load, prepare, probes
 from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.matcher import Matcher, Phrase
@@ -193,3 +197,34 @@ def test_a_classifier_naming_a_screen_the_content_lacks_is_reported(scratch: Pat
     loaded = Project(scratch).load()
     assert loaded.engine.matcher is not None and loaded.engine.matcher.second_opinion is None
     assert any("no.such_screen" in p.message for p in loaded.problems)
+
+
+def loaded_after_a_question(environment: dict[str, str]) -> tuple[list[str], int]:
+    """Whether numpy was imported at start and after one typed question, in a fresh process that
+    takes its engine from the cache, as the running bot does."""
+    code = (
+        "import sys; from retainment_bot.project import Project; from retainment_bot.engine.engine import Typed; "
+        "engine = Project.from_env().engine(cached=True); at_start = 'numpy' in sys.modules; "
+        "outcome = engine.step(engine.new_state('en'), Typed('my company closed and i am an intern what can i do')); "
+        "print(at_start, 'numpy' in sys.modules, len(outcome.replies))"
+    )
+    env = {**os.environ, **environment}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    *flags, replies = result.stdout.split()
+    return flags, int(replies)
+
+
+def test_numpy_loads_at_the_first_question_not_at_start(tmp_path: Path) -> None:
+    where = {CACHE_ENV: str(tmp_path)}
+    loaded_after_a_question(where)  # the first start builds the engine (and checks the file) and caches it
+    assert loaded_after_a_question(where) == (["False", "True"], 1)
+
+
+def test_a_small_host_can_turn_the_second_opinion_off(tmp_path: Path) -> None:
+    """BOT_SECOND_OPINION=off: the classifier is never read and numpy never imported (about 25 MiB)."""
+    flags, replies = loaded_after_a_question({CACHE_ENV: str(tmp_path), "BOT_SECOND_OPINION": "off"})
+    assert flags == ["False", "False"] and replies >= 1
+    assert Project(ROOT, second_opinion_on=False).engine().matcher.second_opinion is None  # type: ignore[union-attr]
