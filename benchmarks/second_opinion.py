@@ -14,11 +14,12 @@ questions with the decision values scikit-learn gave them, which the bot's numpy
 reproduce (``tests/test_classifier.py``).
 
 Without ``--write`` it prints, for the shipped thresholds (``Thresholds.agreed`` and
-``agreed_japanese``, the matcher's least best score; ``agreement``, the classifier's least
-decision value; ``veto``; ``offered``) and their neighbours, the tuning part's figures when each question's
-opinion comes from a classifier fitted without that question's fold (5 folds, stratified by
-label), over the whole part and over blind5's tuning half alone (written after every phrase
-round, so the matcher was never fitted to it): what the choice of thresholds rests on.
+``agreed_japanese``, the matcher's least best score; ``agreement`` and ``agreement_japanese``,
+the classifier's least decision value; ``veto``; ``offered``) and their neighbours, the tuning
+part's figures when each question's opinion comes from a classifier fitted without that
+question's fold (5 folds, stratified by label), over the whole part and over blind5's tuning
+half alone (written after every phrase round, so the matcher was never fitted to it): what the
+choice of thresholds rests on.
 """
 
 from __future__ import annotations
@@ -99,42 +100,39 @@ def _joined(strings: Sequence[str]) -> np.ndarray:
     return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
 
 
-# What the out-of-fold figures compare: the matcher alone, session 6's rounds 1 and 2 and the
-# shipped thresholds with their neighbours: (agreed, agreed_japanese, agreement, veto, offered);
-# infinity turns the veto or the offer off.
+# What the out-of-fold figures compare: the matcher alone, session 6's rounds and the shipped
+# thresholds with their neighbours, as changes to :class:`Thresholds` (infinity turns the veto or
+# the offer off).
 INF = float("inf")
-SETTINGS: dict[str, tuple[float, float, float, float, float] | None] = {
+ROUND_1 = {"agreed": 50.0, "agreed_japanese": 50.0, "agreement": 0.2, "agreement_japanese": 0.2}
+ROUND_2 = {**ROUND_1, "agreed": 40.0, "veto": 0.3}
+SETTINGS: dict[str, dict[str, float] | None] = {
     "matcher alone": None,
-    "round 1: 50/50 +0.2": (50.0, 50.0, 0.2, INF, INF),
-    "round 2: 40/50 +0.2 veto 0.3": (40.0, 50.0, 0.2, 0.3, INF),
-    "shipped: and offered -1.0": (40.0, 50.0, 0.2, 0.3, -1.0),
-    "offered -0.5": (40.0, 50.0, 0.2, 0.3, -0.5),
-    "offered 0.0": (40.0, 50.0, 0.2, 0.3, 0.0),
-    "45/50 +0.2 veto 0.3": (45.0, 50.0, 0.2, 0.3, -1.0),
-    "40/50 +0.0 veto 0.3": (40.0, 50.0, 0.0, 0.3, -1.0),
-    "40/50 +0.2 veto 0.1": (40.0, 50.0, 0.2, 0.1, -1.0),
-    "40/40 +0.2 veto 0.3": (40.0, 40.0, 0.2, 0.3, -1.0),
+    "round 1: 50/50 +0.2": {**ROUND_1, "veto": INF, "offered": INF},
+    "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, "offered": INF},
+    "round 3: and offered -1.0": {**ROUND_2, "offered": -1.0},
+    "shipped (round 4: ja -0.2)": {},
+    "offered -0.5": {"offered": -0.5},
+    "agreed 45": {"agreed": 45.0},
+    "agreement +0.0 (both scripts)": {"agreement": 0.0, "agreement_japanese": 0.0},
+    "veto 0.1": {"veto": 0.1},
+    "agreed_japanese 40": {"agreed_japanese": 40.0},
+    "agreement_japanese +0.1": {"agreement_japanese": 0.1},
+    "agreement_japanese +0.0": {"agreement_japanese": 0.0},
+    "agreement_japanese -0.4": {"agreement_japanese": -0.4},
+    "agreement_japanese -0.2, agreed_japanese 45": {"agreed_japanese": 45.0},
 }
 # Written after every phrase round: the tuning questions the phrases were never fitted to.
 UNTOUCHED = "blind5"
 
 
-def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: tuple[float, ...] | None) -> Matcher:
-    """``matcher`` with another second opinion and its thresholds (a copy: nothing else the index
-    derives from the thresholds changes)."""
+def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: dict[str, float] | None) -> Matcher:
+    """``matcher`` with another second opinion (none when ``setting`` is ``None``) and its
+    thresholds changed as ``setting`` says (a copy: nothing else the index derives from the
+    thresholds changes)."""
     changed = copy.copy(matcher)
     object.__setattr__(changed, "second_opinion", opinion if setting is not None else None)
-    if setting is not None:
-        agreed, agreed_japanese, agreement, veto, offered = setting
-        limits = replace(
-            matcher.thresholds,
-            agreed=agreed,
-            agreed_japanese=agreed_japanese,
-            agreement=agreement,
-            veto=veto,
-            offered=offered,
-        )
-        object.__setattr__(changed, "thresholds", limits)
+    object.__setattr__(changed, "thresholds", replace(matcher.thresholds, **(setting or {})))
     return changed
 
 

@@ -157,6 +157,7 @@ class Thresholds:
     agreed: float = 40.0
     agreed_japanese: float = 50.0
     agreement: float = 0.2
+    agreement_japanese: float = -0.2
     veto: float = 0.3
     # A suggestion list without the classifier's first choice (a content screen) offers it last,
     # from this decision value: a wrong button is cheap, a missing right one is not.
@@ -460,8 +461,10 @@ class Matcher:
             if off_topic:
                 return verdict
             reading = opinion.read(folded)
-            floor = limits.agreed_japanese if japanese else limits.agreed
-            if ranked[0][1] >= floor and reading.best == first and reading.value >= limits.agreement:
+            floor, least = (
+                (limits.agreed_japanese, limits.agreement_japanese) if japanese else (limits.agreed, limits.agreement)
+            )
+            if ranked[0][1] >= floor and reading.best == first and reading.value >= least:
                 return Verdict("answer", verdict.candidates)
             return self._offer(verdict, reading.best, reading.value, ranked)
         if first in self.navigation:
