@@ -228,3 +228,9 @@ def test_a_small_host_can_turn_the_second_opinion_off(tmp_path: Path) -> None:
     flags, replies = loaded_after_a_question({CACHE_ENV: str(tmp_path), "BOT_SECOND_OPINION": "off"})
     assert flags == ["False", "False"] and replies >= 1
     assert Project(ROOT, second_opinion_on=False).engine().matcher.second_opinion is None  # type: ignore[union-attr]
+
+
+def test_only_words_of_the_vocabulary_are_remembered_never_what_else_was_typed() -> None:
+    model = SecondOpinion(model_file("titp.start")).model
+    model.values(prepare("intern nguyen van an 090-1234-5678"))
+    assert set(model.known) == {"intern"}

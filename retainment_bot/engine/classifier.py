@@ -56,7 +56,9 @@ class Model:
     coef: np.ndarray[Any, Any]  # (features, classes): chars' columns first, then words'
     intercept: np.ndarray[Any, Any]
 
-    # Word -> the columns of its known n-grams: a word's n-grams never change, and workers reuse words.
+    # Word -> the columns of its known n-grams: a word's n-grams never change, and workers reuse
+    # words. Only words of the vocabulary (the phrases' and tuning questions' own) are kept: a
+    # name or a number someone typed is never remembered.
     known: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def values(self, text: str) -> np.ndarray[Any, Any]:
@@ -82,11 +84,11 @@ class Model:
         return sorted(zip(self.classes, (float(v) for v in values), strict=True), key=lambda item: -item[1])
 
     def _grams(self, word: str) -> tuple[int, ...]:
-        """The columns of ``word``'s known n-grams (remembered for up to ``KNOWN`` words)."""
+        """The columns of ``word``'s known n-grams (remembered for up to ``KNOWN`` vocabulary words)."""
         found = self.known.get(word)
         if found is None:
             found = tuple(self.chars[g] for g in char_ngrams(word) if g in self.chars)
-            if len(self.known) < KNOWN:
+            if word in self.words and len(self.known) < KNOWN:
                 self.known[word] = found
         return found
 
