@@ -23,9 +23,11 @@ reaches the answer threshold (:class:`Thresholds`; a calibrated model,
 which it does not in the shipped content); otherwise it suggests. Off-topic words
 (family, tax, weather…) never get an answer, unless a longer phrase of the topic answered explains
 them ("tourist visa"). Greetings and thanks are small talk when they are the whole message, or
-when nothing else in the message is found ("ok thanks, very helpful"). When the verdict would
-only suggest, a learned classifier (:mod:`retainment_bot.engine.classifier`) gives a second
-opinion: if its first choice is the first suggestion, the two readings agree and it is answered.
+when nothing else in the message is found ("ok thanks, very helpful"). A learned classifier
+(:mod:`retainment_bot.engine.classifier`) gives a second opinion on answers and suggestions: a
+first suggestion that is also its first choice is answered (two readings agree), an answer of
+another topic than its clear first choice is only suggested, and suggestions that lack its
+first choice offer it last.
 """
 
 from __future__ import annotations
@@ -150,7 +152,8 @@ class Thresholds:
     # The classifier's agreement answers a suggestion from this best score (``agreed_japanese``
     # for a question in Japanese script, whose alignment scores run higher; a weaker match is too
     # often a question about something else that only shares words) and when its decision value
-    # reaches ``agreement`` (0: its own boundary). An answer of another topic than the
+    # reaches ``agreement`` (``agreement_japanese``: its values run lower on Japanese, whose
+    # sentences are single "words" to its n-grams). An answer of another topic than the
     # classifier's first choice, which beats the answered screen by ``veto``, becomes a
     # suggestion. Chosen on the tuning part's out-of-fold predictions (``python -m
     # benchmarks.second_opinion``).
