@@ -30,6 +30,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -106,7 +107,7 @@ def _joined(strings: Sequence[str]) -> np.ndarray:
 INF = float("inf")
 ROUND_1 = {"agreed": 50.0, "agreed_japanese": 50.0, "agreement": 0.2, "agreement_japanese": 0.2}
 ROUND_2 = {**ROUND_1, "agreed": 40.0, "veto": 0.3}
-SETTINGS: dict[str, dict[str, float] | None] = {
+SETTINGS: dict[str, dict[str, Any] | None] = {
     "matcher alone": None,
     "round 1: 50/50 +0.2": {**ROUND_1, "veto": INF, "offered": INF},
     "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, "offered": INF},
@@ -126,7 +127,7 @@ SETTINGS: dict[str, dict[str, float] | None] = {
 UNTOUCHED = "blind5"
 
 
-def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: dict[str, float] | None) -> Matcher:
+def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: dict[str, Any] | None) -> Matcher:
     """``matcher`` with another second opinion (none when ``setting`` is ``None``) and its
     thresholds changed as ``setting`` says (a copy: nothing else the index derives from the
     thresholds changes)."""
