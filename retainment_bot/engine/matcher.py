@@ -1157,14 +1157,19 @@ def _place(
                     return None
                 continue
         else:
-            options = [option for option in occurrences if option[0] not in positions]
-            if not options:
+            # Prefer the occurrence right after the previous word, then the most similar, then
+            # the first (a min() by that key, without a call per occurrence).
+            gap = -1
+            for at, similar in occurrences:
+                if at not in positions:
+                    distance = abs(at - previous - 1)
+                    if gap < 0 or distance < gap or (distance == gap and similar > score):
+                        position, score, gap = at, similar, distance
+            if gap < 0:
                 spare -= 1
                 if spare < 0:
                     return None
                 continue
-            # Prefer the occurrence right after the previous word, then the most similar.
-            position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
         # The stretch is checked only when it grows.
         if not positions:
             first = last = position
