@@ -209,9 +209,10 @@ class _Texts:
     grams: tuple[frozenset[str], ...]
     needed: tuple[int, ...]  # per text, how many bigrams it must share (:func:`_shared_needed`)
     postings: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it
-    # Bigram -> the texts with it among their rarest (:func:`_prefixes`, ``hits`` of them each).
-    prefixes: Mapping[str, tuple[int, ...]]
-    hits: tuple[int, ...]  # per text, how many of its ``prefixes`` bigrams it must share
+    # Per number of hits (how many of its ``prefixes`` bigrams a text must share, the fewer of
+    # ``TEXT_HITS`` and its ``needed``): bigram -> the texts with it among their rarest
+    # (:func:`_prefixes`).
+    prefixes: tuple[tuple[int, Mapping[str, tuple[int, ...]]], ...]
     neediest: tuple[int, ...]  # the texts, those that need most first
     descending: tuple[int, ...]  # their ``needed``, negated (ascending: for bisect)
 
@@ -658,8 +659,15 @@ class Matcher:
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
         prefixes, postings = texts.prefixes, texts.postings
-        counts = Counter(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
-        found = set(itertools.compress(counts, map(operator.ge, counts.values(), map(texts.hits.__getitem__, counts))))
+        found: set[int] = set()
+        for hits, by_gram in prefixes:
+            listed: Iterable[int] = list(itertools.chain.from_iterable(map(by_gram.get, grams, itertools.repeat(()))))
+            if hits > 1:
+                # Sorted, a text listed ``hits`` times is also ``hits - 1`` places further on: a
+                # sort and a comparison in C, a third faster than a Counter and a look-up per text.
+                listed = sorted(listed)
+                listed = itertools.compress(listed, map(operator.eq, listed, listed[hits - 1 :]))
+            found.update(listed)
         # The texts that need more than the question's figure (longer than the question): none
         # for a long question (the slowest to match), a few for most others, all checked then.
         longer = bisect.bisect_left(texts.descending, -enough)
@@ -1032,14 +1040,17 @@ def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]], set
             by_gram.setdefault(gram, []).append(place)
     text_postings = {gram: tuple(places) for gram, places in by_gram.items()}
     neediest = tuple(sorted(range(len(texts)), key=lambda place: -needed[place]))
+    by_hits: dict[int, dict[str, list[int]]] = {}
+    for gram, listing in _prefixes(grams, needed, text_postings, TEXT_HITS).items():
+        for place in listing:
+            by_hits.setdefault(min(TEXT_HITS, needed[place]), {}).setdefault(gram, []).append(place)
     return _Texts(
         texts=texts,
         nodes=tuple(map(tuple, nodes)),
         grams=grams,
         needed=needed,
         postings=text_postings,
-        prefixes=_prefixes(grams, needed, text_postings, TEXT_HITS),
-        hits=tuple(min(TEXT_HITS, need) for need in needed),
+        prefixes=tuple((hits, {gram: tuple(at) for gram, at in by.items()}) for hits, by in sorted(by_hits.items())),
         neediest=neediest,
         descending=tuple(-needed[place] for place in neediest),
     )
@@ -1226,8 +1237,12 @@ class _Cover:
         found = self.nodes.get(node)
         if found is None:
             self.nodes[node] = found = _Marks([0.0] * self.length, start, end)
-        else:
-            found.start, found.end = min(found.start, start), max(found.end, end)
+            return found.values
+        # Comparisons, not min() and max(): called for every phrase found, for each of its nodes.
+        if start < found.start:
+            found.start = start
+        if end > found.end:
+            found.end = end
         return found.values
 
 
@@ -1251,7 +1266,8 @@ def _score(
     # map() runs these loops over question positions in C (same products, same order of sums),
     # and only over the stretches covered: a node covers a few characters of a long question,
     # and the zeros left out change no sum.
-    start, end = min(marks.start for marks in covered.values()), max(marks.end for marks in covered.values())
+    start = min(map(operator.attrgetter("start"), covered.values()))
+    end = max(map(operator.attrgetter("end"), covered.values()))
     explained = cover.best[start:end]
     reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
