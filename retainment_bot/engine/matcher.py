@@ -732,9 +732,8 @@ class Matcher:
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
             start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
             for node in texts.nodes[index]:
-                marks = cover.marks(node, start, end)
-                marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
-            cover.best[start:end] = map(max, cover.best[start:end], itertools.repeat(quality))
+                _raise(cover.marks(node, start, end), start, end, quality)
+            _raise(cover.best, start, end, quality)
         _score(cover, weights, scores, seen, alone=alone)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
@@ -1244,6 +1243,17 @@ class _Cover:
         if end > found.end:
             found.end = end
         return found.values
+
+
+def _raise(values: list[float], start: int, end: int, quality: float) -> None:
+    """``values[start:end]`` each raised to ``quality`` where lower: what ``max(value, quality)``
+    gives (the first of equals), without a call of max() per value (a fifth of a Japanese
+    question's alignment loop). Mostly ``quality`` tops them all (a node's first phrase there)."""
+    stretch = values[start:end]
+    if not stretch or quality > max(stretch):
+        values[start:end] = [quality] * len(stretch)
+    else:
+        values[start:end] = [quality if quality > value else value for value in stretch]
 
 
 def _score(
