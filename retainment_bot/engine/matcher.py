@@ -269,7 +269,7 @@ class Matcher:
     typos: _Typos = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
     kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
-    off_topic_starts: frozenset[str] = field(init=False, repr=False, compare=False)
+    off_topic_starts: Mapping[str, int] = field(init=False, repr=False, compare=False)
     texts: Mapping[int, _Texts] = field(init=False, repr=False, compare=False)
 
     def __post_init__(
@@ -285,7 +285,7 @@ class Matcher:
             "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
             "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
-            "off_topic_starts": frozenset(p.split(" ", 1)[0] for p in self.off_topic | self.off_topic_bare),
+            "off_topic_starts": _starts(self.off_topic | self.off_topic_bare),
             "texts": _by_form(cjk, bigrams),
         }
         for name, value in derived.items():
@@ -483,7 +483,12 @@ class Matcher:
                     written_base = compact(base, kana=False)
                     self._cover_chars(hiragana(written_base), self._cjk_weights(written_base), scores, BASE, seen)
         rank, last = self.ranks, len(self.ranks)
-        ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
+        # Best first (to 0.1), then in ``order``, then by name: the keys made in C, not by a
+        # call per node, sorted with each node and its score (never compared: names differ).
+        nodes, values = list(scores), list(scores.values())
+        rounded = map(operator.neg, map(round, values, itertools.repeat(1)))
+        keyed = sorted(zip(rounded, map(rank.get, nodes, itertools.repeat(last)), nodes, values, strict=True))
+        ranked = [(node, score) for _, _, node, score in keyed]
         if asked and ranked:
             own = min(asked.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
             best, score = ranked[0]
@@ -585,15 +590,15 @@ class Matcher:
                 picked[topic] = (node, score)
             elif node in self.entries and score >= picked[topic][1] - 0.05:
                 picked[topic] = (node, picked[topic][1])
-        found = [Candidate(node, round(score, 1)) for node, score in picked.values()]
-        found.sort(key=lambda c: -c.score)  # stable: rank order on ties
+        # Stable (reverse too): rank order on ties. Candidates made only of the few shown.
+        found = sorted(((node, round(score, 1)) for node, score in picked.values()), key=_second, reverse=True)
         count = limits.suggestions
-        tied = [c for c in found if c.score == found[0].score] if found else []
+        tied = [pair for pair in found if pair[1] == found[0][1]] if found else []
         if count > 1 and len(tied) >= count and len(found) > len(tied):
             # Topics tied at the top were found by one phrase they all list ("特定活動"): the tie
             # tells nothing more, so the last place goes to the best topic with other evidence.
-            return (*tied[: count - 1], found[len(tied)])
-        return tuple(found[:count])
+            found = [*tied[: count - 1], found[len(tied)]]
+        return tuple(Candidate(node, score) for node, score in found[:count])
 
     def _cover_words(
         self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen, alone: _Asked | None = None
@@ -761,17 +766,16 @@ class Matcher:
         if not squeezed:
             return None
         limit = self.thresholds.smalltalk
-        rest = [w for w in folded.split() if w not in self.stopwords]
         # A greeting followed by at most a few letters; for a longer message the comparisons
         # that cannot succeed are skipped (most questions are long: they cost a fortieth of one).
-        greeting_first = bool(rest) and sum(len(w) for w in rest[1:]) <= 4
+        first = _leading(folded.split(), self.stopwords)
         for kind, phrases in (("thanks", self.thanks), ("greeting", self.greetings)):
             if not phrases:
                 continue
             whole = _reachable(len(squeezed), max(map(len, phrases)), limit)
             if whole and process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
-            if greeting_first and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit):
+            if first is not None and process.extractOne(first, phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
         return None
 
@@ -798,14 +802,13 @@ class Matcher:
         if len(bare) != len(tokens):  # a stray combining mark separates words only when kept
             bare = [fold(token) for token in tokens]
         # Runs of one to four words ("re entry permit" is three), only from words an off-topic
-        # phrase starts with.
+        # phrase starts with, and only as long as such a phrase (most are of one word).
         starts = self.off_topic_starts
         anywhere = tokens == bare  # no diacritics anywhere: every phrase as if without them
         found: set[str] = set()
         for i in range(len(tokens)):
-            if tokens[i] not in starts and bare[i] not in starts:
-                continue
-            for n in range(1, min(4, len(tokens) - i) + 1):
+            longest = max(starts.get(tokens[i], 0), starts.get(bare[i], 0))
+            for n in range(1, min(4, longest, len(tokens) - i) + 1):
                 run, plain = " ".join(tokens[i : i + n]), " ".join(bare[i : i + n])
                 if run in self.off_topic or (plain in self.off_topic_bare and (anywhere or (n > 1 and run == plain))):
                     found.add(plain)
@@ -823,6 +826,23 @@ class Matcher:
             if where == topic and (phrase in squeezed if _CJK.search(phrase) else f" {phrase} " in spaced):
                 return True
         return False
+
+
+def _leading(words: Iterable[str], stopwords: frozenset[str]) -> str | None:
+    """The first of ``words`` not in ``stopwords`` when the others after it have at most four
+    letters together; None otherwise (read no further than that: a long message stops early)."""
+    first = None
+    letters = 0
+    for word in words:
+        if word in stopwords:
+            continue
+        if first is None:
+            first = word
+            continue
+        letters += len(word)
+        if letters > 4:
+            return None
+    return first
 
 
 def _sentences(text: str) -> list[tuple[str, bool]] | None:
@@ -882,6 +902,16 @@ def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, j
     for node, score in words.items():
         chars = scores.get(node, 0.0)
         scores[node] = max(chars, share * score + (1 - share) * chars)
+
+
+def _starts(phrases: Iterable[str]) -> dict[str, int]:
+    """First word -> the most words of the phrases of ``phrases`` (words separated by a space)
+    that start with it."""
+    found: dict[str, int] = {}
+    for phrase in phrases:
+        words = phrase.split(" ")
+        found[words[0]] = max(found.get(words[0], 0), len(words))
+    return found
 
 
 def _explained(phrases: Iterable[tuple[str, str]], unwanted: Sequence[str]) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -964,6 +994,9 @@ def _english() -> Any:
 def _stem(word: str) -> str:
     """An English word's stem ("companies" -> "compani"); other words mostly pass unchanged."""
     return str(_english().stemWord(word)) if len(word) > 3 and word.isascii() else word
+
+
+_second = operator.itemgetter(1)
 
 
 def _topic(node: str) -> str:
