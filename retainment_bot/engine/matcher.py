@@ -268,7 +268,9 @@ class Matcher:
     expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(init=False, repr=False, compare=False)
     typos: _Typos = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
-    kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
+    # What a character weighs in Japanese text (:meth:`_cjk_weights`), where all is hiragana and
+    # where hiragana is next to other characters.
+    chars: tuple[Mapping[str, float], Mapping[str, float]] = field(init=False, repr=False, compare=False)
     off_topic_starts: Mapping[str, int] = field(init=False, repr=False, compare=False)
     texts: Mapping[int, _Texts] = field(init=False, repr=False, compare=False)
 
@@ -284,7 +286,7 @@ class Matcher:
             "expansions": _expansions(self.abbreviations),
             "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
-            "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
+            "chars": _char_weights(self.distinct),
             "off_topic_starts": _starts(self.off_topic | self.off_topic_bare),
             "texts": _by_form(cjk, bigrams),
         }
@@ -668,9 +670,11 @@ class Matcher:
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
         prefixes, postings = texts.prefixes, texts.postings
+        # The bigrams some text has (a third of a long question's have none), looked up below.
+        known = postings.keys() & grams
         found: set[int] = set()
         for hits, by_gram in prefixes:
-            listed: Iterable[int] = list(itertools.chain.from_iterable(map(by_gram.get, grams, itertools.repeat(()))))
+            listed: Iterable[int] = list(itertools.chain.from_iterable(map(by_gram.get, known, itertools.repeat(()))))
             if hits > 1:
                 # Sorted, a text listed ``hits`` times is also ``hits - 1`` places further on: a
                 # sort and a comparison in C, a third faster than a Counter and a look-up per text.
@@ -689,7 +693,7 @@ class Matcher:
         # Only the candidates' shared bigrams are counted (set intersections, in C): counting
         # every phrase of every bigram of the question touched ten times as many.
         candidates = list(found)
-        shared = map(len, map(grams.intersection, map(texts.grams.__getitem__, candidates)))
+        shared = map(len, map(known.intersection, map(texts.grams.__getitem__, candidates)))
         wanted: Iterable[int] = map(texts.needed.__getitem__, candidates)
         if longer:
             wanted = map(min, wanted, itertools.repeat(enough))
@@ -753,12 +757,9 @@ class Matcher:
         hiragana counts in full). A kanji weighs less the more topics' phrases use it (会社 and
         特定 are everywhere; 倒産 and 同意 are not). A Latin letter counts ``LETTER``: a word of five
         letters about as a kanji compound."""
-        light = 0.25 if _NOT_HIRAGANA.search(squeezed) else 1.0
-        kanji = self.kanji  # no hiragana in it: a hiragana weighs ``light`` times 1.0
-        return [
-            light if "\u3040" <= char <= "\u309f" else kanji.get(char, LETTER if "a" <= char <= "z" else 1.0)
-            for char in squeezed
-        ]
+        # A look-up per character in C (:func:`_char_weights`), not a comparison in Python.
+        table = self.chars[1 if _NOT_HIRAGANA.search(squeezed) else 0]
+        return list(map(table.get, squeezed, itertools.repeat(1.0)))
 
     def _smalltalk(self, folded: str) -> Kind | None:
         """A message that is only a greeting or only thanks (a greeting before a question is not)."""
@@ -902,6 +903,16 @@ def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, j
     for node, score in words.items():
         chars = scores.get(node, 0.0)
         scores[node] = max(chars, share * score + (1 - share) * chars)
+
+
+def _char_weights(distinct: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """What each character weighs (:meth:`Matcher._cjk_weights`; one not listed weighs 1.0): a
+    kanji its ``distinct`` weight, a Latin letter ``LETTER``, and hiragana 1.0 in the first
+    table (a question all in hiragana) and 0.25 in the second."""
+    table = {chr(code): LETTER for code in range(ord("a"), ord("z") + 1)}
+    table.update((char, weight) for char, weight in distinct.items() if len(char) == 1 and _CJK.match(char))
+    kana = [chr(code) for code in range(0x3040, 0x30A0)]
+    return {**table, **dict.fromkeys(kana, 1.0)}, {**table, **dict.fromkeys(kana, 0.25)}
 
 
 def _starts(phrases: Iterable[str]) -> dict[str, int]:
