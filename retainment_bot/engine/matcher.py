@@ -608,16 +608,19 @@ class Matcher:
         """Latin text, word by word: each phrase whose words appear close together covers them.
         With ``alone``, the question's own sentences are also scored alone."""
         where: dict[str, list[tuple[int, float]]] = {}
+        known, stopwords = self.words, self.stopwords
         for position, token in enumerate(tokens):
-            found = {token: 1.0} if token in self.words else {}
+            if token in known:
+                where.setdefault(token, []).append((position, 1.0))
             # A typo is looked for only in words that are not already known (or filler).
-            if not found and len(token) >= 4 and token not in self.stopwords:
+            elif len(token) >= 4 and token not in stopwords:
+                found: dict[str, float] = {}
                 for word, score, _ in process.extract(
                     token, self._typo_words(token), scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
                 ):
                     found[word] = score / 100
-            for word, similarity in found.items():
-                where.setdefault(word, []).append((position, similarity))
+                for word, similarity in found.items():
+                    where.setdefault(word, []).append((position, similarity))
         cover = _Cover(len(tokens))
         shapes, best = self.shapes, cover.best
         phrases, needed, members = shapes.words, shapes.needed, shapes.members
@@ -808,6 +811,8 @@ class Matcher:
         anywhere = tokens == bare  # no diacritics anywhere: every phrase as if without them
         found: set[str] = set()
         for i in range(len(tokens)):
+            if tokens[i] not in starts and bare[i] not in starts:
+                continue
             longest = max(starts.get(tokens[i], 0), starts.get(bare[i], 0))
             for n in range(1, min(4, longest, len(tokens) - i) + 1):
                 run, plain = " ".join(tokens[i : i + n]), " ".join(bare[i : i + n])
