@@ -673,11 +673,9 @@ class Matcher:
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
         prefixes, postings = texts.prefixes, texts.postings
-        # The bigrams some text has (a third of a long question's have none), looked up below.
-        known = postings.keys() & grams
         found: set[int] = set()
         for hits, by_gram in prefixes:
-            listed: Iterable[int] = list(itertools.chain.from_iterable(map(by_gram.get, known, itertools.repeat(()))))
+            listed: Iterable[int] = list(itertools.chain.from_iterable(map(by_gram.get, grams, itertools.repeat(()))))
             if hits > 1:
                 # Sorted, a text listed ``hits`` times is also ``hits - 1`` places further on: a
                 # sort and a comparison in C, a third faster than a Counter and a look-up per text.
@@ -696,7 +694,7 @@ class Matcher:
         # Only the candidates' shared bigrams are counted (set intersections, in C): counting
         # every phrase of every bigram of the question touched ten times as many.
         candidates = list(found)
-        shared = map(len, map(known.intersection, map(texts.grams.__getitem__, candidates)))
+        shared = map(len, map(grams.intersection, map(texts.grams.__getitem__, candidates)))
         wanted: Iterable[int] = map(texts.needed.__getitem__, candidates)
         if longer:
             wanted = map(min, wanted, itertools.repeat(enough))
