@@ -744,9 +744,12 @@ class Matcher:
             alignment = fuzz.partial_ratio_alignment(text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:
                 continue
-            share = min(1.0, (alignment.src_end - alignment.src_start) / len(text))
+            # Conditional expressions, not min(): the same values, without two calls a text.
+            share = (alignment.src_end - alignment.src_start) / len(text)
+            share = share if share < 1.0 else 1.0
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
-            start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
+            start, end = alignment.dest_start, alignment.dest_end
+            end = end if end < len(squeezed) else len(squeezed)
             for node in texts.nodes[index]:
                 _raise(cover.marks(node, start, end), start, end, quality)
             _raise(cover.best, start, end, quality)
@@ -1339,10 +1342,15 @@ def _score(
     reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
     reach = max(reach, least * total)
+    coverage = seen.coverage
+    # ``new if new > old else old`` is ``max(old, new)`` (the first of equals) without its call:
+    # once per node and pass.
     for node, marks in covered.items():
         own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
-        seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
-        scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+        old, new = coverage.get(node, 0.0), own / total
+        coverage[node] = new if new > old else old
+        old, new = scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach)
+        scores[node] = new if new > old else old
     if alone is None:
         return
     weights = alone.weights(weights)
@@ -1359,7 +1367,8 @@ def _score(
             continue
         own = sum(map(operator.mul, marks.values[start:stop], weights[start:stop]))
         if own:
-            found[node] = max(found.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+            old, new = found.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach)
+            found[node] = new if new > old else old
 
 
 class _Translator(Protocol):
