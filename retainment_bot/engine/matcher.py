@@ -530,7 +530,7 @@ class Matcher:
             chosen = found[0] if found and calibration.answers(found[1]) else None
             needed = 0.0
         if chosen is not None and best >= needed and not off_topic:
-            score = dict(ranked)[chosen]
+            score = next(score for node, score in ranked if node == chosen)  # mostly the first
             rest = tuple(c for c in shown if c.node != chosen and _topic(c.node) != _topic(chosen))
             return Verdict("answer", (Candidate(chosen, round(score, 1)), *rest)[: limits.suggestions])
         if not shown:
@@ -565,7 +565,7 @@ class Matcher:
         if rivals:
             # Three or more screens tied below the best were found by one phrase they all list
             # ("特定技能"): the tie is no rival of a best that has more than that phrase.
-            ties = Counter(round(score, 1) for _, score in ranked)
+            ties = Counter(map(round, map(_second, ranked), itertools.repeat(1)))
             top = round(best, 1)
             scored = dict(rest)
             rivals = [
