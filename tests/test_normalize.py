@@ -57,3 +57,23 @@ def test_words_are_split_at_every_character_that_is_no_letter_or_digit() -> None
         normalized = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
         expected = " ".join(separators.sub(" ", normalized).split())
         assert fold(text, keep_diacritics=True, kana=False) == expected, hex(code)
+
+
+def test_the_shortcuts_fold_as_the_whole_pipeline_does() -> None:
+    # fold() narrows full- and half-width forms before NFKC and skips the NFD/NFC round trip when
+    # there are no marks to remove: both must give what the plain pipeline gives, next to a
+    # full-width "？", a half-width voiced kana and a combining mark.
+    def plain(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).casefold().replace("đ", "d")
+        text = re.sub(
+            "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+",
+            "",
+            unicodedata.normalize("NFD", text),
+        )
+        return " ".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFC", text)))
+
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        for text in (f"が{chr(code)}？", f"ｶ{chr(code)}ﾞ", f"Ａ{chr(code)}\u0301"):
+            assert fold(text, kana=False) == plain(text), hex(code)

@@ -230,9 +230,10 @@ class _Texts:
     grams: tuple[frozenset[str], ...]
     needed: tuple[int, ...]  # per text, how many bigrams it must share (:func:`_shared_needed`)
     postings: Mapping[str, tuple[int, ...]]  # bigram -> the texts with it
-    # Bigram -> the texts with it among their rarest (:func:`_prefixes`, ``hits`` of them each).
-    prefixes: Mapping[str, tuple[int, ...]]
-    hits: tuple[int, ...]  # per text, how many of its ``prefixes`` bigrams it must share
+    # Per number of hits (how many of its ``prefixes`` bigrams a text must share, the fewer of
+    # ``TEXT_HITS`` and its ``needed``): bigram -> the texts with it among their rarest
+    # (:func:`_prefixes`).
+    prefixes: tuple[tuple[int, Mapping[str, tuple[int, ...]]], ...]
     neediest: tuple[int, ...]  # the texts, those that need most first
     descending: tuple[int, ...]  # their ``needed``, negated (ascending: for bisect)
 
@@ -289,8 +290,10 @@ class Matcher:
     expansions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(init=False, repr=False, compare=False)
     typos: _Typos = field(init=False, repr=False, compare=False)
     ranks: Mapping[str, int] = field(init=False, repr=False, compare=False)
-    kanji: Mapping[str, float] = field(init=False, repr=False, compare=False)
-    off_topic_starts: frozenset[str] = field(init=False, repr=False, compare=False)
+    # What a character weighs in Japanese text (:meth:`_cjk_weights`), where all is hiragana and
+    # where hiragana is next to other characters.
+    chars: tuple[Mapping[str, float], Mapping[str, float]] = field(init=False, repr=False, compare=False)
+    off_topic_starts: Mapping[str, int] = field(init=False, repr=False, compare=False)
     texts: Mapping[int, _Texts] = field(init=False, repr=False, compare=False)
 
     def __post_init__(
@@ -305,8 +308,8 @@ class Matcher:
             "expansions": _expansions(self.abbreviations),
             "typos": _typos(self.vocabulary, self.thresholds.phrase),
             "ranks": {node: index for index, node in enumerate(self.order)},
-            "kanji": {char: weight for char, weight in self.distinct.items() if len(char) == 1 and _CJK.match(char)},
-            "off_topic_starts": frozenset(p.split(" ", 1)[0] for p in self.off_topic | self.off_topic_bare),
+            "chars": _char_weights(self.distinct),
+            "off_topic_starts": _starts(self.off_topic | self.off_topic_bare),
             "texts": _by_form(cjk, bigrams),
         }
         for name, value in derived.items():
@@ -555,7 +558,12 @@ class Matcher:
                     written_base = compact(base, kana=False)
                     self._cover_chars(hiragana(written_base), self._cjk_weights(written_base), scores, BASE, seen)
         rank, last = self.ranks, len(self.ranks)
-        ranked = sorted(scores.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
+        # Best first (to 0.1), then in ``order``, then by name: the keys made in C, not by a
+        # call per node, sorted with each node and its score (never compared: names differ).
+        nodes, values = list(scores), list(scores.values())
+        rounded = map(operator.neg, map(round, values, itertools.repeat(1)))
+        keyed = sorted(zip(rounded, map(rank.get, nodes, itertools.repeat(last)), nodes, values, strict=True))
+        ranked = [(node, score) for _, _, node, score in keyed]
         if asked and ranked:
             own = min(asked.items(), key=lambda item: (-round(item[1], 1), rank.get(item[0], last), item[0]))
             best, score = ranked[0]
@@ -595,7 +603,7 @@ class Matcher:
             chosen = found[0] if found and calibration.answers(found[1]) else None
             needed = 0.0
         if chosen is not None and best >= needed and not off_topic:
-            score = dict(ranked)[chosen]
+            score = next(score for node, score in ranked if node == chosen)  # mostly the first
             rest = tuple(c for c in shown if c.node != chosen and _topic(c.node) != _topic(chosen))
             return Verdict("answer", (Candidate(chosen, round(score, 1)), *rest)[: limits.suggestions])
         if not shown:
@@ -630,7 +638,7 @@ class Matcher:
         if rivals:
             # Three or more screens tied below the best were found by one phrase they all list
             # ("特定技能"): the tie is no rival of a best that has more than that phrase.
-            ties = Counter(round(score, 1) for _, score in ranked)
+            ties = Counter(map(round, map(_second, ranked), itertools.repeat(1)))
             top = round(best, 1)
             scored = dict(rest)
             rivals = [
@@ -657,15 +665,15 @@ class Matcher:
                 picked[topic] = (node, score)
             elif node in self.entries and score >= picked[topic][1] - 0.05:
                 picked[topic] = (node, picked[topic][1])
-        found = [Candidate(node, round(score, 1)) for node, score in picked.values()]
-        found.sort(key=lambda c: -c.score)  # stable: rank order on ties
+        # Stable (reverse too): rank order on ties. Candidates made only of the few shown.
+        found = sorted(((node, round(score, 1)) for node, score in picked.values()), key=_second, reverse=True)
         count = limits.suggestions
-        tied = [c for c in found if c.score == found[0].score] if found else []
+        tied = [pair for pair in found if pair[1] == found[0][1]] if found else []
         if count > 1 and len(tied) >= count and len(found) > len(tied):
             # Topics tied at the top were found by one phrase they all list ("特定活動"): the tie
             # tells nothing more, so the last place goes to the best topic with other evidence.
-            return (*tied[: count - 1], found[len(tied)])
-        return tuple(found[:count])
+            found = [*tied[: count - 1], found[len(tied)]]
+        return tuple(Candidate(node, score) for node, score in found[:count])
 
     def _cover_words(
         self, tokens: list[str], exact: list[str], scores: dict[str, float], seen: _Seen, alone: _Asked | None = None
@@ -673,16 +681,19 @@ class Matcher:
         """Latin text, word by word: each phrase whose words appear close together covers them.
         With ``alone``, the question's own sentences are also scored alone."""
         where: dict[str, list[tuple[int, float]]] = {}
+        known, stopwords = self.words, self.stopwords
         for position, token in enumerate(tokens):
-            found = {token: 1.0} if token in self.words else {}
+            if token in known:
+                where.setdefault(token, []).append((position, 1.0))
             # A typo is looked for only in words that are not already known (or filler).
-            if not found and len(token) >= 4 and token not in self.stopwords:
+            elif len(token) >= 4 and token not in stopwords:
+                found: dict[str, float] = {}
                 for word, score, _ in process.extract(
                     token, self._typo_words(token), scorer=fuzz.ratio, score_cutoff=self.thresholds.phrase, limit=4
                 ):
                     found[word] = score / 100
-            for word, similarity in found.items():
-                where.setdefault(word, []).append((position, similarity))
+                for word, similarity in found.items():
+                    where.setdefault(word, []).append((position, similarity))
         cover = _Cover(len(tokens))
         shapes, best = self.shapes, cover.best
         phrases, needed, members = shapes.words, shapes.needed, shapes.members
@@ -690,12 +701,16 @@ class Matcher:
             placed = _place(phrases[index], where, needed[index])
             if placed is None:
                 continue
-            places, positions, similar = placed  # the phrase's words found, where
+            places, positions, similar, first, last = placed  # the phrase's words found, where
+            end = last + 1
             share = len(positions) / len(phrases[index])
-            asked = list(map(exact.__getitem__, positions))
-            first, end = min(positions), max(positions) + 1
+            asked = tuple(map(exact.__getitem__, positions))
+            whole = len(places) == len(phrases[index])
             for written, nodes in members[index]:
-                accents = sum(map(operator.eq, asked, map(written.__getitem__, places))) / len(positions)
+                if whole and asked == written:  # all its words found, as written: mostly
+                    accents = 1.0
+                else:
+                    accents = sum(map(operator.eq, asked, map(written.__getitem__, places))) / len(positions)
                 # A phrase found only in part counts much less than a whole one. (The factors
                 # grouped as when the reference results were recorded: the same rounding.)
                 quality = similar * ((0.9 + 0.1 * accents) * share * share)
@@ -731,8 +746,15 @@ class Matcher:
         grams = _bigrams(squeezed)
         enough = _shared_needed(len(squeezed))
         prefixes, postings = texts.prefixes, texts.postings
-        counts = Counter(itertools.chain.from_iterable(map(prefixes.get, grams, itertools.repeat(()))))
-        found = set(itertools.compress(counts, map(operator.ge, counts.values(), map(texts.hits.__getitem__, counts))))
+        found: set[int] = set()
+        for hits, by_gram in prefixes:
+            listed: Iterable[int] = list(itertools.chain.from_iterable(map(by_gram.get, grams, itertools.repeat(()))))
+            if hits > 1:
+                # Sorted, a text listed ``hits`` times is also ``hits - 1`` places further on: a
+                # sort and a comparison in C, a third faster than a Counter and a look-up per text.
+                listed = sorted(listed)
+                listed = itertools.compress(listed, map(operator.eq, listed, listed[hits - 1 :]))
+            found.update(listed)
         # The texts that need more than the question's figure (longer than the question): none
         # for a long question (the slowest to match), a few for most others, all checked then.
         longer = bisect.bisect_left(texts.descending, -enough)
@@ -768,8 +790,10 @@ class Matcher:
                 places += typos.places[size]
                 continue
             postings = typos.postings[size]
-            counts = Counter(itertools.chain.from_iterable(map(postings.get, grams, itertools.repeat(()))))
-            places += itertools.compress(counts.keys(), map(fewest.__le__, counts.values()))
+            # Sorted, a word listed ``fewest`` times is also ``fewest - 1`` places further on
+            # (as in :meth:`_sharing`: a third faster than a Counter).
+            listed = sorted(itertools.chain.from_iterable(map(postings.get, grams, itertools.repeat(()))))
+            places += set(itertools.compress(listed, map(operator.eq, listed, listed[fewest - 1 :])))
         vocabulary = self.vocabulary
         return [vocabulary[place] for place in sorted(places)]
 
@@ -793,13 +817,15 @@ class Matcher:
             alignment = fuzz.partial_ratio_alignment(text, squeezed, score_cutoff=limit)
             if alignment is None or alignment.score < limit:
                 continue
-            share = min(1.0, (alignment.src_end - alignment.src_start) / len(text))
+            # Conditional expressions, not min(): the same values, without two calls a text.
+            share = (alignment.src_end - alignment.src_start) / len(text)
+            share = share if share < 1.0 else 1.0
             quality = alignment.score / 100 * (1 - PARTIAL_PENALTY + PARTIAL_PENALTY * share)
-            start, end = alignment.dest_start, min(alignment.dest_end, len(squeezed))
+            start, end = alignment.dest_start, alignment.dest_end
+            end = end if end < len(squeezed) else len(squeezed)
             for node in texts.nodes[index]:
-                marks = cover.marks(node, start, end)
-                marks[start:end] = map(max, marks[start:end], itertools.repeat(quality))
-            cover.best[start:end] = map(max, cover.best[start:end], itertools.repeat(quality))
+                _raise(cover.marks(node, start, end), start, end, quality)
+            _raise(cover.best, start, end, quality)
         _score(cover, weights, scores, seen, alone=alone)
 
     def _cjk_weights(self, squeezed: str) -> list[float]:
@@ -808,12 +834,9 @@ class Matcher:
         hiragana counts in full). A kanji weighs less the more topics' phrases use it (会社 and
         特定 are everywhere; 倒産 and 同意 are not). A Latin letter counts ``LETTER``: a word of five
         letters about as a kanji compound."""
-        light = 0.25 if _NOT_HIRAGANA.search(squeezed) else 1.0
-        kanji = self.kanji  # no hiragana in it: a hiragana weighs ``light`` times 1.0
-        return [
-            light if "\u3040" <= char <= "\u309f" else kanji.get(char, LETTER if "a" <= char <= "z" else 1.0)
-            for char in squeezed
-        ]
+        # A look-up per character in C (:func:`_char_weights`), not a comparison in Python.
+        table = self.chars[1 if _NOT_HIRAGANA.search(squeezed) else 0]
+        return list(map(table.get, squeezed, itertools.repeat(1.0)))
 
     def _smalltalk(self, folded: str) -> Kind | None:
         """A message that is only a greeting or only thanks (a greeting before a question is not)."""
@@ -821,17 +844,16 @@ class Matcher:
         if not squeezed:
             return None
         limit = self.thresholds.smalltalk
-        rest = [w for w in folded.split() if w not in self.stopwords]
         # A greeting followed by at most a few letters; for a longer message the comparisons
         # that cannot succeed are skipped (most questions are long: they cost a fortieth of one).
-        greeting_first = bool(rest) and sum(len(w) for w in rest[1:]) <= 4
+        first = _leading(folded.split(), self.stopwords)
         for kind, phrases in (("thanks", self.thanks), ("greeting", self.greetings)):
             if not phrases:
                 continue
             whole = _reachable(len(squeezed), max(map(len, phrases)), limit)
             if whole and process.extractOne(squeezed, phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
-            if greeting_first and process.extractOne(rest[0], phrases, scorer=fuzz.ratio, score_cutoff=limit):
+            if first is not None and process.extractOne(first, phrases, scorer=fuzz.ratio, score_cutoff=limit):
                 return kind  # type: ignore[return-value]
         return None
 
@@ -858,14 +880,15 @@ class Matcher:
         if len(bare) != len(tokens):  # a stray combining mark separates words only when kept
             bare = [fold(token) for token in tokens]
         # Runs of one to four words ("re entry permit" is three), only from words an off-topic
-        # phrase starts with.
+        # phrase starts with, and only as long as such a phrase (most are of one word).
         starts = self.off_topic_starts
         anywhere = tokens == bare  # no diacritics anywhere: every phrase as if without them
         found: set[str] = set()
         for i in range(len(tokens)):
             if tokens[i] not in starts and bare[i] not in starts:
                 continue
-            for n in range(1, min(4, len(tokens) - i) + 1):
+            longest = max(starts.get(tokens[i], 0), starts.get(bare[i], 0))
+            for n in range(1, min(4, longest, len(tokens) - i) + 1):
                 run, plain = " ".join(tokens[i : i + n]), " ".join(bare[i : i + n])
                 if run in self.off_topic or (plain in self.off_topic_bare and (anywhere or (n > 1 and run == plain))):
                     found.add(plain)
@@ -883,6 +906,23 @@ class Matcher:
             if where == topic and (phrase in squeezed if _CJK.search(phrase) else f" {phrase} " in spaced):
                 return True
         return False
+
+
+def _leading(words: Iterable[str], stopwords: frozenset[str]) -> str | None:
+    """The first of ``words`` not in ``stopwords`` when the others after it have at most four
+    letters together; None otherwise (read no further than that: a long message stops early)."""
+    first = None
+    letters = 0
+    for word in words:
+        if word in stopwords:
+            continue
+        if first is None:
+            first = word
+            continue
+        letters += len(word)
+        if letters > 4:
+            return None
+    return first
 
 
 def _sentences(text: str) -> list[tuple[str, bool]] | None:
@@ -925,8 +965,11 @@ class _Asked:
     scores: dict[str, float]
 
     def weights(self, weights: Sequence[float]) -> list[float]:
-        """``weights`` with the rest of the question's at 0."""
-        return [weight if inside else 0.0 for weight, inside in zip(weights, self.mask, strict=True)]
+        """``weights`` with the rest of the question's at 0 (a weight times True is itself, times
+        False 0.0: weights are positive; a product in C per position)."""
+        if len(weights) != len(self.mask):
+            raise ValueError("a mask of another length")
+        return list(map(operator.mul, weights, self.mask))
 
 
 def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, japanese: float) -> None:
@@ -939,6 +982,26 @@ def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, j
     for node, score in words.items():
         chars = scores.get(node, 0.0)
         scores[node] = max(chars, share * score + (1 - share) * chars)
+
+
+def _char_weights(distinct: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """What each character weighs (:meth:`Matcher._cjk_weights`; one not listed weighs 1.0): a
+    kanji its ``distinct`` weight, a Latin letter ``LETTER``, and hiragana 1.0 in the first
+    table (a question all in hiragana) and 0.25 in the second."""
+    table = {chr(code): LETTER for code in range(ord("a"), ord("z") + 1)}
+    table.update((char, weight) for char, weight in distinct.items() if len(char) == 1 and _CJK.match(char))
+    kana = [chr(code) for code in range(0x3040, 0x30A0)]
+    return {**table, **dict.fromkeys(kana, 1.0)}, {**table, **dict.fromkeys(kana, 0.25)}
+
+
+def _starts(phrases: Iterable[str]) -> dict[str, int]:
+    """First word -> the most words of the phrases of ``phrases`` (words separated by a space)
+    that start with it."""
+    found: dict[str, int] = {}
+    for phrase in phrases:
+        words = phrase.split(" ")
+        found[words[0]] = max(found.get(words[0], 0), len(words))
+    return found
 
 
 def _explained(phrases: Iterable[tuple[str, str]], unwanted: Sequence[str]) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -1023,6 +1086,9 @@ def _stem(word: str) -> str:
     return str(_english().stemWord(word)) if len(word) > 3 and word.isascii() else word
 
 
+_second = operator.itemgetter(1)
+
+
 def _topic(node: str) -> str:
     return node.split(".", 1)[0]
 
@@ -1105,14 +1171,17 @@ def _by_text(cjk: Sequence[_Chars], postings: Mapping[str, tuple[int, ...]], set
             by_gram.setdefault(gram, []).append(place)
     text_postings = {gram: tuple(places) for gram, places in by_gram.items()}
     neediest = tuple(sorted(range(len(texts)), key=lambda place: -needed[place]))
+    by_hits: dict[int, dict[str, list[int]]] = {}
+    for gram, listing in _prefixes(grams, needed, text_postings, TEXT_HITS).items():
+        for place in listing:
+            by_hits.setdefault(min(TEXT_HITS, needed[place]), {}).setdefault(gram, []).append(place)
     return _Texts(
         texts=texts,
         nodes=tuple(map(tuple, nodes)),
         grams=grams,
         needed=needed,
         postings=text_postings,
-        prefixes=_prefixes(grams, needed, text_postings, TEXT_HITS),
-        hits=tuple(min(TEXT_HITS, need) for need in needed),
+        prefixes=tuple((hits, {gram: tuple(at) for gram, at in by.items()}) for hits, by in sorted(by_hits.items())),
         neediest=neediest,
         descending=tuple(-needed[place] for place in neediest),
     )
@@ -1199,12 +1268,13 @@ def _numbered_bigrams(word: str) -> list[str]:
 
 def _place(
     words: tuple[str, ...], where: Mapping[str, list[tuple[int, float]]], needed: int
-) -> tuple[list[int], list[int], float] | None:
+) -> tuple[list[int], list[int], float, int, int] | None:
     """Where a phrase's words occur in the question, close together and mostly in order.
 
     Returns the phrase's words found (their places in ``words``), their question positions (in
-    the same order) and their mean similarity; None when fewer than ``needed`` (:func:`_needed`)
-    of the phrase's words are there or its words are scattered.
+    the same order), their mean similarity and the stretch of the question they cover (its first
+    and last positions); None when fewer than ``needed`` (:func:`_needed`) of the phrase's words
+    are there or its words are scattered.
     """
     found: list[int] = []
     positions: list[int] = []  # a few: a list finds a taken position as fast as a set would
@@ -1230,14 +1300,19 @@ def _place(
                     return None
                 continue
         else:
-            options = [option for option in occurrences if option[0] not in positions]
-            if not options:
+            # Prefer the occurrence right after the previous word, then the most similar, then
+            # the first (a min() by that key, without a call per occurrence).
+            gap = -1
+            for at, similar in occurrences:
+                if at not in positions:
+                    distance = abs(at - previous - 1)
+                    if gap < 0 or distance < gap or (distance == gap and similar > score):
+                        position, score, gap = at, similar, distance
+            if gap < 0:
                 spare -= 1
                 if spare < 0:
                     return None
                 continue
-            # Prefer the occurrence right after the previous word, then the most similar.
-            position, score = min(options, key=lambda o: (abs(o[0] - previous - 1), -o[1]))
         # The stretch is checked only when it grows.
         if not positions:
             first = last = position
@@ -1255,7 +1330,7 @@ def _place(
         previous = position
     if not positions:
         return None
-    return found, positions, total / len(positions)
+    return found, positions, total / len(positions), first, last
 
 
 @dataclass
@@ -1294,9 +1369,24 @@ class _Cover:
         found = self.nodes.get(node)
         if found is None:
             self.nodes[node] = found = _Marks([0.0] * self.length, start, end)
-        else:
-            found.start, found.end = min(found.start, start), max(found.end, end)
+            return found.values
+        # Comparisons, not min() and max(): called for every phrase found, for each of its nodes.
+        if start < found.start:
+            found.start = start
+        if end > found.end:
+            found.end = end
         return found.values
+
+
+def _raise(values: list[float], start: int, end: int, quality: float) -> None:
+    """``values[start:end]`` each raised to ``quality`` where lower: what ``max(value, quality)``
+    gives (the first of equals), without a call of max() per value (a fifth of a Japanese
+    question's alignment loop). Mostly ``quality`` tops them all (a node's first phrase there)."""
+    stretch = values[start:end]
+    if not stretch or quality > max(stretch):
+        values[start:end] = [quality] * len(stretch)
+    else:
+        values[start:end] = [quality if quality > value else value for value in stretch]
 
 
 def _score(
@@ -1319,15 +1409,21 @@ def _score(
     # map() runs these loops over question positions in C (same products, same order of sums),
     # and only over the stretches covered: a node covers a few characters of a long question,
     # and the zeros left out change no sum.
-    start, end = min(marks.start for marks in covered.values()), max(marks.end for marks in covered.values())
+    start = min(map(operator.attrgetter("start"), covered.values()))
+    end = max(map(operator.attrgetter("end"), covered.values()))
     explained = cover.best[start:end]
     reach = sum(map(operator.mul, explained, weights[start:end])) or 1.0
     seen.explained = max(seen.explained, reach / total)
     reach = max(reach, least * total)
+    coverage = seen.coverage
+    # ``new if new > old else old`` is ``max(old, new)`` (the first of equals) without its call:
+    # once per node and pass.
     for node, marks in covered.items():
         own = sum(map(operator.mul, marks.values[marks.start : marks.end], weights[marks.start : marks.end]))
-        seen.coverage[node] = max(seen.coverage.get(node, 0.0), own / total)
-        scores[node] = max(scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+        old, new = coverage.get(node, 0.0), own / total
+        coverage[node] = new if new > old else old
+        old, new = scores.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach)
+        scores[node] = new if new > old else old
     if alone is None:
         return
     weights = alone.weights(weights)
@@ -1344,7 +1440,8 @@ def _score(
             continue
         own = sum(map(operator.mul, marks.values[start:stop], weights[start:stop]))
         if own:
-            found[node] = max(found.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach))
+            old, new = found.get(node, 0.0), 100 * (0.5 * own / total + 0.5 * own / reach)
+            found[node] = new if new > old else old
 
 
 class _Translator(Protocol):
