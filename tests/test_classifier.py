@@ -17,20 +17,13 @@ import pytest
 from retainment_bot.cache import CACHE_ENV
 from retainment_bot.engine.classifier import FORMAT, SecondOpinion, char_ngrams, load, prepare, probes
 from retainment_bot.engine.engine import Engine
-from retainment_bot.engine.matcher import Matcher, Phrase
+from retainment_bot.engine.matcher import Matcher
 from retainment_bot.engine.normalize import fold
 from retainment_bot.project import CLASSIFIER_FILE, Project
 from tests.conftest import ROOT
 from tests.matcher_eval import load_cases
+from tests.test_calibration import PHRASES  # the same small index: three topics, two sharing a phrase
 
-PHRASES = [
-    Phrase("consent_form.start", "en", "consent form"),
-    Phrase("consent_form.ssw", "en", "consent form"),
-    Phrase("consent_form.ssw", "en", "specified skilled worker"),
-    Phrase("ssw.start", "en", "specified skilled worker"),
-    Phrase("titp.start", "en", "technical intern training"),
-    Phrase("titp.start", "en", "intern visa"),
-]
 # The matcher alone only suggests here (two topics match, the best scores about 51).
 BOTH = "intern visa or specified skilled worker"
 # The matcher alone answers titp.start here (about 67).
