@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -423,12 +423,13 @@ def spawn(
 SMALL_HOST = {"BOT_JAPANESE_ANALYSER": "off", "BOT_SECOND_OPINION": "off"}
 
 
-def prepare_start(workdir: Path) -> dict[str, str]:
+def prepare_start(workdir: Path, settings: Mapping[str, str] | None = None) -> dict[str, str]:
     """Make a start like a deployed restart: the package and the baseline byte-compiled, as a
     wheel install is (a checkout may have no bytecode, and with ``PYTHONDONTWRITEBYTECODE=1``
     every start would compile the source again), and the bot's engine cache written in
-    ``workdir``, for the default settings and for ``SMALL_HOST``'s. Returns the environment
-    that points the bot at that cache."""
+    ``workdir`` for these ``settings`` (environment variables such as ``SMALL_HOST``; a cache
+    directory holds one engine per content directory, so each setting gets its own). Returns the
+    environment that starts the bot with that cache and those settings."""
     import compileall
 
     from retainment_bot.cache import CACHE_ENV
@@ -436,17 +437,19 @@ def prepare_start(workdir: Path) -> dict[str, str]:
 
     for package in ("retainment_bot", "benchmarks"):
         compileall.compile_dir(ROOT / package, quiet=1)
-    env = {CACHE_ENV: str(workdir / "engine-cache")}
-    before = os.environ.get(CACHE_ENV)
+    settings = dict(settings or {})
+    name = "engine-cache" + "".join(f"-{key}={value}" for key, value in sorted(settings.items()))
+    env = {CACHE_ENV: str(workdir / name), **settings}
+    before = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
         Project.from_env().engine(cached=True)
-        replace(Project.from_env(), japanese_analyser=False, second_opinion_on=False).engine(cached=True)
     finally:
-        if before is None:
-            os.environ.pop(CACHE_ENV)
-        else:
-            os.environ[CACHE_ENV] = before
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key)
+            else:
+                os.environ[key] = value
     return env
 
 

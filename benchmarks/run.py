@@ -235,7 +235,7 @@ async def startup(plan: Plan, api: FakeApi, generator: Generator, workdir: Path)
                 await process.stop()
     # Memory only: the small host's settings (README), from their own cached engine.
     (workdir / "start-small").mkdir()
-    process = spawn("bot", api, workdir / "start-small", extra_env={**cache_env, **SMALL_HOST})
+    process = spawn("bot", api, workdir / "start-small", extra_env=prepare_start(workdir, SMALL_HOST))
     try:
         await first_reply(generator, process)
         figures.rss_started["small"] = process.memory_mib()

@@ -350,7 +350,7 @@ class Project:
             model = load(data, labels)
         except ValueError as exc:
             return None, [Problem(Location(CLASSIFIER_FILE, 0), f"{exc}: run `{CLASSIFIER_COMMAND}`")]
-        return SecondOpinion(data, model), []
+        return SecondOpinion(path, model), []  # the path: the engine cache need not carry 2.7 MB
 
     def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
         """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""

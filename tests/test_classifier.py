@@ -114,12 +114,16 @@ def test_the_shipped_file_gives_the_scores_scikit_learn_gave_its_probes() -> Non
         assert [got[c] for c in model.classes] == pytest.approx(expected, abs=1e-4), text
 
 
-def test_the_engine_cache_keeps_the_bytes_and_parses_them_again() -> None:
+def test_the_engine_cache_keeps_the_source_and_parses_it_again(engine: Engine) -> None:
     opinion = SecondOpinion(model_file("titp.start"))
     assert opinion.read(fold(BOTH)).best == "titp.start"
     restored = pickle.loads(pickle.dumps(opinion))
-    assert restored.__getstate__() == {"data": opinion.data} and restored._model is None
+    assert restored.__getstate__() == {"source": opinion.data} and restored._model is None
     assert restored.read(fold(BOTH)) == opinion.read(fold(BOTH))
+    # The bot's own: the file's path, not its 2.7 MB, read again at the first question.
+    shipped = engine.matcher.second_opinion  # type: ignore[union-attr]
+    assert shipped is not None and len(pickle.dumps(shipped)) < 1000
+    assert pickle.loads(pickle.dumps(shipped)).read(fold(BOTH)) == shipped.read(fold(BOTH))
 
 
 def test_an_answer_the_classifier_clearly_places_in_another_topic_is_only_suggested() -> None:

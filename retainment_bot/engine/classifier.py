@@ -26,6 +26,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retainment_bot.engine.normalize import fold
@@ -182,18 +183,24 @@ def _lines(array: Any) -> list[str]:
 
 
 class SecondOpinion:
-    """The classifier's file, parsed at its first use. The bot's engine cache pickles only the
-    bytes, so a restored bot imports no numpy until a question needs the classifier."""
+    """The classifier, parsed at its first use from ``source``: the file's path (as the bot has
+    it) or its bytes. The bot's engine cache pickles only the source, so a restored bot neither
+    reads the file nor imports numpy until a question needs the classifier."""
 
-    def __init__(self, data: bytes, model: Model | None = None) -> None:
-        self.data = data
+    def __init__(self, source: Path | bytes, model: Model | None = None) -> None:
+        self.source = source
         self._model = model
 
-    def __getstate__(self) -> dict[str, bytes]:
-        return {"data": self.data}
+    def __getstate__(self) -> dict[str, Path | bytes]:
+        return {"source": self.source}
 
-    def __setstate__(self, state: dict[str, bytes]) -> None:
-        self.data, self._model = state["data"], None
+    def __setstate__(self, state: dict[str, Path | bytes]) -> None:
+        self.source, self._model = state["source"], None
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes."""
+        return self.source.read_bytes() if isinstance(self.source, Path) else self.source
 
     @property
     def model(self) -> Model:
