@@ -1,11 +1,13 @@
 """The pure core on its own: microseconds per engine step (button presses and /start, and typed
-questions), and per question in the free-text matcher (real index, and ten times larger).
+questions), and per question in the free-text matcher (real index with and without the
+classifier's second opinion, and ten times larger).
 
 Times are the calling thread's CPU time (``time.thread_time``): on a shared machine, wall time
 would count the milliseconds the process waits while another one runs, and set p99 alone."""
 
 from __future__ import annotations
 
+import copy
 import random
 import statistics
 import time
@@ -23,7 +25,8 @@ class CoreFigures:
 
     steps: list[list[float]]  # /start and presses
     typed: list[list[float]]  # engine steps of typed questions (matcher included)
-    matcher: list[list[float]]  # Matcher.match alone, real index
+    matcher: list[list[float]]  # Matcher.match alone, real index (with the classifier's second opinion)
+    matcher_alone: list[list[float]]  # the same without the classifier (what the second opinion costs)
     matcher_10x: list[list[float]]  # empty when not measured
     phrases: tuple[int, int]
 
@@ -63,12 +66,19 @@ def measure(engine: Engine, users: int, rounds: int, grown: bool = True) -> Core
     real = engine.matcher  # the shipped index: content phrases, search/<lang>.yaml and the readings
     assert real is not None
     big = tenfold(project) if grown else None
+    alone = copy.copy(real)  # the same index, no second opinion
+    object.__setattr__(alone, "second_opinion", None)
     asked = questions()
     latencies(real, asked, 1)
+    timed: dict[str, list[list[float]]] = {"real": [], "alone": []}
+    for _ in range(rounds):  # alternated, so that a busy minute weighs on both
+        timed["real"].append(latencies(real, asked, 1, time.thread_time))
+        timed["alone"].append(latencies(alone, asked, 1, time.thread_time))
     return CoreFigures(
         steps=[steps for steps, _ in walks],
         typed=[typed for _, typed in walks],
-        matcher=[latencies(real, asked, 1, time.thread_time) for _ in range(rounds)],
+        matcher=timed["real"],
+        matcher_alone=timed["alone"],
         matcher_10x=[latencies(big, asked, 1, time.thread_time) for _ in range(rounds)] if big else [],
         phrases=(real.size, big.size if big else 0),
     )
@@ -81,6 +91,7 @@ def rows(figures: CoreFigures) -> list[tuple[str, int, float, float]]:
         ("engine step: /start and presses", figures.steps),
         ("engine step: typed question", figures.typed),
         (f"matcher, shipped index ({figures.phrases[0]} phrases)", figures.matcher),
+        ("the same without its second opinion (the classifier)", figures.matcher_alone),
         (f"matcher, 10x index ({figures.phrases[1]} phrases)", figures.matcher_10x),
     ):
         if values:
