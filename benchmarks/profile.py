@@ -17,6 +17,7 @@ import contextlib
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections import Counter
@@ -43,13 +44,18 @@ def top_frames(collapsed: Path, count: int = 25) -> tuple[int, list[tuple[str, f
 
 
 def py_spy() -> str:
-    found = shutil.which("py-spy") or str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "py-spy")
+    beside = Path(sys.executable).parent / "py-spy"  # the venv's, when it is not on PATH
+    found = shutil.which("py-spy") or str(
+        beside if beside.exists() else Path(__file__).resolve().parent.parent / ".venv" / "bin" / "py-spy"
+    )
     if not Path(found).exists():
         raise SystemExit("py-spy is not installed: pip install py-spy")
     return found
 
 
-async def under_load(seconds: float, latency: float, postgres: bool, idle: bool, out: Path) -> Path:
+async def under_load(
+    seconds: float, latency: float, postgres: bool, idle: bool, out: Path, gil: bool = False, kind: str = "bot"
+) -> Path:
     api = FakeApi(latency=latency)
     await api.start()
     from retainment_bot.project import Project
@@ -62,7 +68,7 @@ async def under_load(seconds: float, latency: float, postgres: bool, idle: bool,
         url = stores.process_url(schema)
     target = out / "load.txt"
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as scratch:
-        process = spawn("bot", api, Path(scratch), url)
+        process = spawn(kind, api, Path(scratch), url)
         try:
             await wait_listening(process)
             await generator.run([process.port], 2.0)  # warm up
@@ -70,6 +76,8 @@ async def under_load(seconds: float, latency: float, postgres: bool, idle: bool,
                        "--rate", "250", "--format", "raw", "-o", str(target), "--nonblocking"]  # fmt: skip
             if idle:
                 command.append("--idle")
+            if gil:
+                command.append("--gil")
             recorder = await asyncio.create_subprocess_exec(
                 *command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
@@ -118,12 +126,27 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="fake Bot API latency per call, in seconds")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--idle", action="store_true", help="sample waiting threads too (wall time, not CPU)")
+    parser.add_argument("--gil", action="store_true", help="only the thread holding the GIL (the CPU that serialises)")
+    parser.add_argument("--echo", action="store_true", help="profile the echo baseline instead of the bot")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench-profile")
     parser.add_argument("--only", choices=("load", "startup"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only != "startup":
-        show("under load", asyncio.run(under_load(args.seconds, args.latency, args.postgres, args.idle, args.out)))
+        show(
+            "under load",
+            asyncio.run(
+                under_load(
+                    args.seconds,
+                    args.latency,
+                    args.postgres,
+                    args.idle,
+                    args.out,
+                    args.gil,
+                    "echo" if args.echo else "bot",
+                )
+            ),
+        )
     if args.only != "load":
         show("start-up", asyncio.run(at_startup(args.out)))
 

@@ -101,3 +101,31 @@ def test_the_database_url_chooses_the_backend(tmp_path: Path) -> None:
     assert isinstance(open_store("postgres://u@h/db", tmp_path), PostgresStore)
     assert isinstance(open_store("postgresql://u@h/db", tmp_path), PostgresStore)
     assert open_store(None, tmp_path).path == tmp_path / "bot.sqlite3"  # type: ignore[attr-defined]
+
+
+async def test_sqlite_commits_each_transaction_with_its_own_synchronous_setting(tmp_path: Path) -> None:
+    """The inbox's writes wait for the disk (FULL), bookkeeping and applies do not (NORMAL); the
+    setting is changed only when it differs from the last one, so it must follow every switch."""
+    store = SqliteStore(tmp_path / "s.db")
+    await store.open()
+
+    def setting(connection: Any) -> int:
+        return int(connection.execute("PRAGMA synchronous").fetchone()[0])
+
+    full, normal = 2, 1
+    try:
+        seen = [
+            await store._note(setting),
+            await store._note(setting),
+            await store._write(setting),
+            await store._write(setting),
+            await store._note(setting),
+            await store._call(store._transaction(setting, durable=True)),
+            await store._call(store._transaction(setting, durable=False)),
+        ]
+        assert seen == [normal, normal, full, full, normal, full, normal]
+        await store.close()
+        await store.open()  # a new connection starts at FULL again, and is switched as before
+        assert [await store._note(setting), await store._write(setting)] == [normal, full]
+    finally:
+        await store.close()

@@ -28,6 +28,7 @@ from telegram.request import HTTPXRequest
 from retainment_bot.engine.engine import Engine
 from retainment_bot.settings import Settings
 from retainment_bot.store import Store
+from retainment_bot.telegram import pool
 from retainment_bot.telegram.handlers import Handlers
 
 POLL_SECONDS = 10
@@ -41,14 +42,16 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
     # One TLS context for PTB's two HTTP clients (sending, and getUpdates when polling): httpx
     # otherwise loads the certificate store once per client, about 25 ms each at every start.
     tls = httpx.create_ssl_context()
+    # A connection for each send lane and a few for inline answers (PTB's default is 256).
+    connections = settings.send_lanes + 4
     sending = HTTPXRequest(
-        # A connection for each send lane and a few for inline answers (PTB's default is 256).
-        connection_pool_size=settings.send_lanes + 4,
+        connection_pool_size=connections,
         read_timeout=timeout,
         write_timeout=timeout,
         connect_timeout=timeout,
         pool_timeout=timeout,
-        httpx_kwargs={"verify": tls},
+        # httpx's transport with a cheaper check of idle connections (retainment_bot.telegram.pool).
+        httpx_kwargs={"verify": tls, "transport": pool.transport(tls, connections)},
     )
     polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_SECONDS + 10, httpx_kwargs={"verify": tls})
     builder = (
