@@ -10,6 +10,7 @@ clone or an editable install), else the copy the wheel carries inside the packag
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -350,7 +351,8 @@ class Project:
             model = load(data, labels)
         except ValueError as exc:
             return None, [Problem(Location(CLASSIFIER_FILE, 0), f"{exc}: run `{CLASSIFIER_COMMAND}`")]
-        return SecondOpinion(path, model), []  # the path: the engine cache need not carry 2.7 MB
+        # The engine cache keeps how to read the file, not its 2.7 MB (the key covers its bytes).
+        return SecondOpinion(functools.partial(Path.read_bytes, path), model), []
 
     def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
         """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""

@@ -24,9 +24,8 @@ import itertools
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retainment_bot.engine.normalize import fold
@@ -183,24 +182,26 @@ def _lines(array: Any) -> list[str]:
 
 
 class SecondOpinion:
-    """The classifier, parsed at its first use from ``source``: the file's path (as the bot has
-    it) or its bytes. The bot's engine cache pickles only the source, so a restored bot neither
-    reads the file nor imports numpy until a question needs the classifier."""
+    """The classifier, parsed at its first use from ``source``: the file's bytes, or a function
+    that reads them (as the bot has it: the shell passes the reading in, as it passes the
+    Japanese analyser, so the engine does no I/O of its own). The bot's engine cache pickles only
+    the source, so a restored bot neither reads the file nor imports numpy until a question
+    needs the classifier."""
 
-    def __init__(self, source: Path | bytes, model: Model | None = None) -> None:
+    def __init__(self, source: bytes | Callable[[], bytes], model: Model | None = None) -> None:
         self.source = source
         self._model = model
 
-    def __getstate__(self) -> dict[str, Path | bytes]:
+    def __getstate__(self) -> dict[str, bytes | Callable[[], bytes]]:
         return {"source": self.source}
 
-    def __setstate__(self, state: dict[str, Path | bytes]) -> None:
+    def __setstate__(self, state: dict[str, bytes | Callable[[], bytes]]) -> None:
         self.source, self._model = state["source"], None
 
     @property
     def data(self) -> bytes:
         """The file's bytes."""
-        return self.source.read_bytes() if isinstance(self.source, Path) else self.source
+        return self.source if isinstance(self.source, bytes) else self.source()
 
     @property
     def model(self) -> Model:
