@@ -104,6 +104,24 @@ def test_char_ngrams_are_scikit_learns_char_wb_one_to_four() -> None:
     ]
 
 
+def test_char_ngrams_are_those_of_scikit_learns_loop_for_words_of_any_length() -> None:
+    def reference(text: str) -> list[str]:  # sklearn's _char_wb_ngrams, written plainly
+        found = []
+        for word in text.split():
+            padded = f" {word} "
+            for n in range(1, 5):
+                found += [padded[start : start + n] for start in range(max(1, len(padded) - n + 1))]
+                if len(padded) <= n:
+                    break
+        return found
+
+    for length in range(1, 10):
+        for letters in ("abcdefghij", "会社が倒産しました", "công ty phá"):
+            word = letters[:length].replace(" ", "x")
+            assert char_ngrams(word) == reference(word), word
+    assert char_ngrams("a bb  会社 ccc\tdddd") == reference("a bb  会社 ccc\tdddd")
+
+
 def test_the_shipped_file_gives_the_scores_scikit_learn_gave_its_probes() -> None:
     data = (ROOT / CLASSIFIER_FILE).read_bytes()
     model = load(data)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import io
 import itertools
+import operator
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 # Bumped when the file's layout changes.
 FORMAT = 1
-NGRAMS = (1, 4)
+NGRAMS = (1, 4)  # the lengths :func:`_word_ngrams` makes (the fitting passes them to scikit-learn)
 # The arrays the file must hold.
 ARRAYS = ("format", "classes", "chars", "words", "char_idf", "word_idf", "coef", "intercept", "probes", "probe_scores")
 _SPACES = re.compile(r"\s\s+")  # scikit-learn's char_wb collapses runs of white space first
@@ -66,17 +67,27 @@ class Model:
         """Every label's decision value for ``text`` (as :func:`prepare` gives it), in ``classes``' order."""
         import numpy as np
 
-        tokens = _SPACES.sub(" ", text).split()
+        tokens = text.split()  # the words scikit-learn's char_wb and token_pattern see (text is folded)
         grams = Counter(itertools.chain.from_iterable(map(self._grams, tokens)))
-        words = Counter(self.words[w] for w in tokens if w in self.words)
+        grams.pop(None, None)  # the n-grams outside the vocabulary
+        words = Counter(map(self.words.get, tokens))
+        words.pop(None, None)
+        # Both sets in one pass (the calls into numpy, not their arithmetic, are what costs): one
+        # array of columns, one of counts, one gather of the weights; each set scaled to unit length
+        # and multiplied on its own, so every value is what two passes gave, to the last bit.
+        chars, count = len(grams), len(grams) + len(words)
         values = self.intercept.astype(np.float64)
-        for counts in (grams, words):
-            if counts:
-                columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-                weight = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-                weight = (1.0 + np.log(weight)) * self.idf[columns]  # sublinear tf-idf
-                weight /= np.sqrt(weight @ weight)
-                values += weight @ self.coef[columns]
+        if not count:
+            return values
+        columns = np.fromiter(itertools.chain(grams, words), dtype=np.intp, count=count)
+        weight = np.fromiter(itertools.chain(grams.values(), words.values()), dtype=np.float64, count=count)
+        weight = (1.0 + np.log(weight)) * self.idf[columns]  # sublinear tf-idf
+        rows = self.coef[columns]
+        for part in (slice(0, chars), slice(chars, count)):
+            if part.start < part.stop:
+                own = weight[part]
+                own /= np.sqrt(own @ own)
+                values += own @ rows[part]
         return values
 
     def scores(self, text: str) -> list[tuple[str, float]]:
@@ -84,14 +95,17 @@ class Model:
         values = self.values(text)
         return sorted(zip(self.classes, (float(v) for v in values), strict=True), key=lambda item: -item[1])
 
-    def _grams(self, word: str) -> tuple[int, ...]:
-        """The columns of ``word``'s known n-grams (remembered for up to ``KNOWN`` vocabulary words)."""
+    def _grams(self, word: str) -> Iterable[int | None]:
+        """The columns of ``word``'s n-grams, ``None`` for those outside the vocabulary (a tuple of
+        the known ones remembered for up to ``KNOWN`` vocabulary words)."""
         found = self.known.get(word)
-        if found is None:
-            found = tuple(self.chars[g] for g in char_ngrams(word) if g in self.chars)
-            if word in self.words and len(self.known) < KNOWN:
-                self.known[word] = found
-        return found
+        if found is not None:
+            return found
+        columns = map(self.chars.get, _word_ngrams(word))
+        if word in self.words and len(self.known) < KNOWN:
+            self.known[word] = found = tuple(column for column in columns if column is not None)
+            return found
+        return columns
 
 
 @dataclass(frozen=True)
@@ -111,15 +125,19 @@ def prepare(text: str) -> str:
 
 def char_ngrams(text: str) -> list[str]:
     """scikit-learn's ``char_wb`` analyser: n-grams inside each word padded with spaces."""
-    found: list[str] = []
-    low, high = NGRAMS
-    for word in _SPACES.sub(" ", text).split():
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            found += [padded[start : start + n] for start in range(max(1, len(padded) - n + 1))]
-            if len(padded) <= n:  # a short word counts once
-                break
-    return found
+    return list(itertools.chain.from_iterable(map(_word_ngrams, _SPACES.sub(" ", text).split())))
+
+
+def _word_ngrams(word: str) -> Iterator[str]:
+    """One word's ``char_wb`` n-grams (1-4) in scikit-learn's order: the word padded with a space
+    each side, its characters, then its pairs, triples and fours, each made from the one shorter
+    by a C-level ``map`` (a list comprehension of slices cost twice as much: a long Japanese
+    sentence is one word of a hundred n-grams). A word shorter than n counts once as a whole:
+    padded, it is the one n-gram of its own length and has none longer."""
+    padded = f" {word} "
+    pairs = list(map(operator.add, padded, padded[1:]))
+    triples = list(map(operator.add, pairs, padded[2:]))
+    return itertools.chain(padded, pairs, triples, map(operator.add, triples, padded[3:]))
 
 
 def words(text: str) -> list[str]:

@@ -51,6 +51,7 @@ from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold, hiragana
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+_CJK_RUNS = re.compile(_CJK.pattern + "+")
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 _NOT_HIRAGANA = re.compile(r"[^\u3040-\u309f]")
 
@@ -434,8 +435,8 @@ class Matcher:
         small = self._smalltalk(folded)
         if small is not None:
             return Verdict(small)
-        kept = fold(text, keep_diacritics=True)
-        ranked, signals = self._ranking(text, written, kept)
+        kept = fold(text, keep_diacritics=True, kana=False)  # only its Latin words are read
+        ranked, signals = self._ranking(text, written, kept, folded)
         off_topic = self._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
         japanese = bool(_CJK.search(text))
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
@@ -500,10 +501,12 @@ class Matcher:
         """:meth:`rank`, and how much of the question each node's phrases cover."""
         return self._ranking(text, fold(text, kana=False))
 
-    def _ranking(self, text: str, written: str, kept: str | None = None) -> tuple[list[tuple[str, float]], Signals]:
+    def _ranking(
+        self, text: str, written: str, kept: str | None = None, folded: str | None = None
+    ) -> tuple[list[tuple[str, float]], Signals]:
         """:meth:`ranking`, given ``fold(text, kana=False)`` (``written``) and perhaps
-        ``fold(text, keep_diacritics=True)`` (``kept``): folding costs, so the text is folded as
-        few times as it can be.
+        ``fold(text, keep_diacritics=True, kana=False)`` (``kept``) and ``hiragana(written)``
+        (``folded``): folding costs, so the text is folded as few times as it can be.
 
         A story with its question in a sentence of its own ("... the company closed. Am I
         covered?"): the story's words dilute the score. The question's sentences are also scored
@@ -511,7 +514,7 @@ class Matcher:
         in dictionary forms: a pass by sentence cost a fifth more on long Japanese stories, and
         answered one more wrongly); when they rank the same node first, the two readings agree,
         and the node scores ``QUESTION_LIFT`` of the way from the story's score to the question's."""
-        folded = hiragana(written)
+        folded = hiragana(written) if folded is None else folded
         scores: dict[str, float] = {}
         seen = _Seen()
         sentences = _sentences(text)
@@ -519,11 +522,11 @@ class Matcher:
         asked: dict[str, float] | None = {} if sentences else None
         masks = _masks(sentences, self.expansions) if sentences else None
         # Latin words only: "WAASAって何" has the word "waasa" before the Japanese.
-        tokens = _CJK.sub(" ", folded).split()
+        tokens = _latin_words(folded)
         # The words with their diacritics, folded only when there are Latin words to read.
         if tokens and kept is None:
-            kept = fold(text, keep_diacritics=True)
-        exact = _CJK.sub(" ", kept).split() if tokens and kept is not None else []
+            kept = fold(text, keep_diacritics=True, kana=False)
+        exact = _latin_words(kept) if tokens and kept is not None else []
         tokens, exact = _expand(self.expansions, tokens, exact if len(exact) == len(tokens) else tokens)
         stems = [_stem(token) for token in tokens]
         if masks is not None and (len(masks[0]) != len(tokens) or len(masks[1]) != len(folded.replace(" ", ""))):
@@ -537,9 +540,7 @@ class Matcher:
             weights = self._cjk_weights(written)
             # What the Latin words and the Japanese characters weigh, for a blend (:func:`_blend`).
             letters = [LETTER * len(t) * w for t, w in zip(tokens, self._word_weights(stems), strict=True)]
-            japanese = (
-                [w if _CJK.match(char) else 0.0 for w, char in zip(weights, written, strict=True)] if tokens else []
-            )
+            japanese = _japanese_only(weights, written) if tokens else []
             words = dict(scores)
             scores.clear()
             alone = None
@@ -867,7 +868,7 @@ class Matcher:
 
     def is_off_topic(self, text: str) -> bool:
         """Whether ``text`` names something the bot does not cover (see ``off_topic``)."""
-        return self._off_topic(fold(text), fold(text, keep_diacritics=True))
+        return self._off_topic(fold(text), fold(text, keep_diacritics=True, kana=False))
 
     def _off_topic(self, folded: str, kept: str, topic: str | None = None) -> bool:
         """Whether the question names something off topic. ``kept`` is the question folded with
@@ -875,8 +876,8 @@ class Matcher:
         word inside a longer phrase of that topic found whole in the question does not count:
         "tourist" is off topic, "i came on a tourist visa, am i covered" is not."""
         # Latin words apart from the Japanese they are written against ("jlptの試験").
-        tokens = _CJK.sub(" ", kept).split()
-        bare = _CJK.sub(" ", folded).split()
+        tokens = _latin_words(kept)
+        bare = _latin_words(folded)
         if len(bare) != len(tokens):  # a stray combining mark separates words only when kept
             bare = [fold(token) for token in tokens]
         # Runs of one to four words ("re entry permit" is three), only from words an off-topic
@@ -951,7 +952,7 @@ def _masks(
         # Only lengths are wanted: katakana left as it is (hiragana() keeps lengths and scripts),
         # and an abbreviation counted as the words it is written out to (:func:`_expand`).
         folded = fold(sentence, kana=False)
-        tokens = _CJK.sub(" ", folded).split()
+        tokens = _latin_words(folded)
         words += [asks] * sum(len(expansions[token][0]) if token in expansions else 1 for token in tokens)
         chars += [asks] * len(folded.replace(" ", ""))
     return words, chars
@@ -970,6 +971,23 @@ class _Asked:
         if len(weights) != len(self.mask):
             raise ValueError("a mask of another length")
         return list(map(operator.mul, weights, self.mask))
+
+
+def _latin_words(text: str) -> list[str]:
+    """The words of ``text`` outside its Japanese ("waasaって何" has "waasa"), each Japanese run
+    replaced at once (a character at a time cost four times as much on a Japanese question; on
+    text without Japanese, a plain split)."""
+    return _CJK_RUNS.sub(" ", text).split() if _CJK.search(text) else text.split()
+
+
+def _japanese_only(weights: Sequence[float], written: str) -> list[float]:
+    """``weights`` (one per character of ``written``) where the character is Japanese, 0.0
+    elsewhere: copied run by run, not a pattern match per character."""
+    found = [0.0] * len(weights)
+    for run in _CJK_RUNS.finditer(written):
+        start, end = run.span()
+        found[start:end] = weights[start:end]
+    return found
 
 
 def _blend(scores: dict[str, float], words: Mapping[str, float], latin: float, japanese: float) -> None:
