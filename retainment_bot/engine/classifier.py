@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import operator
 import re
 import zipfile
@@ -76,18 +77,17 @@ class Model:
         # array of columns, one of counts, one gather of the weights; each set scaled to unit length
         # and multiplied on its own, so every value is what two passes gave, to the last bit.
         chars, count = len(grams), len(grams) + len(words)
-        values = self.intercept.astype(np.float64)
         if not count:
-            return values
+            return self.intercept.astype(np.float64)
         columns = np.fromiter(itertools.chain(grams, words), dtype=np.intp, count=count)
         weight = np.fromiter(itertools.chain(grams.values(), words.values()), dtype=np.float64, count=count)
         weight = (1.0 + np.log(weight)) * self.idf[columns]  # sublinear tf-idf
         rows = self.coef[columns]
-        for part in (slice(0, chars), slice(chars, count)):
-            if part.start < part.stop:
-                own = weight[part]
-                own /= np.sqrt(own @ own)
-                values += own @ rows[part]
+        (start, end), *rest = [(start, end) for start, end in ((0, chars), (chars, count)) if start < end]
+        values = _product(weight, rows, start, end)
+        values += self.intercept  # in float64, and x + i is i + x to the last bit
+        for start, end in rest:
+            values += _product(weight, rows, start, end)
         return values
 
     def scores(self, text: str) -> list[tuple[str, float]]:
@@ -106,6 +106,14 @@ class Model:
             self.known[word] = found = tuple(column for column in columns if column is not None)
             return found
         return columns
+
+
+def _product(weight: np.ndarray[Any, Any], rows: np.ndarray[Any, Any], start: int, end: int) -> np.ndarray[Any, Any]:
+    """One feature set's weights (``weight[start:end]``, scaled here to unit length) times its
+    rows of the coefficients: its part of every label's decision value."""
+    own, against = (weight, rows) if end - start == len(weight) else (weight[start:end], rows[start:end])
+    own /= math.sqrt(own @ own)  # a float's root in C, not a call into numpy
+    return own @ against
 
 
 @dataclass(frozen=True)
