@@ -140,9 +140,11 @@ def _word_ngrams(word: str) -> Iterator[str]:
     """One word's ``char_wb`` n-grams (1-4) in scikit-learn's order: the word padded with a space
     each side, its characters, then its pairs, triples and fours, each made from the one shorter
     by a C-level ``map`` (a list comprehension of slices cost twice as much: a long Japanese
-    sentence is one word of a hundred n-grams). A word shorter than n counts once as a whole:
-    padded, it is the one n-gram of its own length and has none longer."""
-    padded = f" {word} "
+    sentence is one word of a hundred n-grams); the characters listed once, since a string makes
+    a new one-character string at every pass over a character outside Latin-1. A word shorter
+    than n counts once as a whole: padded, it is the one n-gram of its own length and has none
+    longer."""
+    padded = list(f" {word} ")
     pairs = list(map(operator.add, padded, padded[1:]))
     triples = list(map(operator.add, pairs, padded[2:]))
     return itertools.chain(padded, pairs, triples, map(operator.add, triples, padded[3:]))
