@@ -83,7 +83,7 @@ class Model:
         # The counts read as integers (a quarter faster than as floats; the logarithm is the same).
         weight = np.fromiter(itertools.chain(grams.values(), words.values()), dtype=np.intp, count=count)
         weight = (1.0 + np.log(weight)) * self.idf[columns]  # sublinear tf-idf
-        rows = self.coef[columns]
+        rows = self.coef.take(columns, axis=0)  # the rows gathered: take() is twice as quick as [columns]
         (start, end), *rest = [(start, end) for start, end in ((0, chars), (chars, count)) if start < end]
         values = _product(weight, rows, start, end)
         values += self.intercept  # in float64, and x + i is i + x to the last bit
