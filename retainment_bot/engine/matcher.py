@@ -749,12 +749,12 @@ class Matcher:
         prefixes, postings = texts.prefixes, texts.postings
         found: set[int] = set()
         for hits, by_gram in prefixes:
-            listed: Iterable[int] = list(itertools.chain.from_iterable(map(by_gram.get, grams, itertools.repeat(()))))
+            listed: Iterable[int] = itertools.chain.from_iterable(map(by_gram.get, grams, itertools.repeat(())))
             if hits > 1:
                 # Sorted, a text listed ``hits`` times is also ``hits - 1`` places further on: a
                 # sort and a comparison in C, a third faster than a Counter and a look-up per text.
-                listed = sorted(listed)
-                listed = itertools.compress(listed, map(operator.eq, listed, listed[hits - 1 :]))
+                ordered = sorted(listed)
+                listed = itertools.compress(ordered, map(operator.eq, ordered, ordered[hits - 1 :]))
             found.update(listed)
         # The texts that need more than the question's figure (longer than the question): none
         # for a long question (the slowest to match), a few for most others, all checked then.
