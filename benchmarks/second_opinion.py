@@ -101,26 +101,27 @@ def _joined(strings: Sequence[str]) -> np.ndarray:
     return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
 
 
-# What the out-of-fold figures compare: the matcher alone, the shipped thresholds and their
-# neighbours, as changes to :class:`Thresholds` (infinity turns the veto or the offer off; a
-# blend of 0 orders the suggestions by the matcher's scores alone). Session 6's rounds 1-3, whose
-# suggestions the blend has since replaced, are in ``tests/eval/README.md``.
+# What the out-of-fold figures compare: the matcher alone, session 6's rounds and the shipped
+# thresholds with their neighbours, as changes to :class:`Thresholds` (infinity turns the veto or
+# the offer off).
 INF = float("inf")
+ROUND_1 = {"agreed": 50.0, "agreed_japanese": 50.0, "agreement": 0.2, "agreement_japanese": 0.2}
+ROUND_2 = {**ROUND_1, "agreed": 40.0, "veto": 0.3}
 SETTINGS: dict[str, dict[str, Any] | None] = {
     "matcher alone": None,
-    "shipped (session 7: blend 0.8)": {},
-    "blend 0 (matcher's order)": {"blend": 0.0},
-    "blend 0.5": {"blend": 0.5},
-    "blend 0.7": {"blend": 0.7},
-    "blend 0.9": {"blend": 0.9},
-    "blend 1 (classifier's order)": {"blend": 1.0},
+    "round 1: 50/50 +0.2": {**ROUND_1, "veto": INF, "offered": INF},
+    "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, "offered": INF},
+    "round 3: and offered -1.0": {**ROUND_2, "offered": -1.0},
+    "shipped (round 4: ja -0.2)": {},
     "offered -0.5": {"offered": -0.5},
     "agreed 45": {"agreed": 45.0},
     "agreement +0.0 (both scripts)": {"agreement": 0.0, "agreement_japanese": 0.0},
     "veto 0.1": {"veto": 0.1},
     "agreed_japanese 40": {"agreed_japanese": 40.0},
+    "agreement_japanese +0.1": {"agreement_japanese": 0.1},
     "agreement_japanese +0.0": {"agreement_japanese": 0.0},
     "agreement_japanese -0.4": {"agreement_japanese": -0.4},
+    "agreement_japanese -0.2, agreed_japanese 45": {"agreed_japanese": 45.0},
 }
 # Written after every phrase round: the tuning questions the phrases were never fitted to (blind6's
 # half was also never learned by the shipped classifier).

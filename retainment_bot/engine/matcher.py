@@ -46,7 +46,7 @@ from typing import Any, Literal, Protocol
 from rapidfuzz import fuzz, process
 
 from retainment_bot.engine.calibration import Calibration, Signals, features
-from retainment_bot.engine.classifier import NOT_SCREENS, Reading, SecondOpinion
+from retainment_bot.engine.classifier import NOT_SCREENS, SecondOpinion
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold, hiragana
 
@@ -72,9 +72,6 @@ TEXT_HITS = 2
 FEW_LONGER = 40
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
-# A topic the classifier has no label for is ranked as if its decision value were this (far below
-# the values it gives).
-UNVALUED = -3.0
 # Half a node's score is against what any node explains, the rest being taken for filler; in
 # Latin text at most this share of the question's weight is taken for filler unexplained: a
 # question the index explains a fifth of ("nhap quoc tich nhat ban can nhung dieu kien gi":
@@ -165,12 +162,9 @@ class Thresholds:
     agreement: float = 0.2
     agreement_japanese: float = -0.2
     veto: float = 0.3
-    # Suggestions come from both opinions: the matcher's topics and every content topic whose
-    # best screen reaches the decision value ``offered`` (a wrong button is cheap, a missing right
-    # one is not), ordered by ``blend`` times the topic's decision value plus the rest times its
-    # matcher score (as a share): the classifier ranks better, the matcher breaks its near ties.
+    # A suggestion list without the classifier's first choice (a content screen) offers it last,
+    # from this decision value: a wrong button is cheap, a missing right one is not.
     offered: float = -1.0
-    blend: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -466,55 +460,37 @@ class Matcher:
         """The verdict with the classifier's second opinion: a suggestion whose first screen is
         also the classifier's first choice is answered (two different readings agree); an
         answer of another topic than the classifier's clear first choice is only suggested; and
-        suggestions are made from both opinions (:meth:`_offer`). ``folded`` is the question as
-        :func:`fold` gives it."""
+        suggestions without the classifier's first choice offer it last. ``folded`` is the
+        question as :func:`fold` gives it."""
         limits, first = self.thresholds, verdict.candidates[0].node
         if verdict.kind == "suggest":
-            reading = opinion.read(folded)
             if off_topic:
-                return self._offer(verdict, reading, ranked)
+                return verdict
+            reading = opinion.read(folded)
             floor, least = (
                 (limits.agreed_japanese, limits.agreement_japanese) if japanese else (limits.agreed, limits.agreement)
             )
             if ranked[0][1] >= floor and reading.best == first and reading.value >= least:
                 return Verdict("answer", verdict.candidates)
-            return self._offer(verdict, reading, ranked)
+            return self._offer(verdict, reading.best, reading.value, ranked)
         if first in self.navigation:
             return verdict
         reading = opinion.read(folded)
         own = reading.values.get(first, reading.value)
         if _topic(reading.best) != _topic(first) and reading.value - own >= limits.veto:
-            return self._offer(Verdict("suggest", verdict.candidates), reading, ranked)
+            return self._offer(Verdict("suggest", verdict.candidates), reading.best, reading.value, ranked)
         return verdict
 
-    def _offer(self, verdict: Verdict, reading: Reading, ranked: Sequence[tuple[str, float]]) -> Verdict:
-        """Suggestions from both opinions: the matcher's (each topic's screen as it chose it) and
-        the classifier's content topics from ``offered`` (its best screen of each), the best
-        ``suggestions`` of them by ``blend`` (the topic's best decision value against its best
-        matcher score; equal ones in the matcher's order)."""
+    def _offer(self, verdict: Verdict, node: str, value: float, ranked: Sequence[tuple[str, float]]) -> Verdict:
+        """The suggestions with ``node`` (the classifier's first choice) last when it is a
+        content screen of a topic they lack and its decision value reaches ``offered``."""
         limits = self.thresholds
-        values: dict[str, tuple[float, str]] = {}  # topic -> the classifier's best value and screen
-        for node, value in reading.values.items():
-            if node not in NOT_SCREENS and node not in self.navigation:
-                topic = _topic(node)
-                if topic not in values or value > values[topic][0]:
-                    values[topic] = (value, node)
-        scores: dict[str, float] = {}  # topic -> the matcher's best score
-        for node, score in ranked:
-            if node not in self.navigation and score > scores.get(_topic(node), 0.0):
-                scores[_topic(node)] = score
-        picked = {_topic(c.node): c for c in verdict.candidates}
-        matched = dict(ranked)
-        for topic, (value, node) in values.items():
-            if topic not in picked and value >= limits.offered:
-                picked[topic] = Candidate(node, round(matched.get(node, 0.0), 1))
-        weight = limits.blend
-        order = sorted(
-            picked,
-            key=lambda topic: weight * values.get(topic, (UNVALUED, ""))[0] + (1 - weight) * scores.get(topic, 0.0) / 100,
-            reverse=True,
-        )
-        return Verdict("suggest", tuple(picked[topic] for topic in order[: limits.suggestions]))
+        shown = {_topic(c.node) for c in verdict.candidates}
+        if node in NOT_SCREENS or node in self.navigation or _topic(node) in shown or value < limits.offered:
+            return verdict
+        score = round(dict(ranked).get(node, 0.0), 1)
+        kept = verdict.candidates[: limits.suggestions - 1]
+        return Verdict("suggest", (*kept, Candidate(node, score)))
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
