@@ -109,10 +109,12 @@ ROUND_1 = {"agreed": 50.0, "agreed_japanese": 50.0, "agreement": 0.2, "agreement
 ROUND_2 = {**ROUND_1, "agreed": 40.0, "veto": 0.3}
 SETTINGS: dict[str, dict[str, Any] | None] = {
     "matcher alone": None,
-    "round 1: 50/50 +0.2": {**ROUND_1, "veto": INF, "offered": INF},
-    "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, "offered": INF},
-    "round 3: and offered -1.0": {**ROUND_2, "offered": -1.0},
-    "shipped (round 4: ja -0.2)": {},
+    "round 1: 50/50 +0.2": {**ROUND_1, "veto": INF, "offered": INF, "offered_off_topic": INF},
+    "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, "offered": INF, "offered_off_topic": INF},
+    "round 3: and offered -1.0": {**ROUND_2, "offered": -1.0, "offered_off_topic": INF},
+    "round 4: ja -0.2": {"offered_off_topic": INF},
+    "shipped (s7: off topic offered)": {},
+    "offered_off_topic -0.5": {"offered_off_topic": -0.5},
     "offered -0.5": {"offered": -0.5},
     "agreed 45": {"agreed": 45.0},
     "agreement +0.0 (both scripts)": {"agreement": 0.0, "agreement_japanese": 0.0},

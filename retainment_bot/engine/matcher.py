@@ -163,8 +163,10 @@ class Thresholds:
     agreement_japanese: float = -0.2
     veto: float = 0.3
     # A suggestion list without the classifier's first choice (a content screen) offers it last,
-    # from this decision value: a wrong button is cheap, a missing right one is not.
+    # from this decision value: a wrong button is cheap, a missing right one is not. Suggestions
+    # for a question with an off-topic word (never answered) offer it from ``offered_off_topic``.
     offered: float = -1.0
+    offered_off_topic: float = -1.0
 
 
 @dataclass(frozen=True)
@@ -460,12 +462,16 @@ class Matcher:
         """The verdict with the classifier's second opinion: a suggestion whose first screen is
         also the classifier's first choice is answered (two different readings agree); an
         answer of another topic than the classifier's clear first choice is only suggested; and
-        suggestions without the classifier's first choice offer it last. ``folded`` is the
-        question as :func:`fold` gives it."""
+        suggestions without the classifier's first choice offer it last (an off-topic
+        question's too: it is never answered, but its buttons may still miss the right topic).
+        ``folded`` is the question as :func:`fold` gives it."""
         limits, first = self.thresholds, verdict.candidates[0].node
         if verdict.kind == "suggest":
             if off_topic:
-                return verdict
+                if limits.offered_off_topic == math.inf:
+                    return verdict
+                reading = opinion.read(folded)
+                return self._offer(verdict, reading.best, reading.value, ranked, limits.offered_off_topic)
             reading = opinion.read(folded)
             floor, least = (
                 (limits.agreed_japanese, limits.agreement_japanese) if japanese else (limits.agreed, limits.agreement)
@@ -481,12 +487,21 @@ class Matcher:
             return self._offer(Verdict("suggest", verdict.candidates), reading.best, reading.value, ranked)
         return verdict
 
-    def _offer(self, verdict: Verdict, node: str, value: float, ranked: Sequence[tuple[str, float]]) -> Verdict:
+    def _offer(
+        self,
+        verdict: Verdict,
+        node: str,
+        value: float,
+        ranked: Sequence[tuple[str, float]],
+        least: float | None = None,
+    ) -> Verdict:
         """The suggestions with ``node`` (the classifier's first choice) last when it is a
-        content screen of a topic they lack and its decision value reaches ``offered``."""
+        content screen of a topic they lack and its decision value reaches ``least`` (else
+        ``offered``)."""
         limits = self.thresholds
+        least = limits.offered if least is None else least
         shown = {_topic(c.node) for c in verdict.candidates}
-        if node in NOT_SCREENS or node in self.navigation or _topic(node) in shown or value < limits.offered:
+        if node in NOT_SCREENS or node in self.navigation or _topic(node) in shown or value < least:
             return verdict
         score = round(dict(ranked).get(node, 0.0), 1)
         kept = verdict.candidates[: limits.suggestions - 1]
