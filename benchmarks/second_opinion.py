@@ -15,11 +15,11 @@ reproduce (``tests/test_classifier.py``).
 
 Without ``--write`` it prints, for the shipped thresholds (``Thresholds.agreed`` and
 ``agreed_japanese``, the matcher's least best score; ``agreement`` and ``agreement_japanese``,
-the classifier's least decision value; ``veto``; ``offered``) and their neighbours, the tuning
-part's figures when each question's opinion comes from a classifier fitted without that
-question's fold (5 folds, stratified by label), over the whole part and over blind5's tuning
-half alone (written after every phrase round, so the matcher was never fitted to it): what the
-choice of thresholds rests on.
+the classifier's least decision value; ``veto``; ``offered`` and ``offered_off_topic``) and
+their neighbours, the tuning part's figures when each question's opinion comes from a classifier
+fitted without that question's fold (5 folds, stratified by label), over the whole part and over
+blind5's and blind6's tuning halves alone (written after every phrase round, so the matcher was
+never fitted to them): what the choice of thresholds rests on.
 """
 
 from __future__ import annotations

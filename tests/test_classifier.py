@@ -149,6 +149,14 @@ def test_suggestions_without_the_classifiers_choice_offer_it_last() -> None:
     assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(weak) == matcher(None).match(weak)
 
 
+def test_an_off_topic_questions_suggestions_offer_the_classifiers_choice_but_it_is_never_answered() -> None:
+    question = "technical intern my cousin brother weather"  # "weather" is off topic
+    assert [c.node for c in matcher(None).match(question).candidates] == ["titp.start"]
+    offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(question)
+    assert offered.kind == "suggest" and [c.node for c in offered.candidates] == ["titp.start", "ssw.start"]
+    assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(question).kind == "suggest"
+
+
 def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engine) -> None:
     """On the tuning part, every verdict the second opinion changes is a suggestion whose first
     screen is the classifier's first choice, now answered; an answer of another topic than the

@@ -65,10 +65,13 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # Then a sixth blind set (blind6_*, 720 questions by three more writers, split the same way)
 # joined both parts: its test half, first run on the final matcher, is answered right directly
 # 73-76% of the time (the session's start: 63-70%); Vietnamese out of scope answered 2 of 16.
+# Session 7, round 2: the classifier's first choice offered among an off-topic question's
+# suggestions too: ja unsure->topic 93.8% -> 94.6%, nothing else changed (round 1, suggestions
+# ordered by a blend of both opinions, lost English unsure->topic 95.0% -> 94.2% and was dropped).
 TEST_FLOORS = {
     "en": (0.77, 0.020, 1, 0.94),
     "vi": (0.73, 0.019, 4, 0.95),
-    "ja": (0.77, 0.035, 5, 0.93),
+    "ja": (0.77, 0.035, 5, 0.94),
 }
 # The test halves of blind3, blind4, blind5 and blind6 alone: the questions whose figures were
 # first seen in session 4 (blind3 once before round 4, once after; blind4 after it), session 5
