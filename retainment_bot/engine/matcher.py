@@ -161,6 +161,10 @@ class Thresholds:
     agreed_japanese: float = 50.0
     agreement: float = 0.2
     agreement_japanese: float = -0.2
+    # A question with an off-topic word ("wife", "tourist") is agreed on only from this decision
+    # value: the classifier learned the out-of-scope neighbours such words stand for, and when it
+    # is this sure of a screen the word was only part of the story (session 7, round 3).
+    agreement_off_topic: float = 0.8
     veto: float = 0.3
     # A suggestion list without the classifier's first choice (a content screen) offers it last,
     # from this decision value: a wrong button is cheap, a missing right one is not. Suggestions
@@ -460,24 +464,24 @@ class Matcher:
         japanese: bool,
     ) -> Verdict:
         """The verdict with the classifier's second opinion: a suggestion whose first screen is
-        also the classifier's first choice is answered (two different readings agree); an
+        also the classifier's first choice is answered (two different readings agree; with an
+        off-topic word in the question, only when the classifier is very sure); an
         answer of another topic than the classifier's clear first choice is only suggested; and
         suggestions without the classifier's first choice offer it last (an off-topic
         question's too: it is never answered, but its buttons may still miss the right topic).
         ``folded`` is the question as :func:`fold` gives it."""
         limits, first = self.thresholds, verdict.candidates[0].node
         if verdict.kind == "suggest":
-            if off_topic:
-                if limits.offered_off_topic == math.inf:
-                    return verdict
-                reading = opinion.read(folded)
-                return self._offer(verdict, reading.best, reading.value, ranked, limits.offered_off_topic)
             reading = opinion.read(folded)
             floor, least = (
                 (limits.agreed_japanese, limits.agreement_japanese) if japanese else (limits.agreed, limits.agreement)
             )
+            if off_topic:
+                least = limits.agreement_off_topic
             if ranked[0][1] >= floor and reading.best == first and reading.value >= least:
                 return Verdict("answer", verdict.candidates)
+            if off_topic:
+                return self._offer(verdict, reading.best, reading.value, ranked, limits.offered_off_topic)
             return self._offer(verdict, reading.best, reading.value, ranked)
         if first in self.navigation:
             return verdict
