@@ -89,11 +89,18 @@ def test_the_classifier_must_be_sure_enough_to_count_as_agreeing() -> None:
     assert matcher(SecondOpinion(model_file(""))).match(BOTH).kind == "suggest"
 
 
-def test_a_weak_match_or_an_off_topic_question_is_never_answered_by_agreement() -> None:
+def test_agreement_needs_a_strong_enough_match_and_with_an_off_topic_word_a_sure_classifier() -> None:
     agrees = matcher(SecondOpinion(model_file("titp.start")))
     weak = "technical intern my cousin brother"  # the matcher's best scores 38.5, below ``agreed``
     assert agrees.match(weak).kind == "suggest"
-    assert agrees.match("intern visa weather").kind == "suggest"
+    # "weather" is off topic: the matcher alone only suggests. Both words cancel out, so
+    # titp.start's decision value is its head start: 0.5 reaches ``agreement`` but not
+    # ``agreement_off_topic`` (0.8); 1.0 does.
+    both = "intern visa or skilled worker weather"
+    assert matcher(None).match(both).kind == "suggest"
+    assert agrees.match(both).kind == "suggest"
+    sure = matcher(SecondOpinion(model_file("titp.start", lead=1.0))).match(both)
+    assert sure.kind == "answer" and sure.candidates[0].node == "titp.start"
 
 
 def test_char_ngrams_are_scikit_learns_char_wb_one_to_four() -> None:
@@ -154,6 +161,7 @@ def test_an_off_topic_questions_suggestions_offer_the_classifiers_choice_but_it_
     assert [c.node for c in matcher(None).match(question).candidates] == ["titp.start"]
     offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(question)
     assert offered.kind == "suggest" and [c.node for c in offered.candidates] == ["titp.start", "ssw.start"]
+    # Sure of titp.start, but the best scores below ``agreed``: still only suggested.
     assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(question).kind == "suggest"
 
 

@@ -68,19 +68,23 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # Session 7, round 2: the classifier's first choice offered among an off-topic question's
 # suggestions too: ja unsure->topic 93.8% -> 94.6%, nothing else changed (round 1, suggestions
 # ordered by a blend of both opinions, lost English unsure->topic 95.0% -> 94.2% and was dropped).
+# Round 3: a question with an off-topic word is answered when the classifier is sure (0.8) of the
+# matcher's first suggestion: top-1 +0.5 / +1.2 / +0.7 points; Vietnamese wrong 1.7% -> 1.9% and
+# out of scope answered 4 -> 5 (blind3 vi: 0 -> 1); unsure->topic fell 0.1-0.2 points (answered
+# questions left the unsure ones).
 TEST_FLOORS = {
     "en": (0.77, 0.020, 1, 0.94),
-    "vi": (0.73, 0.019, 4, 0.95),
-    "ja": (0.77, 0.035, 5, 0.94),
+    "vi": (0.74, 0.020, 5, 0.95),
+    "ja": (0.78, 0.035, 5, 0.94),
 }
 # The test halves of blind3, blind4, blind5 and blind6 alone: the questions whose figures were
 # first seen in session 4 (blind3 once before round 4, once after; blind4 after it), session 5
 # (blind5, after round 7) and session 6 (blind6, after the second opinion's four rounds).
 FRESH_FLOORS = {
-    "blind3": {"en": (0.75, 0.016, 0, 0.95), "vi": (0.68, 0.016, 0, 0.94), "ja": (0.77, 0.055, 1, 0.96)},
-    "blind4": {"en": (0.73, 0.032, 1, 0.96), "vi": (0.68, 0.016, 0, 0.96), "ja": (0.75, 0.047, 1, 0.86)},
-    "blind5": {"en": (0.66, 0.023, 0, 0.94), "vi": (0.65, 0.016, 1, 0.94), "ja": (0.74, 0.024, 0, 0.96)},
-    "blind6": {"en": (0.75, 0.016, 0, 0.96), "vi": (0.75, 0.016, 2, 0.96), "ja": (0.72, 0.024, 3, 0.90)},
+    "blind3": {"en": (0.75, 0.016, 0, 0.95), "vi": (0.70, 0.024, 1, 0.93), "ja": (0.78, 0.055, 1, 0.96)},
+    "blind4": {"en": (0.74, 0.032, 1, 0.96), "vi": (0.70, 0.016, 0, 0.96), "ja": (0.76, 0.047, 1, 0.86)},
+    "blind5": {"en": (0.67, 0.023, 0, 0.94), "vi": (0.66, 0.016, 1, 0.94), "ja": (0.76, 0.024, 0, 0.96)},
+    "blind6": {"en": (0.75, 0.016, 0, 0.96), "vi": (0.76, 0.016, 2, 0.96), "ja": (0.72, 0.024, 3, 0.90)},
 }
 
 
