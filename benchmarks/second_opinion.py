@@ -15,12 +15,12 @@ reproduce (``tests/test_classifier.py``).
 
 Without ``--write`` it prints, for the shipped thresholds (``Thresholds.agreed`` and
 ``agreed_japanese``, the matcher's least best score; ``agreement`` and ``agreement_japanese``,
-the classifier's least decision value, ``agreement_off_topic`` with an off-topic word; ``veto``;
-``offered`` and ``offered_off_topic``) and their neighbours, the tuning part's figures when each
-question's opinion comes from a classifier fitted without that question's fold (5 folds,
-stratified by label), over the whole part and over blind5's and blind6's tuning halves alone
-(written after every phrase round, so the matcher was never fitted to them): what the choice of
-thresholds rests on.
+the classifier's least decision value, ``agreement_off_topic`` with an off-topic word;
+``preferred``; ``veto``; ``offered`` and ``offered_off_topic``) and their neighbours, the tuning
+part's figures when each question's opinion comes from a classifier fitted without that
+question's fold (5 folds, stratified by label), over the whole part and over blind5's and
+blind6's tuning halves alone (written after every phrase round, so the matcher was never fitted
+to them): what the choice of thresholds rests on.
 """
 
 from __future__ import annotations
@@ -108,16 +108,22 @@ def _joined(strings: Sequence[str]) -> np.ndarray:
 INF = float("inf")
 ROUND_1 = {"agreed": 50.0, "agreed_japanese": 50.0, "agreement": 0.2, "agreement_japanese": 0.2}
 ROUND_2 = {**ROUND_1, "agreed": 40.0, "veto": 0.3}
-# Session 6 did nothing more for a question with an off-topic word than the matcher alone.
-OFF_TOPIC = {"offered_off_topic": INF, "agreement_off_topic": INF}
+# Session 6 did nothing more for a question with an off-topic word than the matcher alone, and
+# never answered the classifier's own choice.
+OFF_TOPIC = {"offered_off_topic": INF, "agreement_off_topic": INF, "preferred": INF}
 SETTINGS: dict[str, dict[str, Any] | None] = {
     "matcher alone": None,
     "round 1: 50/50 +0.2": {**ROUND_1, **OFF_TOPIC, "veto": INF, "offered": INF},
     "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, **OFF_TOPIC, "offered": INF},
     "round 3: and offered -1.0": {**ROUND_2, **OFF_TOPIC, "offered": -1.0},
     "round 4: ja -0.2": OFF_TOPIC,
-    "s7 round 2: off topic offered": {"agreement_off_topic": INF},
-    "shipped (s7 round 3: off topic 0.8)": {},
+    "s7 round 2: off topic offered": {"agreement_off_topic": INF, "preferred": INF},
+    "s7 round 3: off topic 0.8": {"preferred": INF},
+    "shipped (s7 round 4: preferred 0.3)": {},
+    "preferred 0.2": {"preferred": 0.2},
+    "preferred 0.25": {"preferred": 0.25},
+    "preferred 0.4": {"preferred": 0.4},
+    "preferred 0.5": {"preferred": 0.5},
     "offered_off_topic -0.5": {"offered_off_topic": -0.5},
     "agreement_off_topic 0.6": {"agreement_off_topic": 0.6},
     "agreement_off_topic 0.7": {"agreement_off_topic": 0.7},

@@ -165,6 +165,10 @@ class Thresholds:
     # value: the classifier learned the out-of-scope neighbours such words stand for, and when it
     # is this sure of a screen the word was only part of the story (session 7, round 3).
     agreement_off_topic: float = 0.8
+    # When the matcher only suggests and the classifier's first choice (a content screen) is not
+    # its first suggestion, that choice is answered from this decision value: out of fold, such
+    # disagreements were won by the classifier whenever it was this sure (session 7, round 4).
+    preferred: float = 0.3
     veto: float = 0.3
     # A suggestion list without the classifier's first choice (a content screen) offers it last,
     # from this decision value: a wrong button is cheap, a missing right one is not. Suggestions
@@ -465,7 +469,8 @@ class Matcher:
     ) -> Verdict:
         """The verdict with the classifier's second opinion: a suggestion whose first screen is
         also the classifier's first choice is answered (two different readings agree; with an
-        off-topic word in the question, only when the classifier is very sure); an
+        off-topic word in the question, only when the classifier is very sure), and so is the
+        classifier's clear first choice when the matcher's first suggestion is another screen; an
         answer of another topic than the classifier's clear first choice is only suggested; and
         suggestions without the classifier's first choice offer it last (an off-topic
         question's too: it is never answered, but its buttons may still miss the right topic).
@@ -482,6 +487,11 @@ class Matcher:
                 return Verdict("answer", verdict.candidates)
             if off_topic:
                 return self._offer(verdict, reading.best, reading.value, ranked, limits.offered_off_topic)
+            choice = reading.best
+            if choice != first and reading.value >= limits.preferred and choice not in NOT_SCREENS | self.navigation:
+                rest = tuple(c for c in verdict.candidates if _topic(c.node) != _topic(choice))
+                chosen = Candidate(choice, round(dict(ranked).get(choice, 0.0), 1))
+                return Verdict("answer", (chosen, *rest)[: limits.suggestions])
             return self._offer(verdict, reading.best, reading.value, ranked)
         if first in self.navigation:
             return verdict
