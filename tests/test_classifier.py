@@ -17,7 +17,7 @@ import pytest
 from retainment_bot.cache import CACHE_ENV
 from retainment_bot.engine.classifier import FORMAT, SecondOpinion, char_ngrams, load, prepare, probes
 from retainment_bot.engine.engine import Engine
-from retainment_bot.engine.matcher import Matcher
+from retainment_bot.engine.matcher import Matcher, Thresholds
 from retainment_bot.engine.normalize import fold
 from retainment_bot.project import CLASSIFIER_FILE, Project
 from tests.conftest import ROOT
@@ -57,11 +57,12 @@ def model_file(
     return buffer.getvalue()
 
 
-def matcher(opinion: SecondOpinion | None) -> Matcher:
+def matcher(opinion: SecondOpinion | None, preferred: float = Thresholds.preferred) -> Matcher:
     return Matcher.build(
         PHRASES,
         off_topic=["weather"],
         entries=["consent_form.start", "ssw.start", "titp.start"],
+        thresholds=Thresholds(preferred=preferred),
         second_opinion=opinion,
     )
 
@@ -79,9 +80,15 @@ def test_a_suggestion_the_classifier_agrees_with_is_answered() -> None:
     assert "ssw.start" in [c.node for c in verdict.candidates], "the other topic stays a suggestion"
 
 
-def test_a_classifier_that_prefers_another_screen_leaves_the_suggestions() -> None:
+def test_a_classifier_that_prefers_another_screen_has_it_answered_only_when_sure() -> None:
     alone = matcher(None).match(BOTH)
-    assert matcher(SecondOpinion(model_file("ssw.start"))).match(BOTH) == alone
+    # "intern" and "skilled" cancel out: ssw.start's decision value is its head start.
+    assert matcher(SecondOpinion(model_file("ssw.start", lead=0.2))).match(BOTH) == alone, "below ``preferred``"
+    preferred = matcher(SecondOpinion(model_file("ssw.start", lead=0.5))).match(BOTH)
+    assert preferred.kind == "answer" and preferred.candidates[0].node == "ssw.start"
+    assert "titp.start" in [c.node for c in preferred.candidates[1:]], "the other topics stay suggestions"
+    # Out of scope is no screen to answer.
+    assert matcher(SecondOpinion(model_file("out_of_scope", lead=3.0))).match(BOTH) == alone
 
 
 def test_the_classifier_must_be_sure_enough_to_count_as_agreeing() -> None:
@@ -149,7 +156,8 @@ def test_an_answer_the_classifier_clearly_places_in_another_topic_is_only_sugges
 def test_suggestions_without_the_classifiers_choice_offer_it_last() -> None:
     weak = "technical intern my cousin brother"  # suggested: titp.start alone, too weak to agree on
     assert [c.node for c in matcher(None).match(weak).candidates] == ["titp.start"]
-    offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(weak)
+    # The classifier's choice is offered, not answered, below ``preferred``.
+    offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0)), preferred=3.0).match(weak)
     assert offered.kind == "suggest" and [c.node for c in offered.candidates] == ["titp.start", "ssw.start"]
     # Out of scope is no screen to offer; a topic already suggested is not offered twice.
     assert matcher(SecondOpinion(model_file("out_of_scope", lead=3.0))).match(weak) == matcher(None).match(weak)
@@ -167,23 +175,29 @@ def test_an_off_topic_questions_suggestions_offer_the_classifiers_choice_but_it_
 
 def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engine) -> None:
     """On the tuning part, every verdict the second opinion changes is a suggestion whose first
-    screen is the classifier's first choice, now answered; an answer of another topic than the
+    screen is the classifier's first choice, now answered; a suggestion whose first screen is
+    not, now answering the classifier's sure choice; an answer of another topic than the
     classifier's first choice, now suggested; or suggestions that lacked the classifier's first
     choice, now offering it last."""
     shipped = engine.matcher
     assert shipped is not None and shipped.second_opinion is not None
     alone = copy.copy(shipped)
     object.__setattr__(alone, "second_opinion", None)
-    counts = {"answered": 0, "vetoed": 0, "offered": 0}
+    counts = {"answered": 0, "preferred": 0, "vetoed": 0, "offered": 0}
     for case in load_cases("tune"):
         before, after = alone.match(case.question), shipped.match(case.question)
         if before == after:
             continue
-        choice = shipped.second_opinion.read(fold(case.question)).best
-        first = before.candidates[0].node
-        if after.kind == "answer":
+        reading = shipped.second_opinion.read(fold(case.question))
+        choice, first = reading.best, before.candidates[0].node
+        if after.kind == "answer" and choice == first:
             counts["answered"] += 1
-            assert before.kind == "suggest" and choice == first and after.candidates == before.candidates
+            assert before.kind == "suggest" and after.candidates == before.candidates
+            continue
+        if after.kind == "answer":
+            counts["preferred"] += 1
+            assert before.kind == "suggest" and after.candidates[0].node == choice
+            assert reading.value >= shipped.thresholds.preferred
             continue
         assert after.kind == "suggest" and before.kind in ("answer", "suggest")
         if before.kind == "answer":
@@ -193,7 +207,9 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
             counts["offered"] += 1
             assert [c.node for c in after.candidates] == [*(c.node for c in before.candidates[:2]), choice]
             assert choice.split(".")[0] not in {c.node.split(".")[0] for c in before.candidates}
-    assert counts["answered"] > 50 and counts["vetoed"] > 0 and counts["offered"] > 5, counts
+    assert counts["answered"] > 50 and counts["preferred"] > 20 and counts["vetoed"] > 0 and counts["offered"] > 5, (
+        counts
+    )
 
 
 def test_a_broken_classifier_file_is_reported_with_its_name_and_the_bot_matches_without_it(scratch: Path) -> None:
