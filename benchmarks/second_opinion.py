@@ -110,20 +110,33 @@ ROUND_1 = {"agreed": 50.0, "agreed_japanese": 50.0, "agreement": 0.2, "agreement
 ROUND_2 = {**ROUND_1, "agreed": 40.0, "veto": 0.3}
 # Session 6 did nothing more for a question with an off-topic word than the matcher alone, and
 # never answered the classifier's own choice.
-OFF_TOPIC = {"offered_off_topic": INF, "agreement_off_topic": INF, "preferred": INF}
+OFF_TOPIC = {
+    "offered_off_topic": INF,
+    "agreement_off_topic": INF,
+    "agreement_off_topic_japanese": INF,
+    "preferred": INF,
+    "preferred_japanese": INF,
+}
+# Session 7's rounds before round 5 (Japanese script as Latin).
+ROUND_4 = {"agreement_off_topic_japanese": 0.8, "preferred_japanese": 0.3}
 SETTINGS: dict[str, dict[str, Any] | None] = {
     "matcher alone": None,
     "round 1: 50/50 +0.2": {**ROUND_1, **OFF_TOPIC, "veto": INF, "offered": INF},
     "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, **OFF_TOPIC, "offered": INF},
     "round 3: and offered -1.0": {**ROUND_2, **OFF_TOPIC, "offered": -1.0},
     "round 4: ja -0.2": OFF_TOPIC,
-    "s7 round 2: off topic offered": {"agreement_off_topic": INF, "preferred": INF},
-    "s7 round 3: off topic 0.8": {"preferred": INF},
-    "shipped (s7 round 4: preferred 0.3)": {},
+    "s7 round 2: off topic offered": {**OFF_TOPIC, "offered_off_topic": -1.0},
+    "s7 round 3: off topic 0.8": {**ROUND_4, "preferred": INF, "preferred_japanese": INF},
+    "s7 round 4: preferred 0.3": ROUND_4,
+    "shipped (s7 round 5: japanese)": {},
     "preferred 0.2": {"preferred": 0.2},
     "preferred 0.25": {"preferred": 0.25},
     "preferred 0.4": {"preferred": 0.4},
     "preferred 0.5": {"preferred": 0.5},
+    "preferred_japanese 0.1": {"preferred_japanese": 0.1},
+    "preferred_japanese 0.0": {"preferred_japanese": 0.0},
+    "agreement_off_topic_japanese 0.4": {"agreement_off_topic_japanese": 0.4},
+    "agreement_off_topic_japanese 0.3": {"agreement_off_topic_japanese": 0.3},
     "offered_off_topic -0.5": {"offered_off_topic": -0.5},
     "agreement_off_topic 0.6": {"agreement_off_topic": 0.6},
     "agreement_off_topic 0.7": {"agreement_off_topic": 0.7},

@@ -165,10 +165,14 @@ class Thresholds:
     # value: the classifier learned the out-of-scope neighbours such words stand for, and when it
     # is this sure of a screen the word was only part of the story (session 7, round 3).
     agreement_off_topic: float = 0.8
+    agreement_off_topic_japanese: float = 0.5
     # When the matcher only suggests and the classifier's first choice (a content screen) is not
     # its first suggestion, that choice is answered from this decision value: out of fold, such
-    # disagreements were won by the classifier whenever it was this sure (session 7, round 4).
+    # disagreements were won by the classifier whenever it was this sure (session 7, round 4;
+    # lower in Japanese script, as ``agreement_japanese`` and ``agreement_off_topic_japanese``
+    # are: round 5).
     preferred: float = 0.3
+    preferred_japanese: float = 0.2
     veto: float = 0.3
     # A suggestion list without the classifier's first choice (a content screen) offers it last,
     # from this decision value: a wrong button is cheap, a missing right one is not. Suggestions
@@ -482,13 +486,13 @@ class Matcher:
                 (limits.agreed_japanese, limits.agreement_japanese) if japanese else (limits.agreed, limits.agreement)
             )
             if off_topic:
-                least = limits.agreement_off_topic
+                least = limits.agreement_off_topic_japanese if japanese else limits.agreement_off_topic
             if ranked[0][1] >= floor and reading.best == first and reading.value >= least:
                 return Verdict("answer", verdict.candidates)
             if off_topic:
                 return self._offer(verdict, reading.best, reading.value, ranked, limits.offered_off_topic)
-            choice = reading.best
-            if choice != first and reading.value >= limits.preferred and choice not in NOT_SCREENS | self.navigation:
+            choice, sure = reading.best, limits.preferred_japanese if japanese else limits.preferred
+            if choice != first and reading.value >= sure and choice not in NOT_SCREENS | self.navigation:
                 rest = tuple(c for c in verdict.candidates if _topic(c.node) != _topic(choice))
                 chosen = Candidate(choice, round(dict(ranked).get(choice, 0.0), 1))
                 return Verdict("answer", (chosen, *rest)[: limits.suggestions])
