@@ -21,13 +21,14 @@ kinds; screens tied on one phrase they all list are no rival of a better one) an
 reaches the answer threshold (:class:`Thresholds`; a calibrated model,
 :mod:`retainment_bot.engine.calibration`, decides instead when ``search/verdict.json`` exists,
 which it does not in the shipped content); otherwise it suggests. Off-topic words
-(family, tax, weather…) never get an answer, unless a longer phrase of the topic answered explains
-them ("tourist visa"). Greetings and thanks are small talk when they are the whole message, or
-when nothing else in the message is found ("ok thanks, very helpful"). A learned classifier
-(:mod:`retainment_bot.engine.classifier`) gives a second opinion on answers and suggestions: a
-first suggestion that is also its first choice is answered (two readings agree), an answer of
-another topic than its clear first choice is only suggested, and suggestions that lack its
-first choice offer it last.
+(family, tax, weather…) never get an answer from the matcher alone, unless a longer phrase of the
+topic answered explains them ("tourist visa"). Greetings and thanks are small talk when they are
+the whole message, or when nothing else in the message is found ("ok thanks, very helpful"). A
+learned classifier (:mod:`retainment_bot.engine.classifier`) gives a second opinion on answers
+and suggestions: a first suggestion that is also its first choice is answered (two readings
+agree; with an off-topic word only when it is very sure), its sure first choice is answered
+over another first suggestion, an answer of another topic than its clear first choice is only
+suggested, and suggestions that lack its first choice offer it last.
 """
 
 from __future__ import annotations
