@@ -117,8 +117,10 @@ OFF_TOPIC = {
     "preferred": INF,
     "preferred_japanese": INF,
 }
-# Session 7's rounds before round 5 (Japanese script as Latin).
-ROUND_4 = {"agreement_off_topic_japanese": 0.8, "preferred_japanese": 0.3}
+# Session 7's round 3, switched off again by the lead's review (the shipped values are infinite).
+ROUND_3 = {"agreement_off_topic": 0.8, "agreement_off_topic_japanese": 0.8}
+# Session 7's round 4 (Japanese script as Latin).
+ROUND_4 = {**ROUND_3, "preferred_japanese": 0.3}
 SETTINGS: dict[str, dict[str, Any] | None] = {
     "matcher alone": None,
     "round 1: 50/50 +0.2": {**ROUND_1, **OFF_TOPIC, "veto": INF, "offered": INF},
@@ -126,9 +128,10 @@ SETTINGS: dict[str, dict[str, Any] | None] = {
     "round 3: and offered -1.0": {**ROUND_2, **OFF_TOPIC, "offered": -1.0},
     "round 4: ja -0.2": OFF_TOPIC,
     "s7 round 2: off topic offered": {**OFF_TOPIC, "offered_off_topic": -1.0},
-    "s7 round 3: off topic 0.8": {**ROUND_4, "preferred": INF, "preferred_japanese": INF},
+    "s7 round 3: off topic 0.8": {**ROUND_3, "preferred": INF, "preferred_japanese": INF},
     "s7 round 4: preferred 0.3": ROUND_4,
-    "shipped (s7 round 5: japanese)": {},
+    "s7 round 5: japanese": {"agreement_off_topic": 0.8, "agreement_off_topic_japanese": 0.5},
+    "shipped (s7 round 5, round 3 off)": {},
     "preferred 0.2": {"preferred": 0.2},
     "preferred 0.25": {"preferred": 0.25},
     "preferred 0.4": {"preferred": 0.4},

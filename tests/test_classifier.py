@@ -97,18 +97,28 @@ def test_the_classifier_must_be_sure_enough_to_count_as_agreeing() -> None:
     assert matcher(SecondOpinion(model_file(""))).match(BOTH).kind == "suggest"
 
 
-def test_agreement_needs_a_strong_enough_match_and_with_an_off_topic_word_a_sure_classifier() -> None:
+def test_agreement_needs_a_strong_enough_match_and_never_answers_an_off_topic_word_by_default() -> None:
     agrees = matcher(SecondOpinion(model_file("titp.start")))
     weak = "technical intern my cousin brother"  # the matcher's best scores 38.5, below ``agreed``
     assert agrees.match(weak).kind == "suggest"
-    # "weather" is off topic: the matcher alone only suggests. Both words cancel out, so
-    # titp.start's decision value is its head start: 0.5 reaches ``agreement`` but not
-    # ``agreement_off_topic`` (0.8); 1.0 does.
+    # "weather" is off topic: the matcher alone only suggests, and by default so does the
+    # classifier however sure it is (``agreement_off_topic`` is infinite). Both words cancel
+    # out, so titp.start's decision value is its head start.
     both = "intern visa or skilled worker weather"
     assert matcher(None).match(both).kind == "suggest"
     assert agrees.match(both).kind == "suggest"
-    sure = matcher(SecondOpinion(model_file("titp.start", lead=1.0))).match(both)
-    assert sure.kind == "answer" and sure.candidates[0].node == "titp.start"
+    very_sure = SecondOpinion(model_file("titp.start", lead=5.0))
+    assert matcher(very_sure).match(both).kind == "suggest"
+    # With a finite ``agreement_off_topic`` (session 7's round 3, switched off), a sure enough
+    # classifier answers.
+    opened = Matcher.build(
+        PHRASES,
+        off_topic=["weather"],
+        entries=["consent_form.start", "ssw.start", "titp.start"],
+        thresholds=Thresholds(agreement_off_topic=0.8),
+        second_opinion=very_sure,
+    ).match(both)
+    assert opened.kind == "answer" and opened.candidates[0].node == "titp.start"
 
 
 def test_char_ngrams_are_scikit_learns_char_wb_one_to_four() -> None:

@@ -79,19 +79,21 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # Round 5: the same two rules in Japanese script from lower decision values: ja top-1 79.0% ->
 # 79.7% (blind6 73.9 -> 76.5%), wrong and out of scope unchanged; ja unsure->topic 94.2 -> 93.9%
 # (blind6 90.0 -> 88.9%).
+# The lead's review switched round 3 off (an off-topic word is never answered): top-1 80.7 / 77.8
+# / 79.7% -> 80.2 / 76.6 / 78.5%; Vietnamese wrong 2.1% -> 2.0% and out of scope 5 -> 4.
 TEST_FLOORS = {
-    "en": (0.80, 0.020, 1, 0.93),
-    "vi": (0.77, 0.022, 5, 0.95),
-    "ja": (0.79, 0.035, 5, 0.93),
+    "en": (0.80, 0.020, 1, 0.94),
+    "vi": (0.76, 0.020, 4, 0.95),
+    "ja": (0.78, 0.035, 5, 0.94),
 }
 # The test halves of blind3, blind4, blind5 and blind6 alone: the questions whose figures were
 # first seen in session 4 (blind3 once before round 4, once after; blind4 after it), session 5
 # (blind5, after round 7) and session 6 (blind6, after the second opinion's four rounds).
 FRESH_FLOORS = {
-    "blind3": {"en": (0.78, 0.024, 0, 0.95), "vi": (0.73, 0.024, 1, 0.93), "ja": (0.78, 0.055, 1, 0.96)},
-    "blind4": {"en": (0.76, 0.032, 1, 0.95), "vi": (0.74, 0.016, 0, 0.96), "ja": (0.77, 0.047, 1, 0.85)},
-    "blind5": {"en": (0.73, 0.023, 0, 0.92), "vi": (0.70, 0.016, 1, 0.94), "ja": (0.76, 0.024, 0, 0.95)},
-    "blind6": {"en": (0.78, 0.016, 0, 0.95), "vi": (0.78, 0.024, 2, 0.95), "ja": (0.76, 0.024, 3, 0.88)},
+    "blind3": {"en": (0.78, 0.024, 0, 0.95), "vi": (0.71, 0.016, 0, 0.93), "ja": (0.77, 0.055, 1, 0.96)},
+    "blind4": {"en": (0.75, 0.032, 1, 0.95), "vi": (0.72, 0.016, 0, 0.96), "ja": (0.76, 0.047, 1, 0.85)},
+    "blind5": {"en": (0.72, 0.023, 0, 0.92), "vi": (0.69, 0.016, 1, 0.94), "ja": (0.75, 0.024, 0, 0.95)},
+    "blind6": {"en": (0.78, 0.016, 0, 0.95), "vi": (0.76, 0.024, 2, 0.95), "ja": (0.75, 0.024, 3, 0.88)},
 }
 
 
