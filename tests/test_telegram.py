@@ -4,6 +4,7 @@ SQLite and PostgreSQL: conversations, every kind of bad input, groups, and error
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -122,6 +123,23 @@ async def test_a_command_menu_telegram_refuses_is_logged_and_the_bot_answers(
         (menu,) = await send(api, message(USER, "/start"))
     assert "choose a topic" in menu.text.lower()
     assert "could not register the command menus (NetworkError)" in caplog.text
+
+
+async def test_a_bot_started_without_the_garbage_collector_turns_it_on_once_serving(
+    api: FakeBotApi, engine: Engine, store: Store
+) -> None:
+    """``cli.run`` holds the collector off during start-up; the runtime sets start-up's objects
+    aside and turns it back on, so that no garbage is kept for ever after."""
+    gc.disable()
+    try:
+        async with running(engine, store, settings_for(api)):
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+            (menu,) = await send(api, message(USER, "/start"))
+            assert "choose a topic" in menu.text.lower()
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 NOT_TEXT: dict[str, dict[str, Any]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -101,6 +102,11 @@ class Runtime:
             log.info("long polling")
         # Once updates are coming in: the menus are a call per language to Telegram that no reply needs.
         self._tasks.append(asyncio.create_task(self._register_commands()))
+        if not gc.isenabled():  # started by `cli.run`, which holds the collector off until now
+            # Start-up's objects (modules, classes, the engine) live as long as the process: set
+            # aside for good, no later collection walks them again.
+            gc.freeze()
+            gc.enable()
 
     async def _register_commands(self) -> None:
         """The command menu in every language (best effort: the bot works without it)."""
