@@ -81,19 +81,24 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # (blind6 90.0 -> 88.9%).
 # The lead's review switched round 3 off (an off-topic word is never answered): top-1 80.7 / 77.8
 # / 79.7% -> 80.2 / 76.6 / 78.5%; Vietnamese wrong 2.1% -> 2.0% and out of scope 5 -> 4.
+# Then a seventh blind set (blind7_*, 720 questions by three more writers, split the same way)
+# joined both parts; its test half, first run at the session's end: top-1 72.7% (the session's
+# start 70.1%); with it the test part's Vietnamese wrong answers are 2.1% (19 of 891).
 TEST_FLOORS = {
-    "en": (0.80, 0.020, 1, 0.94),
-    "vi": (0.76, 0.020, 4, 0.95),
-    "ja": (0.78, 0.035, 5, 0.94),
+    "en": (0.79, 0.020, 3, 0.93),
+    "vi": (0.75, 0.022, 5, 0.95),
+    "ja": (0.77, 0.035, 5, 0.93),
 }
-# The test halves of blind3, blind4, blind5 and blind6 alone: the questions whose figures were
-# first seen in session 4 (blind3 once before round 4, once after; blind4 after it), session 5
-# (blind5, after round 7) and session 6 (blind6, after the second opinion's four rounds).
+# The test halves of blind3 to blind7 alone: the questions whose figures were first seen in
+# session 4 (blind3 once before round 4, once after; blind4 after it), session 5 (blind5, after
+# round 7), session 6 (blind6, after the second opinion's four rounds) and session 7 (blind7, at
+# its end).
 FRESH_FLOORS = {
     "blind3": {"en": (0.78, 0.024, 0, 0.95), "vi": (0.71, 0.016, 0, 0.93), "ja": (0.77, 0.055, 1, 0.96)},
     "blind4": {"en": (0.75, 0.032, 1, 0.95), "vi": (0.72, 0.016, 0, 0.96), "ja": (0.76, 0.047, 1, 0.85)},
     "blind5": {"en": (0.72, 0.023, 0, 0.92), "vi": (0.69, 0.016, 1, 0.94), "ja": (0.75, 0.024, 0, 0.95)},
     "blind6": {"en": (0.78, 0.016, 0, 0.95), "vi": (0.76, 0.024, 2, 0.95), "ja": (0.75, 0.024, 3, 0.88)},
+    "blind7": {"en": (0.75, 0.040, 2, 0.91), "vi": (0.69, 0.031, 1, 0.96), "ja": (0.72, 0.031, 0, 0.88)},
 }
 
 
