@@ -322,10 +322,11 @@ class PostgresStore:
                     future.set_result(row[0] in inserted)
 
     async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
-        async with self._connection() as connection:
+        async with self._connection(transaction=False) as connection:
             # Only the oldest update of each user can be claimed, and it stays in the inbox (blocking
             # the user's next ones) until the transaction that applies it deletes it. SKIP LOCKED
-            # lets replicas claim at the same time without waiting for one another.
+            # lets replicas claim at the same time without waiting for one another. One statement
+            # is a transaction of its own: no BEGIN and COMMIT round trips.
             cursor = await connection.execute(
                 """WITH heads AS (
                      SELECT i.update_id FROM inbox i WHERE i.leased_until <= %(now)s AND NOT EXISTS (
@@ -340,7 +341,7 @@ class PostgresStore:
         return sorted((Queued(*row) for row in rows), key=lambda q: q.update_id)
 
     async def release(self, update_id: int, retry_at: float) -> None:
-        async with self._connection() as connection:
+        async with self._connection(transaction=False) as connection:
             await connection.execute("UPDATE inbox SET leased_until = %s WHERE update_id = %s", (retry_at, update_id))
 
     async def reset_leases(self) -> None:
@@ -357,15 +358,38 @@ class PostgresStore:
 
     # -- the outbox -----------------------------------------------------------------------------
 
-    async def due_chats(self, now: float, limit: int) -> list[int]:
+    async def take_lanes(
+        self, owner: str, now: float, lease_seconds: float, limit: int, rows: int = LANE_ROWS
+    ) -> list[tuple[int, Lane]]:
         async with self._connection(transaction=False) as connection:
+            # One statement (so a transaction of its own): the due chats, their lanes taken (a lane
+            # another replica took meanwhile fails the upsert's condition and is left out), and each
+            # one's first rows.
             cursor = await connection.execute(
-                """SELECT o.chat_id FROM outbox o WHERE o.next_at <= %(now)s AND NOT EXISTS (
-                     SELECT 1 FROM send_lanes l WHERE l.chat_id = o.chat_id AND l.leased_until > %(now)s)
-                   GROUP BY o.chat_id ORDER BY min(o.id) LIMIT %(limit)s""",
-                {"now": now, "limit": limit},
+                """WITH due AS (
+                     SELECT o.chat_id FROM outbox o WHERE o.next_at <= %(now)s AND NOT EXISTS (
+                       SELECT 1 FROM send_lanes l WHERE l.chat_id = o.chat_id AND l.leased_until > %(now)s)
+                     GROUP BY o.chat_id ORDER BY min(o.id) LIMIT %(limit)s),
+                   taken AS (
+                     INSERT INTO send_lanes (chat_id, leased_until, owner, tat)
+                     SELECT chat_id, %(until)s, %(owner)s, 0 FROM due
+                     ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
+                     WHERE send_lanes.leased_until <= %(now)s
+                     RETURNING chat_id, tat)
+                   SELECT t.chat_id, t.tat, r.id, r.chat_id, r.method, r.params, r.attempts, r.next_at
+                   FROM taken t LEFT JOIN LATERAL (
+                     SELECT id, chat_id, method, params, attempts, next_at FROM outbox
+                     WHERE chat_id = t.chat_id ORDER BY id LIMIT %(rows)s) r ON true
+                   ORDER BY r.id""",
+                {"now": now, "until": now + lease_seconds, "owner": owner, "limit": limit, "rows": rows},
             )
-            return [int(row[0]) for row in await cursor.fetchall()]
+            lanes: dict[int, tuple[float, list[Pending]]] = {}
+            for chat_id, tat, *row in await cursor.fetchall():
+                found = lanes.setdefault(int(chat_id), (float(tat), []))
+                if row[0] is not None:
+                    found[1].append(Pending(*row))
+        ordered = sorted(lanes.items(), key=lambda item: item[1][1][0].id if item[1][1] else 0)
+        return [(chat_id, Lane(tat, tuple(pending))) for chat_id, (tat, pending) in ordered]
 
     async def lease_chat(
         self, chat_id: int, owner: str, now: float, lease_seconds: float, rows: int = LANE_ROWS
@@ -384,16 +408,24 @@ class PostgresStore:
             return Lane(float(row[0]), await self._rows(connection, chat_id, rows))
 
     async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
-        async with self._connection() as connection:
-            if done is not None:
-                await connection.execute("DELETE FROM outbox WHERE id = %s", (done,))
-            rows = await self._rows(connection, chat_id, LANE_ROWS)
-            if not rows:
-                await self._release(connection, chat_id, owner, tat)
-            return rows
+        async with self._connection(transaction=False) as connection:
+            # One statement, a transaction of its own. Its parts see the rows as they were when it
+            # began, so the next rows leave out the one it deletes.
+            cursor = await connection.execute(
+                """WITH gone AS (DELETE FROM outbox WHERE id = %(done)s),
+                   next AS (
+                     SELECT id, chat_id, method, params, attempts, next_at FROM outbox
+                     WHERE chat_id = %(chat)s AND id IS DISTINCT FROM %(done)s ORDER BY id LIMIT %(rows)s),
+                   given AS (
+                     UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = %(tat)s
+                     WHERE chat_id = %(chat)s AND owner = %(owner)s AND NOT EXISTS (SELECT 1 FROM next))
+                   SELECT * FROM next ORDER BY id""",
+                {"done": done, "chat": chat_id, "rows": LANE_ROWS, "tat": tat, "owner": owner},
+            )
+            return tuple(Pending(*row) for row in await cursor.fetchall())
 
     async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
-        async with self._connection() as connection:
+        async with self._connection(transaction=False) as connection:
             await self._release(connection, chat_id, owner, tat)
 
     @staticmethod
