@@ -12,7 +12,7 @@ import pytest
 
 from retainment_bot.engine.engine import State
 from retainment_bot.store import Effect, Outgoing, PostgresStore, SqliteStore, Store, StoreError, open_store
-from retainment_bot.store.base import DEDUPLICATION_SECONDS
+from retainment_bot.store.base import DEDUPLICATION_SECONDS, gcra_wait
 
 DAY = 24 * 3600
 
@@ -107,6 +107,23 @@ async def test_a_sender_takes_the_lanes_of_due_chats_with_their_first_rows(store
         assert await store.take_lanes("me", now=13.0, lease_seconds=30, limit=8) == []
         again = await store.take_lanes("me", now=101.0, lease_seconds=30, limit=8)
         assert [chat for chat, _ in again] == [8, 7, 9]  # the leases of 7 and 9 ran out at 42 and 40
+    finally:
+        await store.close()
+
+
+async def test_senders_booking_slots_at_once_each_get_their_own(store: Store) -> None:
+    """The shared rate limit under concurrent bookings: every caller gets a different slot, and
+    the waits are exactly those of the bookings made one after another."""
+    await store.open()
+    try:
+        now, interval, burst = 1_000.0, 1 / 30, 5
+        waits = await asyncio.gather(*(store.take_slot("global", now, interval, burst) for _ in range(12)))
+        expected, tat = [], 0.0
+        for _ in range(12):
+            expected.append(gcra_wait(tat, now, interval, burst))
+            tat = max(tat, now) + interval
+        assert sorted(waits) == expected
+        assert await store.take_slot("global", now + 1.0, interval, burst) == 0.0  # the slots have passed
     finally:
         await store.close()
 

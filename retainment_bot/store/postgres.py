@@ -491,13 +491,24 @@ class PostgresStore:
         return await self._count("SELECT count(*) FROM outbox")
 
     async def take_slot(self, key: str, now: float, interval: float, burst: int) -> float:
-        async with self._connection() as connection:
-            await connection.execute("INSERT INTO send_limits (key, tat) VALUES (%s, 0) ON CONFLICT DO NOTHING", (key,))
-            cursor = await connection.execute("SELECT tat FROM send_limits WHERE key = %s FOR UPDATE", (key,))
-            row = await cursor.fetchone()
-            tat = float(row[0]) if row else 0.0
-            await connection.execute("UPDATE send_limits SET tat = %s WHERE key = %s", (max(tat, now) + interval, key))
-            return gcra_wait(tat, now, interval, burst)
+        # Every message books a slot when the limit is on: one statement (a transaction of its
+        # own) that locks the row, books the next slot and returns the time it found; the row is
+        # made once, the first time.
+        async with self._connection(transaction=False) as connection:
+            for _ in range(2):
+                cursor = await connection.execute(
+                    """UPDATE send_limits s SET tat = greatest(o.tat, %(now)s) + %(interval)s
+                       FROM (SELECT key, tat FROM send_limits WHERE key = %(key)s FOR UPDATE) o
+                       WHERE s.key = o.key RETURNING o.tat""",
+                    {"key": key, "now": now, "interval": interval},
+                )
+                row = await cursor.fetchone()
+                if row is not None:
+                    return gcra_wait(float(row[0]), now, interval, burst)
+                await connection.execute(
+                    "INSERT INTO send_limits (key, tat) VALUES (%s, 0) ON CONFLICT DO NOTHING", (key,)
+                )
+        raise StoreError("PostgreSQL store: the rate-limit row could not be made")
 
     # -- privacy and maintenance ------------------------------------------------------------------
 
