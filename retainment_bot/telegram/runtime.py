@@ -26,7 +26,7 @@ from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.render import interface_text
 from retainment_bot.settings import Settings
 from retainment_bot.store import Store, StoreError
-from retainment_bot.telegram import logs, texts
+from retainment_bot.telegram import eventloop, logs, texts
 from retainment_bot.telegram.app import POLL_SECONDS, build_application
 from retainment_bot.telegram.process import Processor
 from retainment_bot.telegram.ratelimit import Limits, SharedLimiter
@@ -165,7 +165,8 @@ class Runtime:
 
 def run(engine: Engine, store: Store, settings: Settings) -> None:
     """Serve until SIGINT or SIGTERM: a webhook when WEBHOOK_URL is set, else long polling."""
-    asyncio.run(_serve(Runtime(engine, store, settings, "webhook" if settings.webhook_url else "polling")))
+    runtime = Runtime(engine, store, settings, "webhook" if settings.webhook_url else "polling")
+    eventloop.run(_serve(runtime), settings.event_loop)
 
 
 async def _serve(runtime: Runtime) -> None:
