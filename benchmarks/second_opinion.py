@@ -15,11 +15,12 @@ reproduce (``tests/test_classifier.py``).
 
 Without ``--write`` it prints, for the shipped thresholds (``Thresholds.agreed`` and
 ``agreed_japanese``, the matcher's least best score; ``agreement`` and ``agreement_japanese``,
-the classifier's least decision value; ``veto``; ``offered``) and their neighbours, the tuning
+the classifier's least decision value, ``agreement_off_topic`` with an off-topic word;
+``preferred``; ``veto``; ``offered`` and ``offered_off_topic``) and their neighbours, the tuning
 part's figures when each question's opinion comes from a classifier fitted without that
-question's fold (5 folds, stratified by label), over the whole part and over blind5's tuning
-half alone (written after every phrase round, so the matcher was never fitted to it): what the
-choice of thresholds rests on.
+question's fold (5 folds, stratified by label), over the whole part and over blind5's and
+blind6's tuning halves alone (written after every phrase round, so the matcher was never fitted
+to them): what the choice of thresholds rests on.
 """
 
 from __future__ import annotations
@@ -107,12 +108,43 @@ def _joined(strings: Sequence[str]) -> np.ndarray:
 INF = float("inf")
 ROUND_1 = {"agreed": 50.0, "agreed_japanese": 50.0, "agreement": 0.2, "agreement_japanese": 0.2}
 ROUND_2 = {**ROUND_1, "agreed": 40.0, "veto": 0.3}
+# Session 6 did nothing more for a question with an off-topic word than the matcher alone, and
+# never answered the classifier's own choice.
+OFF_TOPIC = {
+    "offered_off_topic": INF,
+    "agreement_off_topic": INF,
+    "agreement_off_topic_japanese": INF,
+    "preferred": INF,
+    "preferred_japanese": INF,
+}
+# Session 7's round 3, switched off again by the lead's review (the shipped values are infinite).
+ROUND_3 = {"agreement_off_topic": 0.8, "agreement_off_topic_japanese": 0.8}
+# Session 7's round 4 (Japanese script as Latin).
+ROUND_4 = {**ROUND_3, "preferred_japanese": 0.3}
 SETTINGS: dict[str, dict[str, Any] | None] = {
     "matcher alone": None,
-    "round 1: 50/50 +0.2": {**ROUND_1, "veto": INF, "offered": INF},
-    "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, "offered": INF},
-    "round 3: and offered -1.0": {**ROUND_2, "offered": -1.0},
-    "shipped (round 4: ja -0.2)": {},
+    "round 1: 50/50 +0.2": {**ROUND_1, **OFF_TOPIC, "veto": INF, "offered": INF},
+    "round 2: 40/50 +0.2 veto 0.3": {**ROUND_2, **OFF_TOPIC, "offered": INF},
+    "round 3: and offered -1.0": {**ROUND_2, **OFF_TOPIC, "offered": -1.0},
+    "round 4: ja -0.2": OFF_TOPIC,
+    "s7 round 2: off topic offered": {**OFF_TOPIC, "offered_off_topic": -1.0},
+    "s7 round 3: off topic 0.8": {**ROUND_3, "preferred": INF, "preferred_japanese": INF},
+    "s7 round 4: preferred 0.3": ROUND_4,
+    "s7 round 5: japanese": {"agreement_off_topic": 0.8, "agreement_off_topic_japanese": 0.5},
+    "shipped (s7 round 5, round 3 off)": {},
+    "preferred 0.2": {"preferred": 0.2},
+    "preferred 0.25": {"preferred": 0.25},
+    "preferred 0.4": {"preferred": 0.4},
+    "preferred 0.5": {"preferred": 0.5},
+    "preferred_japanese 0.1": {"preferred_japanese": 0.1},
+    "preferred_japanese 0.0": {"preferred_japanese": 0.0},
+    "agreement_off_topic_japanese 0.4": {"agreement_off_topic_japanese": 0.4},
+    "agreement_off_topic_japanese 0.3": {"agreement_off_topic_japanese": 0.3},
+    "offered_off_topic -0.5": {"offered_off_topic": -0.5},
+    "agreement_off_topic 0.6": {"agreement_off_topic": 0.6},
+    "agreement_off_topic 0.7": {"agreement_off_topic": 0.7},
+    "agreement_off_topic 0.9": {"agreement_off_topic": 0.9},
+    "agreement_off_topic 1.1": {"agreement_off_topic": 1.1},
     "offered -0.5": {"offered": -0.5},
     "agreed 45": {"agreed": 45.0},
     "agreement +0.0 (both scripts)": {"agreement": 0.0, "agreement_japanese": 0.0},
@@ -123,8 +155,9 @@ SETTINGS: dict[str, dict[str, Any] | None] = {
     "agreement_japanese -0.4": {"agreement_japanese": -0.4},
     "agreement_japanese -0.2, agreed_japanese 45": {"agreed_japanese": 45.0},
 }
-# Written after every phrase round: the tuning questions the phrases were never fitted to.
-UNTOUCHED = "blind5"
+# Written after every phrase round: the tuning questions the phrases were never fitted to (blind6's
+# half was also never learned by the shipped classifier).
+UNTOUCHED = ("blind5", "blind6")
 
 
 def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: dict[str, Any] | None) -> Matcher:
@@ -140,13 +173,13 @@ def with_opinion(matcher: Matcher, opinion: SecondOpinion | None, setting: dict[
 def out_of_fold(
     matcher: Matcher, texts: list[str], labels: list[str], cases: list[Case]
 ) -> dict[str, dict[str, dict[str, Figures]]]:
-    """The tuning part's figures (``all``) and its ``UNTOUCHED`` questions' for each of
+    """The tuning part's figures (``all``) and each ``UNTOUCHED`` set's for each of
     ``SETTINGS``, each question's opinion from a classifier fitted without its fold."""
     targets = [label_of(case) for case in cases]
     strata = [t if targets.count(t) >= FOLDS else "rare" for t in targets]
-    untouched = {(c.lang, c.question) for c in load_cases("tune", UNTOUCHED)}
+    untouched = {(c.lang, c.question): only for only in UNTOUCHED for c in load_cases("tune", only)}
     figures = {
-        name: {part: {lang: Figures() for lang in (*LANGUAGES, "all")} for part in ("all", UNTOUCHED)}
+        name: {part: {lang: Figures() for lang in (*LANGUAGES, "all")} for part in ("all", *UNTOUCHED)}
         for name in SETTINGS
     }
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(cases, strata)
@@ -157,7 +190,8 @@ def out_of_fold(
             for i in held:
                 case = cases[i]
                 verdict = judged.match(case.question)
-                for part in ("all", UNTOUCHED) if (case.lang, case.question) in untouched else ("all",):
+                alone = untouched.get((case.lang, case.question))
+                for part in ("all", alone) if alone else ("all",):
                     judge(case, verdict, figures[name][part][case.lang])
                     judge(case, verdict, figures[name][part]["all"])
     return figures
@@ -179,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"{part:<7} {name:<30} "
                     + " | ".join(
                         f"{lang} {100 * f.share('top1'):.1f}% w {100 * f.share('wrong_confident'):.1f}% "
-                        f"oos {f.oos_answered}/{f.out_of_scope} topic {100 * f.share('unsure_right_topic'):.1f}%"
+                        f"oos {f.oos_answered}/{f.out_of_scope} topic {100 * f.share('unsure_right_topic'):.1f}% "
+                        f"loose {100 * f.share('loose'):.1f}%"
                         for lang, f in by_lang.items()
                     )
                 )

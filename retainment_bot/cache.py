@@ -19,6 +19,7 @@ able to write there (unpickling runs what the file says), as for any cache of Py
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import importlib.util
@@ -26,8 +27,11 @@ import logging
 import os
 import pickle
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar, cast
+
+from retainment_bot.engine.later import Later
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ FORMAT = b"retainment-bot engine cache 1\n"
 # Libraries whose results the pickled index holds (parsed YAML and catalogs, English stems):
 # another release of one of them is a rebuild.
 LIBRARIES = ("yaml", "babel", "snowballstemmer")
+
+T = TypeVar("T")
 
 
 def cache_dir() -> Path | None:
@@ -102,19 +108,34 @@ def read(path: Path, wanted: str) -> object | None:
     payload = data[header:]
     if stored_key != wanted or hashlib.blake2b(payload, digest_size=32).hexdigest() != checksum:
         return None
-    # Unpickling makes some fifty thousand containers and no garbage: the collections they would
+    try:
+        return loads(payload)
+    except Exception:  # a file that passed the checksum but not unpickling: still only a cache
+        return None
+
+
+def loads(data: bytes) -> object:
+    """``pickle.loads`` with the garbage collector paused."""
+    # Unpickling makes tens of thousands of containers and no garbage: the collections they would
     # set off walk the whole heap (python-telegram-bot's included) for nothing, and took about
     # 40% of the load.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        found: object = pickle.loads(payload)
-    except Exception:  # a file that passed the checksum but not unpickling: still only a cache
-        return None
+        return pickle.loads(data)
     finally:
         if collecting:
             gc.enable()
-    return found
+
+
+def later(value: T) -> T | Later[T]:
+    """``value`` pickled apart, to be unpickled at its first use (:class:`Later`); ``value``
+    itself if it cannot be pickled (:func:`write` then says so)."""
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return value
+    return Later(cast(Callable[[], T], functools.partial(loads, data)))
 
 
 def write(path: Path, stored_key: str, value: object) -> bool:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -249,6 +250,10 @@ def run(project: Project, mode: str | None) -> int:
         raise UsageError("WEBHOOK_URL is not set")
     if mode == "polling":
         settings = replace(settings, webhook_url=None)
+    # No garbage collection until the bot serves (the runtime turns it on): start-up makes a few
+    # hundred thousand objects that all live on (python-telegram-bot, httpx, the engine) and
+    # almost no garbage, and the collections they set off walked the growing heap again and again.
+    gc.disable()
     from retainment_bot.store import open_store
     from retainment_bot.telegram.runtime import run as run_telegram
 

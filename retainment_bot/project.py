@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING
 from retainment_bot import cache
 from retainment_bot.engine.engine import Engine
 from retainment_bot.errors import ContentError, Location, Problem, display_path
-from retainment_bot.i18n.readings import COMMAND as READINGS_COMMAND
-from retainment_bot.i18n.readings import READINGS_FILE, Forms, needs_forms
 
-# What reads and checks the files (PyYAML, Babel, the validator) is imported where it is used:
-# a bot started from the engine cache never loads it.
+# What reads and checks the files (PyYAML, Babel, the validator) and the matcher (through the
+# readings) are imported where they are used: a bot started from the engine cache loads none of it.
 if TYPE_CHECKING:
     from retainment_bot.engine.calibration import Calibration
     from retainment_bot.engine.classifier import SecondOpinion
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
     from retainment_bot.engine.validate import ScreenLimits
     from retainment_bot.i18n.catalog import Catalogs
     from retainment_bot.i18n.checks import CheckSettings
+    from retainment_bot.i18n.readings import Forms
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
 # "off": Japanese questions are matched as written only, never put in dictionary forms, so
@@ -78,6 +77,9 @@ def _listed(extra: dict[str, dict[str, list[str]]] | None) -> dict[str, dict[str
 
 def stale_readings(phrases: Iterable[Phrase], forms: Mapping[str, Forms]) -> list[Problem]:
     """One problem when Japanese phrases have no entry in ``search/readings.json``."""
+    from retainment_bot.i18n.readings import COMMAND as READINGS_COMMAND
+    from retainment_bot.i18n.readings import READINGS_FILE, needs_forms
+
     missing = sorted({p.text for p in phrases if needs_forms(p.text) and p.text not in forms})
     if not missing:
         return []
@@ -304,7 +306,7 @@ class Project:
         from retainment_bot.engine.loader import dialogue_files, load_content
         from retainment_bot.engine.matcher import content_phrases
         from retainment_bot.i18n.catalog import load_catalogs
-        from retainment_bot.i18n.readings import compute, dump
+        from retainment_bot.i18n.readings import READINGS_FILE, compute, dump
 
         content, _ = load_content(dialogue_files(self.dialogues), self.root)
         _, threshold, _ = self.settings()
@@ -356,7 +358,8 @@ class Project:
 
     def readings(self) -> tuple[dict[str, Forms], list[Problem]]:
         """The Japanese phrases' readings and dictionary forms from ``search/readings.json``."""
-        from retainment_bot.i18n.readings import parse
+        from retainment_bot.i18n.readings import COMMAND as READINGS_COMMAND
+        from retainment_bot.i18n.readings import READINGS_FILE, parse
 
         path = self.root / READINGS_FILE
         if not path.exists():
@@ -431,7 +434,9 @@ class Project:
                 for node in engine.content.nodes.values():
                     if node.as_of:
                         render.format_as_of(node.as_of, lang)
-            cache.write(path, wanted, (engine, render.formatted()))
+            # The matcher's index is kept pickled apart, for the first typed question (engine/later.py).
+            kept = replace(engine, index=cache.later(engine.matcher)) if engine.matcher is not None else engine
+            cache.write(path, wanted, (kept, render.formatted()))
         return engine
 
     def content_files(self) -> list[tuple[str, Path]]:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from retainment_bot.errors import UsageError
 
@@ -34,6 +35,7 @@ class Settings:
     chat_send_interval: float = 1.0
     send_timeout: float = 10.0
     shutdown_seconds: float = 5.0
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     @property
     def retention_seconds(self) -> int:
@@ -66,6 +68,7 @@ class Settings:
             chat_send_interval=_number(env, "CHAT_SEND_INTERVAL", 1.0),
             send_timeout=_number(env, "SEND_TIMEOUT", 10.0),
             shutdown_seconds=_number(env, "SHUTDOWN_SECONDS", 5.0),
+            event_loop=_loop(env),
         )
 
 
@@ -93,6 +96,13 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if number < 0 or number != number:
         raise UsageError(f"{name} must not be negative")
     return number
+
+
+def _loop(env: Mapping[str, str]) -> Literal["uvloop", "asyncio"]:
+    value = (env.get("EVENT_LOOP") or "uvloop").strip().lower()
+    if value not in ("uvloop", "asyncio"):
+        raise UsageError(f"EVENT_LOOP must be uvloop or asyncio, not {value!r}")
+    return "uvloop" if value == "uvloop" else "asyncio"
 
 
 def _integer_list(env: Mapping[str, str], name: str) -> list[int]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,26 @@ KASUMIGASEKI = (
     "1-1-1 Kasumigaseki, Chiyoda-ku, Tokyo, 100-8973",
     "出入国在留管理庁 在留管理支援部 在留管理課 雇用維持支援担当",
 )
+
+
+# The bot runs on uvloop where it is installed (retainment_bot/telegram/eventloop.py): the tests of
+# the running bot run on it as well as on asyncio's own loop.
+BOTH_LOOPS = ("tests.test_telegram", "tests.test_telegram_state", "tests.test_outgoing")
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """asyncio's own loop for every test, and uvloop (when installed) too for ``BOTH_LOOPS``."""
+    loops: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {"asyncio": asyncio.new_event_loop}
+    module = getattr(item, "module", None)
+    if module is not None and module.__name__ in BOTH_LOOPS:
+        from retainment_bot.telegram.eventloop import loop_factory
+
+        uvloop = loop_factory("uvloop")
+        if uvloop is not None:
+            loops["uvloop"] = uvloop
+    return loops
 
 
 @pytest.fixture(scope="session")

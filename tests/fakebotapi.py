@@ -6,7 +6,8 @@ request, polling and handler machinery. Only Telegram's servers are replaced.
 
 Fault injection: ``fail_next`` fails the next calls of a method once each; ``faults`` is a
 per-call plan for ``sendMessage`` (``"500"``, ``"429"`` with ``retry_after``, ``"timeout"``: the
-message *is* delivered but the answer comes after ``delay`` seconds, as when Telegram is slow).
+message *is* delivered but the answer comes after ``delay`` seconds, as when Telegram is slow);
+``held`` keeps every call of a method unanswered until the test sets its event.
 :class:`WebhookPoster` plays Telegram's side of a webhook: it posts updates, and posts again
 whatever was not answered 200.
 
@@ -90,6 +91,7 @@ class FakeBotApi:
     delay: float = 2.0
     retry_after: int = 1
     injected: dict[str, int] = field(default_factory=dict)
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
     port: int = 0
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))  # type: ignore[type-arg]
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
@@ -163,6 +165,8 @@ class FakeBotApi:
     # -- the API -------------------------------------------------------------------------------
 
     async def call(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method in self.held:
+            await self.held[method].wait()
         if method == "sendMessage" and self.faults:
             fault = self.faults.pop(0)
             self.injected[fault] = self.injected.get(fault, 0) + 1

@@ -7,6 +7,7 @@ import copy
 import io
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from retainment_bot.cache import CACHE_ENV
 from retainment_bot.engine.classifier import FORMAT, SecondOpinion, char_ngrams, load, prepare, probes
 from retainment_bot.engine.engine import Engine
-from retainment_bot.engine.matcher import Matcher
+from retainment_bot.engine.matcher import Matcher, Thresholds
 from retainment_bot.engine.normalize import fold
 from retainment_bot.project import CLASSIFIER_FILE, Project
 from tests.conftest import ROOT
@@ -57,11 +58,12 @@ def model_file(
     return buffer.getvalue()
 
 
-def matcher(opinion: SecondOpinion | None) -> Matcher:
+def matcher(opinion: SecondOpinion | None, preferred: float = Thresholds.preferred) -> Matcher:
     return Matcher.build(
         PHRASES,
         off_topic=["weather"],
         entries=["consent_form.start", "ssw.start", "titp.start"],
+        thresholds=Thresholds(preferred=preferred),
         second_opinion=opinion,
     )
 
@@ -79,9 +81,15 @@ def test_a_suggestion_the_classifier_agrees_with_is_answered() -> None:
     assert "ssw.start" in [c.node for c in verdict.candidates], "the other topic stays a suggestion"
 
 
-def test_a_classifier_that_prefers_another_screen_leaves_the_suggestions() -> None:
+def test_a_classifier_that_prefers_another_screen_has_it_answered_only_when_sure() -> None:
     alone = matcher(None).match(BOTH)
-    assert matcher(SecondOpinion(model_file("ssw.start"))).match(BOTH) == alone
+    # "intern" and "skilled" cancel out: ssw.start's decision value is its head start.
+    assert matcher(SecondOpinion(model_file("ssw.start", lead=0.2))).match(BOTH) == alone, "below ``preferred``"
+    preferred = matcher(SecondOpinion(model_file("ssw.start", lead=0.5))).match(BOTH)
+    assert preferred.kind == "answer" and preferred.candidates[0].node == "ssw.start"
+    assert "titp.start" in [c.node for c in preferred.candidates[1:]], "the other topics stay suggestions"
+    # Out of scope is no screen to answer.
+    assert matcher(SecondOpinion(model_file("out_of_scope", lead=3.0))).match(BOTH) == alone
 
 
 def test_the_classifier_must_be_sure_enough_to_count_as_agreeing() -> None:
@@ -89,11 +97,28 @@ def test_the_classifier_must_be_sure_enough_to_count_as_agreeing() -> None:
     assert matcher(SecondOpinion(model_file(""))).match(BOTH).kind == "suggest"
 
 
-def test_a_weak_match_or_an_off_topic_question_is_never_answered_by_agreement() -> None:
+def test_agreement_needs_a_strong_enough_match_and_never_answers_an_off_topic_word_by_default() -> None:
     agrees = matcher(SecondOpinion(model_file("titp.start")))
     weak = "technical intern my cousin brother"  # the matcher's best scores 38.5, below ``agreed``
     assert agrees.match(weak).kind == "suggest"
-    assert agrees.match("intern visa weather").kind == "suggest"
+    # "weather" is off topic: the matcher alone only suggests, and by default so does the
+    # classifier however sure it is (``agreement_off_topic`` is infinite). Both words cancel
+    # out, so titp.start's decision value is its head start.
+    both = "intern visa or skilled worker weather"
+    assert matcher(None).match(both).kind == "suggest"
+    assert agrees.match(both).kind == "suggest"
+    very_sure = SecondOpinion(model_file("titp.start", lead=5.0))
+    assert matcher(very_sure).match(both).kind == "suggest"
+    # With a finite ``agreement_off_topic`` (session 7's round 3, switched off), a sure enough
+    # classifier answers.
+    opened = Matcher.build(
+        PHRASES,
+        off_topic=["weather"],
+        entries=["consent_form.start", "ssw.start", "titp.start"],
+        thresholds=Thresholds(agreement_off_topic=0.8),
+        second_opinion=very_sure,
+    ).match(both)
+    assert opened.kind == "answer" and opened.candidates[0].node == "titp.start"
 
 
 def test_char_ngrams_are_scikit_learns_char_wb_one_to_four() -> None:
@@ -160,32 +185,50 @@ def test_an_answer_the_classifier_clearly_places_in_another_topic_is_only_sugges
 def test_suggestions_without_the_classifiers_choice_offer_it_last() -> None:
     weak = "technical intern my cousin brother"  # suggested: titp.start alone, too weak to agree on
     assert [c.node for c in matcher(None).match(weak).candidates] == ["titp.start"]
-    offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(weak)
+    # The classifier's choice is offered, not answered, below ``preferred``.
+    offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0)), preferred=3.0).match(weak)
     assert offered.kind == "suggest" and [c.node for c in offered.candidates] == ["titp.start", "ssw.start"]
     # Out of scope is no screen to offer; a topic already suggested is not offered twice.
     assert matcher(SecondOpinion(model_file("out_of_scope", lead=3.0))).match(weak) == matcher(None).match(weak)
     assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(weak) == matcher(None).match(weak)
 
 
+def test_an_off_topic_questions_suggestions_offer_the_classifiers_choice_but_it_is_never_answered() -> None:
+    question = "technical intern my cousin brother weather"  # "weather" is off topic
+    assert [c.node for c in matcher(None).match(question).candidates] == ["titp.start"]
+    offered = matcher(SecondOpinion(model_file("ssw.start", lead=3.0))).match(question)
+    assert offered.kind == "suggest" and [c.node for c in offered.candidates] == ["titp.start", "ssw.start"]
+    # Sure of titp.start, but the best scores below ``agreed``: still only suggested.
+    assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(question).kind == "suggest"
+
+
 def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engine) -> None:
     """On the tuning part, every verdict the second opinion changes is a suggestion whose first
-    screen is the classifier's first choice, now answered; an answer of another topic than the
+    screen is the classifier's first choice, now answered; a suggestion whose first screen is
+    not, now answering the classifier's sure choice; an answer of another topic than the
     classifier's first choice, now suggested; or suggestions that lacked the classifier's first
     choice, now offering it last."""
     shipped = engine.matcher
     assert shipped is not None and shipped.second_opinion is not None
     alone = copy.copy(shipped)
     object.__setattr__(alone, "second_opinion", None)
-    counts = {"answered": 0, "vetoed": 0, "offered": 0}
+    counts = {"answered": 0, "preferred": 0, "vetoed": 0, "offered": 0}
     for case in load_cases("tune"):
         before, after = alone.match(case.question), shipped.match(case.question)
         if before == after:
             continue
-        choice = shipped.second_opinion.read(fold(case.question)).best
-        first = before.candidates[0].node
-        if after.kind == "answer":
+        reading = shipped.second_opinion.read(fold(case.question))
+        choice, first = reading.best, before.candidates[0].node
+        if after.kind == "answer" and choice == first:
             counts["answered"] += 1
-            assert before.kind == "suggest" and choice == first and after.candidates == before.candidates
+            assert before.kind == "suggest" and after.candidates == before.candidates
+            continue
+        if after.kind == "answer":
+            counts["preferred"] += 1
+            assert before.kind == "suggest" and after.candidates[0].node == choice
+            japanese = re.search(r"[\u3040-\u30ff\u3400-\u9fff]", case.question)
+            limits = shipped.thresholds
+            assert reading.value >= (limits.preferred_japanese if japanese else limits.preferred)
             continue
         assert after.kind == "suggest" and before.kind in ("answer", "suggest")
         if before.kind == "answer":
@@ -195,7 +238,9 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
             counts["offered"] += 1
             assert [c.node for c in after.candidates] == [*(c.node for c in before.candidates[:2]), choice]
             assert choice.split(".")[0] not in {c.node.split(".")[0] for c in before.candidates}
-    assert counts["answered"] > 50 and counts["vetoed"] > 0 and counts["offered"] > 5, counts
+    assert counts["answered"] > 50 and counts["preferred"] > 20 and counts["vetoed"] > 0 and counts["offered"] > 5, (
+        counts
+    )
 
 
 def test_a_broken_classifier_file_is_reported_with_its_name_and_the_bot_matches_without_it(scratch: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from retainment_bot import cache
-from retainment_bot.engine.engine import Engine, ShowLanguages, Start
+from retainment_bot.engine.engine import Engine, ShowLanguages, Start, Typed
 from retainment_bot.project import Project
 from tests.conftest import ROOT
 
@@ -175,16 +176,59 @@ def test_a_restored_bot_loads_no_yaml_babel_or_stemmer_to_answer_start(scratch: 
     assert not second & {"yaml", "babel", "snowballstemmer", "sudachipy", "pykakasi", "numpy"}
 
 
+TYPED_LATER = (
+    "import json, sys; from retainment_bot.project import Project; "
+    "from retainment_bot.engine.engine import Press, Start, Typed; "
+    "engine = Project.from_env().engine(cached=True); state = engine.new_state('en'); "
+    "outcome = engine.step(state, Start('')); "
+    "engine.step(outcome.state, Press(outcome.replies[-1].buttons[0][0].data)); "
+    "before = sorted(sys.modules); "
+    "answer = engine.step(state, Typed('my company closed, can I change jobs')).replies[-1].text; "
+    "print(json.dumps([before, sorted(sys.modules), answer]))"
+)
+# What only typed text needs: a restored bot answers /start and buttons without any of it.
+TYPED_ONLY = {"rapidfuzz", *(f"retainment_bot.engine.{name}" for name in ("matcher", "language", "redact"))}
+
+
+def test_a_restored_bot_makes_its_matcher_at_the_first_typed_question(scratch: Path, tmp_path: Path) -> None:
+    env = {cache.CACHE_ENV: str(tmp_path / "cache"), "BOT_CONTENT_DIR": str(scratch)}
+    built_before, _, built_answer = python(TYPED_LATER, env)
+    restored_before, restored_after, restored_answer = python(TYPED_LATER, env)
+    matcher = {"rapidfuzz", "retainment_bot.engine.matcher"}
+    assert set(built_before) >= matcher, "a build makes the matcher"
+    assert not TYPED_ONLY & set(restored_before)
+    assert set(restored_after) >= matcher
+    assert restored_answer == built_answer
+
+
+@pytest.mark.parametrize("used", [False, True], ids=["before", "after"])
+def test_a_restored_engine_pickles_again_before_or_after_its_first_question(
+    scratch: Path, cache_dir: Path, used: bool
+) -> None:
+    project = Project(scratch)
+    built = project.engine(cached=True)
+    restored = project.engine(cached=True)
+    state = restored.new_state("en")
+    if used:
+        restored.step(state, Typed("how long can I stay"))
+    again = pickle.loads(pickle.dumps(restored))
+    for question in ("extension six months", "thanks", "tôi bị sa thải"):
+        assert again.step(state, Typed(question)) == built.step(state, Typed(question))
+
+
 def test_the_running_bot_imports_no_library_only_a_tool_uses() -> None:
-    """Charts, QR codes, the review site, pykakasi, and for SQLite the PostgreSQL driver."""
+    """Charts, QR codes, the review site, pykakasi, and for SQLite the PostgreSQL driver; nor
+    what only typed text needs (the matcher and rapidfuzz)."""
     code = (
         "import json, sys; import retainment_bot.cli; from retainment_bot.store import open_store; "
-        "import retainment_bot.telegram.runtime; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+        "import retainment_bot.telegram.runtime; print(json.dumps(sorted(sys.modules)))"
     )
-    loaded = set(python(code, {}))
+    modules = set(python(code, {}))
+    loaded = {name.split(".")[0] for name in modules}
     assert "telegram" in loaded and "retainment_bot" in loaded
     tools = {"matplotlib", "segno", "PIL", "jinja2", "pykakasi", "sudachipy", "psycopg", "psycopg_pool", "numpy"}
     assert not loaded & tools
+    assert not modules & TYPED_ONLY
 
 
 def test_a_payload_that_does_not_match_its_checksum_is_never_served(scratch: Path, cache_dir: Path) -> None:

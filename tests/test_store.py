@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +12,17 @@ import pytest
 
 from retainment_bot.engine.engine import State
 from retainment_bot.store import Effect, Outgoing, PostgresStore, SqliteStore, Store, StoreError, open_store
-from retainment_bot.store.base import DEDUPLICATION_SECONDS
+from retainment_bot.store.base import DEDUPLICATION_SECONDS, gcra_wait
 
 DAY = 24 * 3600
 
 
 def put(state: State) -> Any:
     return lambda _old: Effect(state=state)
+
+
+def replying(reply: Outgoing) -> Any:
+    return lambda _old: Effect(state=State("en"), replies=(reply,))
 
 
 async def test_inactive_users_are_deleted_after_the_retention(store: Store) -> None:
@@ -74,6 +81,53 @@ async def test_a_send_lane_reads_its_rows_with_the_lease_and_is_given_back_when_
         await store.close()
 
 
+async def test_a_sender_takes_the_lanes_of_due_chats_with_their_first_rows(store: Store) -> None:
+    """Oldest row first; a lane another sender holds, and rows not yet due, are left alone; a
+    lane given back can be taken again, with its rate-limit time."""
+    await store.open()
+    try:
+        for update_id, chat in enumerate((8, 7, 9, 8), start=1):
+            reply = Outgoing(chat, "sendMessage", f'{{"chat_id": {chat}, "text": "{update_id}"}}')
+            await store.apply(chat, update_id, 0, replying(reply))
+        assert await store.lease_chat(9, "another sender", now=10.0, lease_seconds=30) is not None
+        later = await store.take_lanes("another sender", now=10.0, lease_seconds=30, limit=8, rows=0)
+        assert [chat for chat, _ in later] == [8, 7]  # 9 is its own already
+        await store.release_chat(8, "another sender", tat=12.0)
+        await store.release_chat(7, "another sender", tat=0.0)
+        first = (await store.take_lanes("me", now=11.0, lease_seconds=30, limit=1))[0]
+        assert first[0] == 8 and first[1].tat == 12.0
+        assert [row.params for row in first[1].rows] == ['{"chat_id": 8, "text": "1"}', '{"chat_id": 8, "text": "4"}']
+        for row in first[1].rows:
+            await store.retry(row.id, at=100.0)
+        await store.release_chat(8, "me", tat=13.0)
+        rest = await store.take_lanes("me", now=12.0, lease_seconds=30, limit=8)
+        assert [(chat, [row.params for row in lane.rows]) for chat, lane in rest] == [
+            (7, ['{"chat_id": 7, "text": "2"}'])  # 8's rows wait until 100, 9's lane is held
+        ]
+        assert await store.take_lanes("me", now=13.0, lease_seconds=30, limit=8) == []
+        again = await store.take_lanes("me", now=101.0, lease_seconds=30, limit=8)
+        assert [chat for chat, _ in again] == [8, 7, 9]  # the leases of 7 and 9 ran out at 42 and 40
+    finally:
+        await store.close()
+
+
+async def test_senders_booking_slots_at_once_each_get_their_own(store: Store) -> None:
+    """The shared rate limit under concurrent bookings: every caller gets a different slot, and
+    the waits are exactly those of the bookings made one after another."""
+    await store.open()
+    try:
+        now, interval, burst = 1_000.0, 1 / 30, 5
+        waits = await asyncio.gather(*(store.take_slot("global", now, interval, burst) for _ in range(12)))
+        expected, tat = [], 0.0
+        for _ in range(12):
+            expected.append(gcra_wait(tat, now, interval, burst))
+            tat = max(tat, now) + interval
+        assert sorted(waits) == expected
+        assert await store.take_slot("global", now + 1.0, interval, burst) == 0.0  # the slots have passed
+    finally:
+        await store.close()
+
+
 async def test_opening_twice_migrates_once(store: Store) -> None:
     await store.open()
     await store.close()
@@ -127,5 +181,36 @@ async def test_sqlite_commits_each_transaction_with_its_own_synchronous_setting(
         await store.close()
         await store.open()  # a new connection starts at FULL again, and is switched as before
         assert [await store._note(setting), await store._write(setting)] == [normal, full]
+    finally:
+        await store.close()
+
+
+async def test_the_sqlite_thread_answers_each_call_with_its_own_result_and_skips_cancelled_ones(
+    tmp_path: Path,
+) -> None:
+    """Calls made together are answered together, each with its own result or error; a call whose
+    caller was cancelled before the thread reached it is never made."""
+    store = SqliteStore(tmp_path / "s.db")
+    await store.open()
+
+    def select(connection: sqlite3.Connection, number: int) -> int:
+        if number == 3:
+            raise sqlite3.OperationalError("refused")
+        return int(connection.execute("SELECT ?", (number,)).fetchone()[0])
+
+    try:
+        results = await asyncio.gather(*(store._call(select, n) for n in range(6)), return_exceptions=True)
+        assert results[:3] == [0, 1, 2] and results[4:] == [4, 5]
+        assert isinstance(results[3], StoreError)
+
+        gate, made = threading.Event(), []
+        blocking = asyncio.ensure_future(store._call(lambda _c: gate.wait(10)))
+        cancelled = asyncio.ensure_future(store._call(lambda _c: made.append("made")))
+        await asyncio.sleep(0)  # both are queued
+        cancelled.cancel()
+        gate.set()
+        assert await blocking is True
+        assert await store._call(select, 7) == 7  # the thread is past the cancelled call
+        assert made == [] and cancelled.cancelled()
     finally:
         await store.close()

@@ -3,13 +3,16 @@ SQLite and PostgreSQL: conversations, every kind of bad input, groups, and error
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from typing import Any
 
 import pytest
 
 from retainment_bot.engine.engine import Engine
 from retainment_bot.store import SqliteStore, Store
-from tests.fakebotapi import FakeBotApi, message, press
+from tests.fakebotapi import FakeBotApi, WebhookPoster, message, press
+from tests.pipeline_harness import free_port
 from tests.telegram_harness import running, settings_for
 
 USER = 777
@@ -72,13 +75,71 @@ async def test_a_deep_link_opens_the_topic_in_its_language(api: FakeBotApi, engi
         assert saved is not None and saved.lang == "vi" and saved.node == "consent_form.start"
 
 
+def menus(calls: list[Any]) -> list[Any]:
+    return [c for c in calls if c.method == "setMyCommands" and not c.failed]
+
+
 async def test_commands_are_registered_for_each_language(api: FakeBotApi, engine: Engine, store: Store) -> None:
     async with running(engine, store, settings_for(api)):
-        registered = [c for c in api.calls if c.method == "setMyCommands"]
+        registered = menus(await api.wait_for(lambda calls: len(menus(calls)) == 3))
     by_language = {c.params.get("language_code"): c.params["commands"] for c in registered}
     assert set(by_language) == {None, "vi", "ja"}
     assert {c["command"] for c in by_language[None]} == {"start", "menu", "language", "help", "privacy", "forget"}
     assert by_language["ja"][1]["description"] != by_language[None][1]["description"]
+
+
+@pytest.mark.parametrize("polling", [True, False], ids=["polling", "webhook"])
+async def test_the_first_reply_does_not_wait_for_the_command_menus(
+    api: FakeBotApi, engine: Engine, store: Store, polling: bool
+) -> None:
+    """The menus are set once the bot serves: Telegram's answer to them is not on a reply's path."""
+    api.held["setMyCommands"] = asyncio.Event()
+    port = free_port()
+    hook = f"http://127.0.0.1:{port}/hook"
+    settings = settings_for(api) if polling else settings_for(api, webhook_url=hook, port=port)
+    poster = WebhookPoster(hook)
+    await poster.start()
+    try:
+        async with running(engine, store, settings, polling=polling):
+            if polling:
+                api.queue(message(USER, "/start"))
+            else:
+                poster.post({"update_id": api.next_update_id(), **message(USER, "/start")})
+            (menu,) = await api.wait_messages(USER, 1)
+            assert "choose a topic" in menu.text.lower()
+            assert not menus(api.calls), "Telegram has not answered setMyCommands yet"
+            api.held["setMyCommands"].set()
+            await api.wait_for(lambda calls: len(menus(calls)) == 3)
+    finally:
+        await poster.stop()
+
+
+async def test_a_command_menu_telegram_refuses_is_logged_and_the_bot_answers(
+    api: FakeBotApi, engine: Engine, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.fail_next.append(("setMyCommands", 500, "Internal Server Error"))
+    async with running(engine, store, settings_for(api)):
+        await api.wait_for(lambda calls: any(c.method == "setMyCommands" for c in calls))
+        (menu,) = await send(api, message(USER, "/start"))
+    assert "choose a topic" in menu.text.lower()
+    assert "could not register the command menus (NetworkError)" in caplog.text
+
+
+async def test_a_bot_started_without_the_garbage_collector_turns_it_on_once_serving(
+    api: FakeBotApi, engine: Engine, store: Store
+) -> None:
+    """``cli.run`` holds the collector off during start-up; the runtime sets start-up's objects
+    aside and turns it back on, so that no garbage is kept for ever after."""
+    gc.disable()
+    try:
+        async with running(engine, store, settings_for(api)):
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+            (menu,) = await send(api, message(USER, "/start"))
+            assert "choose a topic" in menu.text.lower()
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 NOT_TEXT: dict[str, dict[str, Any]] = {

@@ -5,10 +5,11 @@ The matcher reads a question through hand-written phrases; the classifier throug
 people actually typed (``search/classifier.npz``, fitted by scikit-learn's ``TfidfVectorizer``
 and ``LinearSVC`` in ``python -m benchmarks.second_opinion --write``). The matcher
 (:meth:`Matcher.match <retainment_bot.engine.matcher.Matcher.match>`) answers a first suggestion
-that is also the classifier's first choice (two different readings agree), only suggests an
-answer of another topic than the classifier's clear first choice, and offers the classifier's
-choice among suggestions that lack it. The classifier never answers on its own: alone it
-answered more out-of-scope questions (``tests/eval/README.md``, session 6).
+that is also the classifier's first choice (two different readings agree), answers the
+classifier's sure choice over another first suggestion, only suggests an answer of another topic
+than the classifier's clear first choice, and offers the classifier's choice among suggestions
+that lack it. The classifier never answers where the matcher has nothing to suggest: alone it
+answered more out-of-scope questions (``tests/eval/README.md``, sessions 6 and 7).
 
 Only numpy reads the file: the features are scikit-learn's ``char_wb`` n-grams (1-4) and
 whitespace words, each set weighed by sublinear tf-idf and scaled to unit length, as the

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-
-from rapidfuzz import fuzz, process
+from typing import TYPE_CHECKING
 
 from retainment_bot.engine import ui
-from retainment_bot.engine.language import detect, language_named
+from retainment_bot.engine.later import Later
 from retainment_bot.engine.links import deep_link, share_link
-from retainment_bot.engine.matcher import Matcher
 from retainment_bot.engine.model import Content, Node
 from retainment_bot.engine.normalize import clip, compact
-from retainment_bot.engine.redact import redact
 from retainment_bot.engine.render import (
     JAPANESE,
     Reply,
@@ -32,6 +29,11 @@ from retainment_bot.engine.render import (
     notice_row,
 )
 from retainment_bot.engine.ui import UiText
+
+# What only typed text needs (the matcher, rapidfuzz, the language and redaction patterns) is
+# imported where it is used: /start and button presses, a restored bot's first replies, load none of it.
+if TYPE_CHECKING:
+    from retainment_bot.engine.matcher import Matcher
 
 HISTORY_LIMIT = 20
 JUNCTION_LIMIT = 16
@@ -129,6 +131,8 @@ class Outcome:
 
 def _unanswered(text: str) -> str | None:
     """A typed question kept (redacted) for the content editors; commands are not questions."""
+    from retainment_bot.engine.redact import redact
+
     kept = redact(text)
     return kept if kept and not kept.startswith("/") else None
 
@@ -165,7 +169,9 @@ class Engine:
 
     content: Content
     translator: Translator
-    matcher: Matcher | None = None
+    # The free-text index, or how to make it at the first question that needs it (the bot's
+    # engine cache keeps it pickled apart: see ``later.py``).
+    index: Matcher | Later[Matcher] | None = None
     bot_username: str | None = None
     # The folded names of a screen's buttons, by the screen's button data: a screen's buttons are
     # named the same in every state, and folding ~45 names costs more than the rest of a step.
@@ -176,6 +182,11 @@ class Engine:
     @property
     def languages(self) -> tuple[str, ...]:
         return self.translator.languages
+
+    @property
+    def matcher(self) -> Matcher | None:
+        """The free-text index (made now, if it was kept for later)."""
+        return self.index.value if isinstance(self.index, Later) else self.index
 
     def new_state(self, language_code: str | None) -> State:
         """The state of a user seen for the first time."""
@@ -255,6 +266,8 @@ class Engine:
         """A language's name, then a typed answer to the current screen, then a search of every
         topic, answered in the language the question is written in when that is clear. On a
         question screen, text that answers none of its buttons keeps the user on the question."""
+        from retainment_bot.engine.language import detect, language_named
+
         text = clip(text, TYPED_LIMIT)
         if text.lstrip().startswith("/"):
             return self._note_then_menu(state, ui.NOT_UNDERSTOOD)  # an unknown command
@@ -440,6 +453,8 @@ class Engine:
     def _match_button(self, state: State, screen: Reply, text: str, loosely: bool = False) -> str | None:
         """The data of the button on ``screen`` that ``text`` names, if exactly one fits;
         ``loosely``, also a word found inside only one button's names."""
+        from rapidfuzz import fuzz, process
+
         buttons = [button for button in screen.flat_buttons if button.data]
         typed = compact(text)
         if not typed:

@@ -154,8 +154,12 @@ class Store(Protocol):
     async def reset_leases(self) -> None:
         """Forget every lease (a single-process store after a crash: no one else holds them)."""
 
-    async def due_chats(self, now: float, limit: int) -> list[int]:
-        """Chats with outbox rows due and no sender working on them, oldest first."""
+    async def take_lanes(
+        self, owner: str, now: float, lease_seconds: float, limit: int, rows: int = LANE_ROWS
+    ) -> list[tuple[int, Lane]]:
+        """Take the lanes of up to ``limit`` chats with outbox rows due and no sender on them
+        (oldest row first) for ``lease_seconds``, and read each one's oldest ``rows`` rows, in one
+        transaction: what a sender starts its lanes with."""
 
     async def lease_chat(
         self, chat_id: int, owner: str, now: float, lease_seconds: float, rows: int = LANE_ROWS

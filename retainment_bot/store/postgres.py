@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -207,25 +208,53 @@ class PostgresStore:
             effect = plan(state)
             if effect.erase:
                 await self._erase(connection, user_id, keep_update=update_id)
-            if effect.state is not None:
-                await connection.execute(
-                    """INSERT INTO users (user_id, lang, lang_chosen, node, answers, history, last_seen)
-                       VALUES (%(user_id)s, %(lang)s, %(lang_chosen)s, %(node)s, %(answers)s, %(history)s, %(now)s)
-                       ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang, lang_chosen = excluded.lang_chosen,
-                         node = excluded.node, answers = excluded.answers, history = excluded.history,
-                         last_seen = excluded.last_seen""",
-                    {**encode(effect.state), "user_id": user_id, "now": now},
-                )
-            if effect.usage is not None:
-                await self._record(connection, effect.usage)
+            await self._write_effect(connection, user_id, effect, now)
+            if effect.usage is not None and (effect.usage.outcomes or effect.usage.unanswered):
+                await self._record(connection, replace(effect.usage, topics=()))  # the topics are written
             await self._consent(connection, user_id, effect, now)
-            if effect.replies:
-                async with connection.cursor() as cursor:
-                    await cursor.executemany(
-                        "INSERT INTO outbox (chat_id, user_id, method, params, created_at) VALUES (%s, %s, %s, %s, %s)",
-                        [(reply.chat_id, user_id, reply.method, reply.params, now) for reply in effect.replies],
-                    )
             return Applied(duplicate=False, result=effect)
+
+    @staticmethod
+    async def _write_effect(connection: psycopg.AsyncConnection[Any], user_id: int, effect: Effect, now: int) -> None:
+        """The new state, the views of the topics shown and the replies (in their order): one
+        statement of the parts the step needs, so one round trip instead of one each."""
+        parts: list[str] = []
+        params: dict[str, Any] = {"user_id": user_id, "now": now}
+        if effect.state is not None:
+            parts.append(
+                """saved AS (
+                     INSERT INTO users (user_id, lang, lang_chosen, node, answers, history, last_seen)
+                     VALUES (%(user_id)s, %(lang)s, %(lang_chosen)s, %(node)s, %(answers)s, %(history)s, %(now)s)
+                     ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang, lang_chosen = excluded.lang_chosen,
+                       node = excluded.node, answers = excluded.answers, history = excluded.history,
+                       last_seen = excluded.last_seen)"""
+            )
+            params.update(encode(effect.state))
+        if effect.usage is not None and effect.usage.topics:
+            parts.append(
+                """viewed AS (
+                     INSERT INTO usage_views (day, topic, lang, views)
+                     SELECT %(day)s, topic, %(usage_lang)s, count(*) FROM unnest(%(topics)s::text[]) AS t(topic)
+                     GROUP BY topic
+                     ON CONFLICT (day, topic, lang) DO UPDATE SET views = usage_views.views + excluded.views)"""
+            )
+            params.update(day=effect.usage.day, usage_lang=effect.usage.lang, topics=list(effect.usage.topics))
+        if effect.replies:
+            parts.append(
+                """queued AS (
+                     INSERT INTO outbox (chat_id, user_id, method, params, created_at)
+                     SELECT chat, %(user_id)s, method, body, %(now)s
+                     FROM unnest(%(chats)s::bigint[], %(methods)s::text[], %(bodies)s::text[])
+                       WITH ORDINALITY AS r(chat, method, body, n)
+                     ORDER BY n)"""
+            )
+            params.update(
+                chats=[reply.chat_id for reply in effect.replies],
+                methods=[reply.method for reply in effect.replies],
+                bodies=[reply.params for reply in effect.replies],
+            )
+        if parts:
+            await connection.execute("WITH " + ", ".join(parts) + " SELECT 1", params)
 
     async def _consent(self, connection: psycopg.AsyncConnection[Any], user_id: int, effect: Effect, now: int) -> None:
         """Hold a question until the user answers, then keep it (anonymous) or delete it."""
@@ -322,10 +351,11 @@ class PostgresStore:
                     future.set_result(row[0] in inserted)
 
     async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
-        async with self._connection() as connection:
+        async with self._connection(transaction=False) as connection:
             # Only the oldest update of each user can be claimed, and it stays in the inbox (blocking
             # the user's next ones) until the transaction that applies it deletes it. SKIP LOCKED
-            # lets replicas claim at the same time without waiting for one another.
+            # lets replicas claim at the same time without waiting for one another. One statement
+            # is a transaction of its own: no BEGIN and COMMIT round trips.
             cursor = await connection.execute(
                 """WITH heads AS (
                      SELECT i.update_id FROM inbox i WHERE i.leased_until <= %(now)s AND NOT EXISTS (
@@ -340,7 +370,7 @@ class PostgresStore:
         return sorted((Queued(*row) for row in rows), key=lambda q: q.update_id)
 
     async def release(self, update_id: int, retry_at: float) -> None:
-        async with self._connection() as connection:
+        async with self._connection(transaction=False) as connection:
             await connection.execute("UPDATE inbox SET leased_until = %s WHERE update_id = %s", (retry_at, update_id))
 
     async def reset_leases(self) -> None:
@@ -357,15 +387,38 @@ class PostgresStore:
 
     # -- the outbox -----------------------------------------------------------------------------
 
-    async def due_chats(self, now: float, limit: int) -> list[int]:
+    async def take_lanes(
+        self, owner: str, now: float, lease_seconds: float, limit: int, rows: int = LANE_ROWS
+    ) -> list[tuple[int, Lane]]:
         async with self._connection(transaction=False) as connection:
+            # One statement (so a transaction of its own): the due chats, their lanes taken (a lane
+            # another replica took meanwhile fails the upsert's condition and is left out), and each
+            # one's first rows.
             cursor = await connection.execute(
-                """SELECT o.chat_id FROM outbox o WHERE o.next_at <= %(now)s AND NOT EXISTS (
-                     SELECT 1 FROM send_lanes l WHERE l.chat_id = o.chat_id AND l.leased_until > %(now)s)
-                   GROUP BY o.chat_id ORDER BY min(o.id) LIMIT %(limit)s""",
-                {"now": now, "limit": limit},
+                """WITH due AS (
+                     SELECT o.chat_id FROM outbox o WHERE o.next_at <= %(now)s AND NOT EXISTS (
+                       SELECT 1 FROM send_lanes l WHERE l.chat_id = o.chat_id AND l.leased_until > %(now)s)
+                     GROUP BY o.chat_id ORDER BY min(o.id) LIMIT %(limit)s),
+                   taken AS (
+                     INSERT INTO send_lanes (chat_id, leased_until, owner, tat)
+                     SELECT chat_id, %(until)s, %(owner)s, 0 FROM due
+                     ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
+                     WHERE send_lanes.leased_until <= %(now)s
+                     RETURNING chat_id, tat)
+                   SELECT t.chat_id, t.tat, r.id, r.chat_id, r.method, r.params, r.attempts, r.next_at
+                   FROM taken t LEFT JOIN LATERAL (
+                     SELECT id, chat_id, method, params, attempts, next_at FROM outbox
+                     WHERE chat_id = t.chat_id ORDER BY id LIMIT %(rows)s) r ON true
+                   ORDER BY r.id""",
+                {"now": now, "until": now + lease_seconds, "owner": owner, "limit": limit, "rows": rows},
             )
-            return [int(row[0]) for row in await cursor.fetchall()]
+            lanes: dict[int, tuple[float, list[Pending]]] = {}
+            for chat_id, tat, *row in await cursor.fetchall():
+                found = lanes.setdefault(int(chat_id), (float(tat), []))
+                if row[0] is not None:
+                    found[1].append(Pending(*row))
+        ordered = sorted(lanes.items(), key=lambda item: item[1][1][0].id if item[1][1] else 0)
+        return [(chat_id, Lane(tat, tuple(pending))) for chat_id, (tat, pending) in ordered]
 
     async def lease_chat(
         self, chat_id: int, owner: str, now: float, lease_seconds: float, rows: int = LANE_ROWS
@@ -384,16 +437,24 @@ class PostgresStore:
             return Lane(float(row[0]), await self._rows(connection, chat_id, rows))
 
     async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
-        async with self._connection() as connection:
-            if done is not None:
-                await connection.execute("DELETE FROM outbox WHERE id = %s", (done,))
-            rows = await self._rows(connection, chat_id, LANE_ROWS)
-            if not rows:
-                await self._release(connection, chat_id, owner, tat)
-            return rows
+        async with self._connection(transaction=False) as connection:
+            # One statement, a transaction of its own. Its parts see the rows as they were when it
+            # began, so the next rows leave out the one it deletes.
+            cursor = await connection.execute(
+                """WITH gone AS (DELETE FROM outbox WHERE id = %(done)s),
+                   next AS (
+                     SELECT id, chat_id, method, params, attempts, next_at FROM outbox
+                     WHERE chat_id = %(chat)s AND id IS DISTINCT FROM %(done)s ORDER BY id LIMIT %(rows)s),
+                   given AS (
+                     UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = %(tat)s
+                     WHERE chat_id = %(chat)s AND owner = %(owner)s AND NOT EXISTS (SELECT 1 FROM next))
+                   SELECT * FROM next ORDER BY id""",
+                {"done": done, "chat": chat_id, "rows": LANE_ROWS, "tat": tat, "owner": owner},
+            )
+            return tuple(Pending(*row) for row in await cursor.fetchall())
 
     async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:
-        async with self._connection() as connection:
+        async with self._connection(transaction=False) as connection:
             await self._release(connection, chat_id, owner, tat)
 
     @staticmethod
@@ -430,13 +491,24 @@ class PostgresStore:
         return await self._count("SELECT count(*) FROM outbox")
 
     async def take_slot(self, key: str, now: float, interval: float, burst: int) -> float:
-        async with self._connection() as connection:
-            await connection.execute("INSERT INTO send_limits (key, tat) VALUES (%s, 0) ON CONFLICT DO NOTHING", (key,))
-            cursor = await connection.execute("SELECT tat FROM send_limits WHERE key = %s FOR UPDATE", (key,))
-            row = await cursor.fetchone()
-            tat = float(row[0]) if row else 0.0
-            await connection.execute("UPDATE send_limits SET tat = %s WHERE key = %s", (max(tat, now) + interval, key))
-            return gcra_wait(tat, now, interval, burst)
+        # Every message books a slot when the limit is on: one statement (a transaction of its
+        # own) that locks the row, books the next slot and returns the time it found; the row is
+        # made once, the first time.
+        async with self._connection(transaction=False) as connection:
+            for _ in range(2):
+                cursor = await connection.execute(
+                    """UPDATE send_limits s SET tat = greatest(o.tat, %(now)s) + %(interval)s
+                       FROM (SELECT key, tat FROM send_limits WHERE key = %(key)s FOR UPDATE) o
+                       WHERE s.key = o.key RETURNING o.tat""",
+                    {"key": key, "now": now, "interval": interval},
+                )
+                row = await cursor.fetchone()
+                if row is not None:
+                    return gcra_wait(float(row[0]), now, interval, burst)
+                await connection.execute(
+                    "INSERT INTO send_limits (key, tat) VALUES (%s, 0) ON CONFLICT DO NOTHING", (key,)
+                )
+        raise StoreError("PostgreSQL store: the rate-limit row could not be made")
 
     # -- privacy and maintenance ------------------------------------------------------------------
 

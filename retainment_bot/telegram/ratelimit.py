@@ -5,7 +5,7 @@ Telegram allows a bot about 30 messages a second overall and about one a second 
 limit, the *theoretical arrival time* of the next free slot. The overall limit lives in a row of
 the database (``Store.take_slot`` books the next slot; the sender sleeps until it), so every
 replica draws from the same budget; a chat's limit
-lives in its send lane, which one sender holds at a time (``Store.lease_chat``), so it is kept
+lives in its send lane, which one sender holds at a time (``Store.take_lanes``), so it is kept
 in that sender's memory while it holds the lane and written back when it gives the lane up.
 """
 

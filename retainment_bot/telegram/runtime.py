@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -25,7 +26,7 @@ from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.render import interface_text
 from retainment_bot.settings import Settings
 from retainment_bot.store import Store, StoreError
-from retainment_bot.telegram import logs, texts
+from retainment_bot.telegram import eventloop, logs, texts
 from retainment_bot.telegram.app import POLL_SECONDS, build_application
 from retainment_bot.telegram.process import Processor
 from retainment_bot.telegram.ratelimit import Limits, SharedLimiter
@@ -71,13 +72,13 @@ class Runtime:
         self._polling: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Open the store, meet the Bot API, and start every part."""
+        """Open the store, meet the Bot API, and start every part; the command menus are set
+        once the bot is serving."""
         await self.store.open()
         await self.store.reset_leases()
         await self.application.initialize()
         bot = self.application.bot
         self.handlers.engine = replace(self.handlers.engine, bot_username=bot.username)
-        await self._register_commands()
         self._tasks = [
             asyncio.create_task(self.processor.run()),
             asyncio.create_task(self.sender.run()),
@@ -99,6 +100,13 @@ class Runtime:
             self.poller = Poller(bot, self.inbox, POLL_SECONDS)
             self._polling = asyncio.create_task(self.poller.run())
             log.info("long polling")
+        # Once updates are coming in: the menus are a call per language to Telegram that no reply needs.
+        self._tasks.append(asyncio.create_task(self._register_commands()))
+        if not gc.isenabled():  # started by `cli.run`, which holds the collector off until now
+            # Start-up's objects (modules, classes, the engine) live as long as the process: set
+            # aside for good, no later collection walks them again.
+            gc.freeze()
+            gc.enable()
 
     async def _register_commands(self) -> None:
         """The command menu in every language (best effort: the bot works without it)."""
@@ -114,6 +122,8 @@ class Runtime:
                     await bot.set_my_commands(commands, language_code=lang)
         except TelegramError as exc:
             log.warning("could not register the command menus (%s)", type(exc).__name__)
+        except Exception:  # in a task of its own now: nothing else would report it
+            log.exception("could not register the command menus")
 
     async def _purge_loop(self) -> None:
         """Delete the state of inactive users, old update ids and old questions, now and then."""
@@ -155,7 +165,8 @@ class Runtime:
 
 def run(engine: Engine, store: Store, settings: Settings) -> None:
     """Serve until SIGINT or SIGTERM: a webhook when WEBHOOK_URL is set, else long polling."""
-    asyncio.run(_serve(Runtime(engine, store, settings, "webhook" if settings.webhook_url else "polling")))
+    runtime = Runtime(engine, store, settings, "webhook" if settings.webhook_url else "polling")
+    eventloop.run(_serve(runtime), settings.event_loop)
 
 
 async def _serve(runtime: Runtime) -> None:

@@ -30,7 +30,7 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Defaults
 
-from retainment_bot.store import Pending, Store, StoreError
+from retainment_bot.store import Lane, Pending, Store, StoreError
 from retainment_bot.telegram.ratelimit import SharedLimiter
 
 log = logging.getLogger(__name__)
@@ -73,25 +73,25 @@ class Sender:
         self.wake.set()
 
     async def run(self) -> None:
-        """Start a lane for every chat with due rows, until :meth:`stop`."""
+        """Take the lanes of chats with due rows and send them, until :meth:`stop`."""
         failures = 0
         while self._running:
             self.wake.clear()
-            chats: list[int] = []
+            taken: list[tuple[int, Lane]] = []
             free = self.lanes - len(self._active)
             if free > 0:
                 try:
-                    chats = await self.store.due_chats(self.clock(), free + len(self._active))
+                    taken = await self.store.take_lanes(self.owner, self.clock(), self.lease_seconds, free)
                     failures = 0
                 except StoreError as exc:
                     failures += 1
                     log.warning("could not read the outbox (%s); retrying", type(exc).__name__)
                     await self._pause(min(5.0, 0.5 * failures))
                     continue
-            for chat_id in chats:
-                if chat_id in self._active or len(self._active) >= self.lanes:
+            for chat_id, lane in taken:
+                if chat_id in self._active:  # still sending after its lease ran out: it renews it itself
                     continue
-                task = asyncio.create_task(self._lane(chat_id))
+                task = asyncio.create_task(self._lane(chat_id, lane))
                 self._active[chat_id] = task
                 task.add_done_callback(functools.partial(self._done, chat_id))
             await self._pause(0.25)
@@ -115,16 +115,11 @@ class Sender:
             if pending:
                 await asyncio.wait(pending, timeout=1)
 
-    async def _lane(self, chat_id: int) -> None:
-        """Hold the chat's lane and send its rows in order until none is left or one must wait.
-        Taking the lane reads the first rows, and recording a delivery reads the next ones (or
-        gives the lane back): two store calls for a step's usual one or two replies."""
-        try:
-            lane = await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds)
-        except StoreError:
-            return
-        if lane is None:
-            return  # another sender holds the lane
+    async def _lane(self, chat_id: int, lane: Lane) -> None:
+        """Send the rows of a chat whose lane this sender took, in order, until none is left or one
+        must wait. The lanes are taken with their first rows (one store call for all the chats
+        due), and recording a delivery reads the next rows or gives the lane back: about two
+        store calls for a step's usual one or two replies."""
         tat, rows, held = lane.tat, list(lane.rows), True
         leased_at = self.clock()
         try:
