@@ -7,7 +7,7 @@ computed ahead of time (:mod:`retainment_bot.i18n.readings`); the bot puts a Jap
 only when the text as written leaves doubt. The dictionary is loaded on first use: about 0.03 s,
 and its file (110 MiB) is mapped into memory, read-only and shared with the page cache. Loading
 reads all of its 26 MiB of word entries once; those pages are then let go (:func:`_release`), so
-only what questions use stays mapped: about 8 MiB after one question, 30-60 MiB after a few
+only what questions use stays mapped: about 8 MiB after one question, 60-80 MiB after a few
 hundred different ones (the connection matrix, 68 MiB, and the entries are read at random). The core
 dictionary (twice the size: 75 MiB at once, about 145 MiB after the same questions) matched the
 tuning questions no better: 4 of the 723 phrases' forms differ, and top-1 was the same.
