@@ -362,12 +362,22 @@ class Process:
     def memory_mib(self) -> dict[str, float]:
         """``VmRSS`` and its parts ``RssAnon`` (the process's own memory) and ``RssFile`` (pages
         of mapped files, such as libraries and SudachiPy's dictionary: shared with the page
-        cache, and dropped by the kernel under memory pressure), from /proc, in MiB."""
+        cache, and dropped by the kernel under memory pressure), from /proc, in MiB; and
+        ``Dictionary``, the part of ``RssFile`` that is SudachiPy's dictionary (/proc/PID/smaps)."""
+        from retainment_bot.i18n.japanese import DICTIONARY_FILE
+
         found = dict.fromkeys(("VmRSS", "RssAnon", "RssFile"), float("nan"))
         for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
             name, _, value = line.partition(":")
             if name in found:
                 found[name] = int(value.split()[0]) / 1024
+        found["Dictionary"], inside = 0.0, False
+        for line in Path(f"/proc/{self.popen.pid}/smaps").read_text().splitlines():
+            head = line.split(maxsplit=1)
+            if head and not head[0].endswith(":"):  # a mapping's first line: its range, ..., its path
+                inside = line.endswith(DICTIONARY_FILE)
+            elif inside and head[0] == "Rss:":
+                found["Dictionary"] += int(head[1].split()[0]) / 1024
         return found
 
     async def stop(self, timeout: float = 20.0) -> None:

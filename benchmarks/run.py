@@ -364,6 +364,8 @@ def report(
             for part, name in parts:
                 bot_mib, echo_mib = values["bot"][part], values["echo"][part]
                 lines.append(f"| {name} {when} (MiB) | {bot_mib:.0f} | {echo_mib:.0f} | {_ratio(bot_mib, echo_mib)} |")
+            lines.append(f"| of the mapped files, SudachiPy's dictionary {when} (MiB) | "
+                         f"{values['bot']['Dictionary']:.0f} | – | – |")  # fmt: skip
             if "small" in values:
                 small, echo_rss = values["small"]["VmRSS"], values["echo"]["VmRSS"]
                 lines.append(f"| RSS {when}, small host (`BOT_JAPANESE_ANALYSER=off BOT_SECOND_OPINION=off`) (MiB) | "

@@ -234,6 +234,26 @@ def translators(project: Project, action: str, lang: str | None) -> int:
     return EXIT_OK
 
 
+# glibc's mallopt parameter: blocks from this size get a mapping of their own (glibc's default).
+M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024
+
+
+def fixed_malloc_threshold() -> bool:
+    """Keep glibc's malloc from raising its threshold for blocks mapped apart (returns whether it
+    could: glibc only). By default, freeing such a block (a pickle's or the classifier file's
+    bytes) raises the threshold to its size, so later large temporaries come from the heap, and
+    the small objects that outlive them keep the heap from shrinking: 3.5 MiB of the bot's
+    memory after 1,000 updates (``benchmarks/notes-s8-mem.md``), for a few more mmap calls."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
 def run(project: Project, mode: str | None) -> int:
     """Start Telegram when a token is configured, otherwise the terminal chat."""
     settings = Settings.from_env()
@@ -254,6 +274,7 @@ def run(project: Project, mode: str | None) -> int:
     # hundred thousand objects that all live on (python-telegram-bot, httpx, the engine) and
     # almost no garbage, and the collections they set off walked the growing heap again and again.
     gc.disable()
+    fixed_malloc_threshold()
     from retainment_bot.store import open_store
     from retainment_bot.telegram.runtime import run as run_telegram
 

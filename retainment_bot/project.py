@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
 # "off": Japanese questions are matched as written only, never put in dictionary forms, so
-# SudachiPy's dictionary (35-80 MiB of mapped pages once used) is never loaded.
+# SudachiPy's dictionary (8-75 MiB of mapped pages once used) is never loaded.
 ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
 # `off`: no second opinion (search/classifier.npz is not read, numpy never imported): for a small host.
 SECOND_OPINION_ENV = "BOT_SECOND_OPINION"

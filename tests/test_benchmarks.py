@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from benchmarks.load import Process
 from tests.conftest import ROOT
 
 
@@ -39,3 +41,28 @@ def test_benchmark_command_answers_every_update_once_and_writes_every_table(tmp_
     assert float(startup[1]) > 0 and float(startup[2]) > 0
     small = [row for row in rows if "small host" in row[0]]
     assert len(small) == 2 and all(float(row[1]) > 0 for row in small), "the small host's memory is measured"
+    mapped = [row for row in rows if row[0].startswith("of which mapped files")]
+    dictionary = [row for row in rows if row[0].startswith("of the mapped files, SudachiPy's dictionary")]
+    assert len(dictionary) == len(mapped) == 2
+    assert all(0 <= float(own[1]) <= float(files[1]) for own, files in zip(dictionary, mapped, strict=True))
+
+
+def test_the_memory_figures_tell_the_dictionary_apart(tmp_path: Path) -> None:
+    """A process that analysed a Japanese text has the dictionary's pages among its mapped files,
+    and they are counted as the dictionary's; a process without it counts none."""
+    code = (
+        "import sys; from retainment_bot.i18n.japanese import base_forms; "
+        "sys.argv[1] == 'ja' and base_forms('受入れ機関が見つからない'); print('ready', flush=True); sys.stdin.read()"
+    )
+    figures = {}
+    for how in ("ja", "none"):
+        popen = subprocess.Popen(
+            [sys.executable, "-c", code, how], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT
+        )
+        try:
+            assert popen.stdout is not None and popen.stdout.readline() == b"ready\n"
+            figures[how] = Process("probe", 0, popen, tmp_path / "log", time.monotonic()).memory_mib()
+        finally:
+            popen.communicate(timeout=30)
+    assert 1 < figures["ja"]["Dictionary"] < figures["ja"]["RssFile"]
+    assert figures["none"]["Dictionary"] == 0

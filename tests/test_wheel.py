@@ -103,7 +103,7 @@ def test_starting_the_cli_loads_no_library_only_a_subcommand_needs() -> None:
 def test_loading_the_bot_loads_no_japanese_analyser() -> None:
     """The phrases' readings and dictionary forms come from search/readings.json: pykakasi is for
     `python -m retainment_bot i18n readings` only, and SudachiPy loads on the first Japanese question that
-    needs it (35-80 MiB mapped), not at start."""
+    needs it (8-75 MiB mapped), not at start."""
     code = (
         "import sys; from retainment_bot.project import Project; from retainment_bot.engine.engine import Typed; "
         "engine = Project().engine(); before = {m.split('.')[0] for m in sys.modules}; "
