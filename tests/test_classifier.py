@@ -238,7 +238,9 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
             counts["offered"] += 1
             assert [c.node for c in after.candidates] == [*(c.node for c in before.candidates[:2]), choice]
             assert choice.split(".")[0] not in {c.node.split(".")[0] for c in before.candidates}
-    assert counts["answered"] > 50 and counts["preferred"] > 20 and counts["vetoed"] > 0 and counts["offered"] > 5, (
+    # Each rule must be exercised for its checks above to mean anything. Phrase rounds leave fewer
+    # tuning questions only suggested: after session 8's round the offer changes 3 verdicts (was 6+).
+    assert counts["answered"] > 50 and counts["preferred"] > 20 and counts["vetoed"] > 0 and counts["offered"] >= 2, (
         counts
     )
 
