@@ -358,6 +358,7 @@ def variants(project: Project) -> dict[str, Variant]:
         "questions x0.5": replace(base, question_weight=0.5),
         "questions x1.5": replace(base, question_weight=1.5),
         "questions x3": replace(base, question_weight=3.0),
+        "questions x5": replace(base, question_weight=5.0),
         "words x0.5": replace(base, word_scale=0.5),
         "words x0.7": replace(base, word_scale=0.7),
         "words x1.4": replace(base, word_scale=1.4),
