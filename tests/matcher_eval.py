@@ -33,8 +33,8 @@ PARTS = ("tune", "test")
 LANGUAGES = ("en", "vi", "ja")
 SPECIAL = frozenset({"greeting", "thanks", "out_of_scope"})
 CHECK = "eligibility.start"
-# The test part's newest blind sets (sessions 4 to 7), also reported alone.
-FRESH = ("blind3", "blind4", "blind5", "blind6", "blind7")
+# The test part's newest blind sets (sessions 4 to 8), also reported alone.
+FRESH = ("blind3", "blind4", "blind5", "blind6", "blind7", "blind8")
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def table(match: Callable[[str], Verdict], parts: tuple[str, ...] = PARTS) -> st
         figures = evaluate(match, part)
         lines += [figures[key].line(f"{part} {key}") for key in (*LANGUAGES, "all")]
     if "test" in parts:
-        # The newest blind sets alone: the questions whose figures were first seen in sessions 4 to 7.
+        # The newest blind sets alone: the questions whose figures were first seen in sessions 4 to 8.
         for only in FRESH:
             figures = evaluate(match, "test", only)
             lines += [figures[key].line(f"{only} {key}") for key in (*LANGUAGES, "all")]
