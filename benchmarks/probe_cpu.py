@@ -7,12 +7,12 @@ python -m benchmarks.probe_cpu --tree before=/tmp/before --tree after=. [--postg
 
 Every process is started once, together, and warmed up; then each round drives each process in
 turn (rotating the order) for ``--warm`` seconds, then ``--seconds`` measured: CPU from
-``/proc/PID/task/*/stat`` (every thread, so the store's thread counts) divided by the updates
-answered. A tree is a directory holding a ``retainment_bot`` package (a ``git archive`` copy of
-another commit, say): the bot runs with that directory as its working directory and first on
-``sys.path``. Medians per process are printed, with each round's figure and the share of the
-busiest threads. A benchmark, never a test: the machine is shared, so only the figures of one
-invocation compare.
+``/proc/PID/task/*/stat`` (every thread, so the store's thread counts; summed by thread name,
+``comm``, where a thread sets it) divided by the updates answered. A tree is a directory holding
+a ``retainment_bot`` package (a ``git archive`` copy of another commit, say): the bot runs with
+that directory as its working directory and first on ``sys.path``. Medians per process are
+printed, with each round's figure. A benchmark, never a test: the machine is shared, so only the
+figures of one invocation compare.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ async def probe(trees: dict[str, Path], postgres: bool, rounds: int, warm: float
                         f"load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
-            print(f"\n{'backend':<10} {'process':<8} ms CPU/update (median; rounds)        updates/s  threads ms/update")
+            print(f"\n{'backend':<10} {'process':<8} ms CPU/update: median (rounds), updates/s, by thread name")
             for name in names:
                 busiest = sorted(threads[name].items(), key=lambda item: -item[1])[:4]
                 shown = ", ".join(f"{t} {cpu / rounds:.2f}" for t, cpu in busiest)

@@ -22,6 +22,7 @@ import functools
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Defaults
 
-from retainment_bot.store import Lane, Pending, Store, StoreError
+from retainment_bot.store import Applied, Effect, Lane, LaneRequest, Pending, Store, StoreError
 from retainment_bot.telegram.ratelimit import SharedLimiter
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,38 @@ class Sender:
         self.wake = asyncio.Event()
         self._active: dict[int, asyncio.Task[None]] = {}
         self._running = True
+        # Lanes the workers' transactions took for this sender, waiting for a free lane.
+        self._handed: deque[tuple[int, Lane]] = deque()
+        # Rows may wait that no lane of this sender will read: the end of a lane looks for them.
+        self._behind = True
 
     def notify(self) -> None:
         """New rows were written (by this process's workers)."""
+        self._behind = True
         self.wake.set()
+
+    def lane_request(self) -> LaneRequest | None:
+        """What a worker's transaction asks for, to take its replies' lanes for this sender; none
+        when this sender has no room for them (``take_lanes`` finds them later)."""
+        if not self._running or len(self._active) + len(self._handed) >= self.lanes:
+            return None
+        now = self.clock()
+        return LaneRequest(self.owner, now, now + self.lease_seconds)
+
+    def applied(self, applied: Applied[Effect]) -> None:
+        """A worker's transaction committed: send the lanes it took; look for the rest."""
+        effect = applied.result
+        if effect is None or not effect.replies:
+            return
+        for chat_id, lane in applied.lanes:
+            if chat_id in self._active:  # still sending after its lease ran out: it reads on itself
+                continue
+            if len(self._active) < self.lanes and self._running:
+                self._start(chat_id, lane)
+            else:
+                self._handed.append((chat_id, lane))
+        if len(applied.lanes) < len({reply.chat_id for reply in effect.replies}):
+            self.notify()
 
     async def run(self) -> None:
         """Take the lanes of chats with due rows and send them, until :meth:`stop`."""
@@ -88,17 +117,27 @@ class Sender:
                     log.warning("could not read the outbox (%s); retrying", type(exc).__name__)
                     await self._pause(min(5.0, 0.5 * failures))
                     continue
+                # As many as asked for: more may be due.
+                self._behind = len(taken) >= free
             for chat_id, lane in taken:
                 if chat_id in self._active:  # still sending after its lease ran out: it renews it itself
                     continue
-                task = asyncio.create_task(self._lane(chat_id, lane))
-                self._active[chat_id] = task
-                task.add_done_callback(functools.partial(self._done, chat_id))
+                self._start(chat_id, lane)
             await self._pause(0.25)
+
+    def _start(self, chat_id: int, lane: Lane) -> None:
+        task = asyncio.create_task(self._lane(chat_id, lane))
+        self._active[chat_id] = task
+        task.add_done_callback(functools.partial(self._done, chat_id))
 
     def _done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._active.pop(chat_id, None)
-        self.wake.set()
+        while self._handed and self._running and len(self._active) < self.lanes:
+            handed_chat, lane = self._handed.popleft()
+            if handed_chat not in self._active:
+                self._start(handed_chat, lane)
+        if self._behind:  # a lane is free and rows may wait for one
+            self.wake.set()
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -108,6 +147,10 @@ class Sender:
         """Stop starting lanes; let the current sends finish for up to ``grace_seconds``."""
         self._running = False
         self.wake.set()
+        handed, self._handed = list(self._handed), deque()
+        for chat_id, lane in handed:  # never started: given back at once, for another sender
+            with contextlib.suppress(StoreError):
+                await self.store.release_chat(chat_id, self.owner, lane.tat)
         if self._active:
             _, pending = await asyncio.wait(set(self._active.values()), timeout=grace_seconds)
             for task in pending:
@@ -117,10 +160,13 @@ class Sender:
 
     async def _lane(self, chat_id: int, lane: Lane) -> None:
         """Send the rows of a chat whose lane this sender took, in order, until none is left or one
-        must wait. The lanes are taken with their first rows (one store call for all the chats
-        due), and recording a delivery reads the next rows or gives the lane back: about two
-        store calls for a step's usual one or two replies."""
+        must wait. The lanes come with their first rows (from the worker's transaction, or one
+        ``take_lanes`` call for all the chats due), and recording the last delivery reads the
+        next rows or gives the lane back: one store call for a step's usual one or two replies.
+        A delivered ``answerCallbackQuery`` is recorded with the row after it: sent again after a
+        crash, Telegram refuses it (400, dropped), so the longer window costs nothing."""
         tat, rows, held = lane.tat, list(lane.rows), True
+        done: list[int] = []  # delivered, not yet recorded
         leased_at = self.clock()
         try:
             while self._running and rows:
@@ -139,17 +185,27 @@ class Sender:
                 if result not in (SENT, DROPPED):
                     await self.store.retry(row.id, float(result))
                     break
+                done.append(row.id)
                 if rows:
-                    await self.store.sent(row.id)
+                    if row.method != "answerCallbackQuery":
+                        await self._record(done)
                 else:  # the last row read: record it and read on, or give the lane back
-                    rows = list(await self.store.settle_chat(chat_id, self.owner, tat, row.id))
+                    rows = list(await self.store.settle_chat(chat_id, self.owner, tat, done))
+                    done.clear()
                     held = bool(rows)
         except StoreError as exc:
             log.warning("outbox bookkeeping failed (%s); the lane is retried", type(exc).__name__)
         finally:
             if held:
                 with contextlib.suppress(StoreError):  # else the lease runs out on its own
+                    await self._record(done)
                     await self.store.release_chat(chat_id, self.owner, tat)
+
+    async def _record(self, done: list[int]) -> None:
+        """Delete the delivered rows ``done`` (and forget them)."""
+        while done:
+            await self.store.sent(done[0])
+            done.pop(0)
 
     async def _deliver(self, row: Pending) -> str | float:
         """Make the call: :data:`SENT`, :data:`DROPPED`, or when to try again."""
