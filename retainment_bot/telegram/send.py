@@ -80,8 +80,9 @@ class Sender:
 
     def lane_request(self) -> LaneRequest | None:
         """What a worker's transaction asks for, to take its replies' lanes for this sender; none
-        when this sender has no room for them (``take_lanes`` finds them later)."""
-        if not self._running or len(self._active) + len(self._handed) >= self.lanes:
+        when this sender has no room for them (``take_lanes`` finds them later). As many lanes
+        again as it sends at once may wait for a free one: they are short."""
+        if not self._running or len(self._active) + len(self._handed) >= 2 * self.lanes:
             return None
         now = self.clock()
         return LaneRequest(self.owner, now, now + self.lease_seconds)
