@@ -1,9 +1,12 @@
 """Processing: workers take updates from the inbox and apply each in one transaction.
 
-A claim hands out only the oldest waiting update of each user, and that update stays in the inbox
-(blocking the user's later ones) until the transaction that applies it deletes it; so a user's
-updates are applied one at a time and in order, while up to ``workers`` different users are
-handled at once, in this process and in every other replica claiming from the same database.
+Most updates come straight from this process's receiver, recorded already leased to it (its
+user had nothing else waiting). The rest are claimed: a claim hands out only the oldest waiting
+update of each user, and that update stays in the inbox (blocking the user's later ones) until
+the transaction that applies it deletes it; so a user's updates are applied one at a time and in
+order, while up to ``workers`` different users are handled at once, in this process and in every
+other replica claiming from the same database. The transaction also takes the send lanes of the
+replies' chats for the local sender, when it has room, and hands them over once committed.
 
 Each update is turned into a :class:`telegram.Update` and given to the first handler of the
 Application's handler table that accepts it (python-telegram-bot's own ``check_update``, so
@@ -70,6 +73,9 @@ class Processor:
         # Users with an update in the inbox that the receiver did not lease here (behind an
         # earlier one of theirs, or given back): the end of their current update wakes the claim.
         self._leftovers: set[int] = set()
+        # A free worker kept for the claim (1) rather than the local queue, which would otherwise
+        # take every worker that frees and starve the claimable updates under load.
+        self._reserved = 0
 
     def room(self) -> float:
         """The lease for an update received now (0: no room, leave it to a claim). The workers
@@ -80,10 +86,8 @@ class Processor:
 
     def leased(self, item: Queued, update: Update) -> None:
         """The receiver recorded ``item`` leased to this process: handle it without a claim."""
-        if len(self._active) < self.workers and self._claiming:
-            self._start(item, update)
-        else:
-            self._local.append((item, update))
+        self._local.append((item, update))
+        self._fill()
 
     def notify(self, update: Update | None = None) -> None:
         """Something was added to the inbox for a claim (by this process's receiver), ``update``
@@ -101,7 +105,8 @@ class Processor:
         failures = 0
         while self._claiming:
             self.wake.clear()
-            free = self.workers - len(self._active) - len(self._local)
+            free = self.workers - len(self._active) - (0 if self._reserved else len(self._local))
+            self._reserved = 0
             claimed: list[Queued] = []
             if free > 0:
                 try:
@@ -116,6 +121,7 @@ class Processor:
                     self._start(item)
                 if len(claimed) < free:  # all that could be claimed was: the rest is behind an update in progress
                     self._leftovers &= set(self._active.values())
+            self._fill()
             if not claimed or len(self._active) >= self.workers:
                 await self._pause(0.25)
 
@@ -126,10 +132,15 @@ class Processor:
 
     def _done(self, user_id: int, task: asyncio.Task[None]) -> None:
         self._active.pop(task, None)
-        if self._local and self._claiming:
-            self._start(*self._local.popleft())
-        if self._leftovers:  # the user's next update may be claimable now, and a worker is free
+        if self._leftovers and not self._reserved:  # the user's next update may be claimable now
+            self._reserved = 1  # this worker is the claim's; the next one the local queue's
             self.wake.set()
+        self._fill()
+
+    def _fill(self) -> None:
+        """Start updates of the local queue on the free workers (but one kept for the claim)."""
+        while self._local and self._claiming and len(self._active) + self._reserved < self.workers:
+            self._start(*self._local.popleft())
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -10,7 +10,9 @@ the acknowledgement follows the durable record:
 - polling: the offset that confirms a batch is asked for only after the whole batch is recorded.
 
 The receiver knows nothing of handlers: it stores the raw JSON and the user it belongs to (the
-ordering key) and wakes the local workers.
+ordering key) and gives the update to the local workers: leased to this process as it is
+recorded, when they have room and nothing else of the user waits (no claim needed), else to be
+claimed.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ A step's replies are outbox rows written in the step's own transaction; the send
 afterwards, so no network call happens under a lock and a crash loses no reply (a reply whose
 delivery was not yet recorded is sent again: at least once). A chat is a *lane*: one sender at a
 time holds it (a lease in ``send_lanes``, shared by replicas) and sends its oldest row first, so a
-chat's replies arrive in order even while one of them is being retried.
+chat's replies arrive in order even while one of them is being retried. A worker's transaction
+usually takes the lane already and hands it over with its rows (:meth:`Sender.applied`);
+``take_lanes`` finds the rest.
 
 What a failure means:
 
@@ -69,9 +71,11 @@ class Sender:
         self._active: dict[int, asyncio.Task[None]] = {}
         self._running = True
         # Lanes the workers' transactions took for this sender, waiting for a free lane.
-        self._handed: deque[tuple[int, Lane]] = deque()
+        self._handed: deque[tuple[int, Lane, float]] = deque()  # chat, lane, when it was taken
         # Rows may wait that no lane of this sender will read: the end of a lane looks for them.
         self._behind = True
+        # A free place kept for the next ``take_lanes`` (1) rather than a handed lane.
+        self._reserved = 0
 
     def notify(self) -> None:
         """New rows were written (by this process's workers)."""
@@ -80,9 +84,10 @@ class Sender:
 
     def lane_request(self) -> LaneRequest | None:
         """What a worker's transaction asks for, to take its replies' lanes for this sender; none
-        when this sender has no room for them (``take_lanes`` finds them later). As many lanes
-        again as it sends at once may wait for a free one: they are short."""
-        if not self._running or len(self._active) + len(self._handed) >= 2 * self.lanes:
+        when this sender has no room for them (``take_lanes`` finds them later). Up to three
+        times as many lanes as it sends at once may wait for a free one, in order: they are
+        short, and one that waited long renews its lease before sending."""
+        if not self._running or len(self._active) + len(self._handed) >= 4 * self.lanes:
             return None
         now = self.clock()
         return LaneRequest(self.owner, now, now + self.lease_seconds)
@@ -93,14 +98,18 @@ class Sender:
         if effect is None or not effect.replies:
             return
         for chat_id, lane in applied.lanes:
-            if chat_id in self._active:  # still sending after its lease ran out: it reads on itself
-                continue
-            if len(self._active) < self.lanes and self._running:
-                self._start(chat_id, lane)
-            else:
-                self._handed.append((chat_id, lane))
+            if chat_id not in self._active:  # else still sending after its lease ran out: it reads on itself
+                self._handed.append((chat_id, lane, self.clock()))
         if len(applied.lanes) < len({reply.chat_id for reply in effect.replies}):
             self.notify()
+        self._fill()
+
+    def _fill(self) -> None:
+        """Start handed lanes in the free places (but one kept for ``take_lanes``)."""
+        while self._handed and self._running and len(self._active) + self._reserved < self.lanes:
+            chat_id, lane, taken_at = self._handed.popleft()
+            if chat_id not in self._active:
+                self._start(chat_id, lane, taken_at)
 
     async def run(self) -> None:
         """Take the lanes of chats with due rows and send them, until :meth:`stop`."""
@@ -120,25 +129,28 @@ class Sender:
                     continue
                 # As many as asked for: more may be due.
                 self._behind = len(taken) >= free
+            self._reserved = 0
             for chat_id, lane in taken:
                 if chat_id in self._active:  # still sending after its lease ran out: it renews it itself
                     continue
                 self._start(chat_id, lane)
+            self._fill()
             await self._pause(0.25)
 
-    def _start(self, chat_id: int, lane: Lane) -> None:
-        task = asyncio.create_task(self._lane(chat_id, lane))
+    def _start(self, chat_id: int, lane: Lane, taken_at: float | None = None) -> None:
+        task = asyncio.create_task(self._lane(chat_id, lane, taken_at))
         self._active[chat_id] = task
         task.add_done_callback(functools.partial(self._done, chat_id))
 
     def _done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._active.pop(chat_id, None)
-        while self._handed and self._running and len(self._active) < self.lanes:
-            handed_chat, lane = self._handed.popleft()
-            if handed_chat not in self._active:
-                self._start(handed_chat, lane)
-        if self._behind:  # a lane is free and rows may wait for one
+        if self._behind and not self._reserved:
+            # Rows may wait for a lane that was not handed over: this place is theirs, or the
+            # handed lanes (FIFO) would take every place that frees and starve them under load;
+            # the next place goes to the handed ones, so neither waits for long.
+            self._reserved = 1
             self.wake.set()
+        self._fill()
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -149,7 +161,7 @@ class Sender:
         self._running = False
         self.wake.set()
         handed, self._handed = list(self._handed), deque()
-        for chat_id, lane in handed:  # never started: given back at once, for another sender
+        for chat_id, lane, _ in handed:  # never started: given back at once, for another sender
             with contextlib.suppress(StoreError):
                 await self.store.release_chat(chat_id, self.owner, lane.tat)
         if self._active:
@@ -159,7 +171,7 @@ class Sender:
             if pending:
                 await asyncio.wait(pending, timeout=1)
 
-    async def _lane(self, chat_id: int, lane: Lane) -> None:
+    async def _lane(self, chat_id: int, lane: Lane, taken_at: float | None = None) -> None:
         """Send the rows of a chat whose lane this sender took, in order, until none is left or one
         must wait. The lanes come with their first rows (from the worker's transaction, or one
         ``take_lanes`` call for all the chats due), and recording the last delivery reads the
@@ -168,7 +180,7 @@ class Sender:
         crash, Telegram refuses it (400, dropped), so the longer window costs nothing."""
         tat, rows, held = lane.tat, list(lane.rows), True
         done: list[int] = []  # delivered, not yet recorded
-        leased_at = self.clock()
+        leased_at = self.clock() if taken_at is None else taken_at
         try:
             while self._running and rows:
                 row = rows.pop(0)
@@ -178,7 +190,7 @@ class Sender:
                     if await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds, 0) is None:
                         held = False
                         return
-                    leased_at = self.clock()
+                    leased_at = self.clock() if taken_at is None else taken_at
                 if row.method == "sendMessage":
                     tat = await self.limiter.chat(tat)
                     await self.limiter.overall()
