@@ -38,6 +38,9 @@ from retainment_bot.telegram.ratelimit import SharedLimiter
 
 log = logging.getLogger(__name__)
 
+# Lanes taken by the workers' transactions that may wait for a free place, per place: beyond,
+# the rows are left to ``take_lanes``.
+HANDED = 8
 MAX_ATTEMPTS = 50  # about 45 minutes of retries with the backoff below
 SENT, DROPPED = "sent", "dropped"
 
@@ -74,8 +77,10 @@ class Sender:
         self._handed: deque[tuple[int, Lane, float]] = deque()  # chat, lane, when it was taken
         # Rows may wait that no lane of this sender will read: the end of a lane looks for them.
         self._behind = True
-        # A free place kept for the next ``take_lanes`` (1) rather than a handed lane.
+        # A free place kept for the next ``take_lanes`` (1) rather than a handed lane; and whose
+        # turn the next free place is, while rows may wait for ``take_lanes``.
         self._reserved = 0
+        self._take_turn = True
 
     def notify(self) -> None:
         """New rows were written (by this process's workers)."""
@@ -84,10 +89,10 @@ class Sender:
 
     def lane_request(self) -> LaneRequest | None:
         """What a worker's transaction asks for, to take its replies' lanes for this sender; none
-        when this sender has no room for them (``take_lanes`` finds them later). Up to three
-        times as many lanes as it sends at once may wait for a free one, in order: they are
-        short, and one that waited long renews its lease before sending."""
-        if not self._running or len(self._active) + len(self._handed) >= 4 * self.lanes:
+        when this sender has no room for them (``take_lanes`` finds them later). Up to
+        ``HANDED`` times as many lanes as it sends at once may wait for a free one, in order: a
+        lane that waited long takes its lease again, and its rows afresh, before sending."""
+        if not self._running or len(self._active) + len(self._handed) >= HANDED * self.lanes:
             return None
         now = self.clock()
         return LaneRequest(self.owner, now, now + self.lease_seconds)
@@ -145,11 +150,13 @@ class Sender:
     def _done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._active.pop(chat_id, None)
         if self._behind and not self._reserved:
-            # Rows may wait for a lane that was not handed over: this place is theirs, or the
-            # handed lanes (FIFO) would take every place that frees and starve them under load;
-            # the next place goes to the handed ones, so neither waits for long.
-            self._reserved = 1
-            self.wake.set()
+            # Rows may wait for a lane that was not handed over: every other place that frees is
+            # theirs, or the handed lanes (in order) would take every one and starve them under
+            # load, or the other way round.
+            if self._take_turn or not self._handed:
+                self._reserved = 1
+                self.wake.set()
+            self._take_turn = not self._take_turn
         self._fill()
 
     async def _pause(self, seconds: float) -> None:
@@ -179,6 +186,12 @@ class Sender:
         A delivered ``answerCallbackQuery`` is recorded with the row after it: sent again after a
         crash, Telegram refuses it (400, dropped), so the longer window costs nothing."""
         tat, rows, held = lane.tat, list(lane.rows), True
+        if taken_at is not None and self.clock() - taken_at > self.lease_seconds / 2:
+            # Handed over long ago: the lease may have run out, and another sender sent rows.
+            fresh = await self._lease_again(chat_id)
+            if fresh is None:
+                return
+            tat, rows, taken_at = fresh.tat, list(fresh.rows), None
         done: list[int] = []  # delivered, not yet recorded
         leased_at = self.clock() if taken_at is None else taken_at
         try:
@@ -213,6 +226,15 @@ class Sender:
                 with contextlib.suppress(StoreError):  # else the lease runs out on its own
                     await self._record(done)
                     await self.store.release_chat(chat_id, self.owner, tat)
+
+    async def _lease_again(self, chat_id: int) -> Lane | None:
+        """The lane's lease taken again, with its rows read afresh; ``None`` if another sender
+        holds it now (or the database is away: the lease runs out on its own)."""
+        try:
+            return await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds)
+        except StoreError as exc:
+            log.warning("outbox bookkeeping failed (%s); the lane is retried", type(exc).__name__)
+            return None
 
     async def _record(self, done: list[int]) -> None:
         """Delete the delivered rows ``done`` (and forget them)."""
