@@ -343,6 +343,49 @@ async def test_two_replicas_on_one_postgres_keep_each_user_order(
     clean(caplog.text, api.token)
 
 
+async def test_an_update_acknowledged_by_a_replica_that_died_is_handled_by_another_in_order(
+    tmp_path: Path, pg_schema: str
+) -> None:
+    """Replica A records a user's first update leased to itself and acknowledges it, then dies
+    before its workers get it; the user's next updates reach replica B, which records them
+    behind it (not leased). B handles the first once A's lease has run out, then the others:
+    each once, in the user's order."""
+    engine = load_test_project(tmp_path / "project", QUESTIONS)
+    burst = Burst(engine, users=(701,), questions=4)
+    api = FakeBotApi()
+    await api.start()
+    ports = [free_port(), free_port()]
+    # A's lease outlasts its shutdown and B's start, so that B receives the others while it holds.
+    settings = [
+        settings_for(api, webhook_url=f"http://127.0.0.1:{port}/hook", port=port, lease_seconds=lease)
+        for port, lease in zip(ports, (8, 2), strict=True)
+    ]
+    first, *rest = burst.updates
+    try:
+        async with running(engine, postgres_store(pg_schema), settings[0], polling=False) as dying:
+            dying.inbox.on_leased = lambda _item, _update: None  # dead between the 200 and its workers
+            poster = WebhookPoster(f"http://127.0.0.1:{ports[0]}/hook")
+            await poster.start()
+            poster.post(first)
+            await poster.drain(10)
+            await poster.stop()
+            assert poster.acknowledged == {first["update_id"]}
+        async with running(engine, postgres_store(pg_schema), settings[1], polling=False):
+            poster = WebhookPoster(f"http://127.0.0.1:{ports[1]}/hook")
+            await poster.start()
+            for update in rest:
+                poster.post(update)
+            await poster.drain(10)
+            await poster.stop()
+            await wait_until(lambda: burst.answered(api), 30, "every answer")
+            await asyncio.sleep(0.3)
+    finally:
+        await api.stop()
+    assert await views(postgres_store(pg_schema)) == burst.presses
+    assert burst.order_seen(api, 701) == [1, 2, 3, 4]  # question i+1 answers press i
+    assert burst.duplicates(api) == 0
+
+
 async def test_sigterm_with_a_backlog_exits_promptly_and_the_rest_is_done_on_restart(tmp_path: Path) -> None:
     """SIGTERM while a backlog waits: the process stops within seconds with status 0, and a
     restart applies and answers the rest."""

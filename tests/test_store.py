@@ -11,7 +11,17 @@ from typing import Any
 import pytest
 
 from retainment_bot.engine.engine import State
-from retainment_bot.store import Effect, Outgoing, PostgresStore, SqliteStore, Store, StoreError, open_store
+from retainment_bot.store import (
+    Effect,
+    LaneRequest,
+    Outgoing,
+    PostgresStore,
+    Receipt,
+    SqliteStore,
+    Store,
+    StoreError,
+    open_store,
+)
 from retainment_bot.store.base import DEDUPLICATION_SECONDS, gcra_wait
 
 DAY = 24 * 3600
@@ -107,6 +117,84 @@ async def test_a_sender_takes_the_lanes_of_due_chats_with_their_first_rows(store
         assert await store.take_lanes("me", now=13.0, lease_seconds=30, limit=8) == []
         again = await store.take_lanes("me", now=101.0, lease_seconds=30, limit=8)
         assert [chat for chat, _ in again] == [8, 7, 9]  # the leases of 7 and 9 ran out at 42 and 40
+    finally:
+        await store.close()
+
+
+async def test_a_received_update_is_leased_to_its_receiver_only_when_nothing_of_its_user_waits(store: Store) -> None:
+    """The receiving process leases an update as it records it (no claim) only when it is its
+    user's only one in the inbox; the user's later ones wait for a claim, in order; a leased
+    update whose receiver died is claimed by anyone once the lease runs out."""
+    await store.open()
+    try:
+        assert await store.receive(10, 7, "{}", 0, lease_until=100.0) == Receipt.LEASED
+        assert await store.receive(11, 7, "{}", 0, lease_until=100.0) == Receipt.QUEUED  # behind 10
+        assert await store.receive(12, 8, "{}", 0, lease_until=0.0) == Receipt.QUEUED  # no room asked for
+        assert await store.receive(10, 7, "{}", 0, lease_until=100.0) == Receipt.DUPLICATE
+        together = await asyncio.gather(
+            store.receive(20, 9, "{}", 0, lease_until=100.0), store.receive(21, 9, "{}", 0, lease_until=100.0)
+        )
+        assert list(together) == [Receipt.LEASED, Receipt.QUEUED]  # one user's two in one batch: the first only
+        assert [q.update_id for q in await store.claim(now=1.0, lease_seconds=300, limit=10)] == [12]
+        assert not (await store.apply(7, 10, 1, put(State("en")))).duplicate
+        assert await store.receive(10, 7, "{}", 1, lease_until=100.0) == Receipt.DUPLICATE  # processed
+        assert [q.update_id for q in await store.claim(now=2.0, lease_seconds=300, limit=10)] == [11]
+        # 20's receiver never handled it: once its lease has run out, a claim hands it out (and 21 after it).
+        assert [(q.update_id, q.attempts) for q in await store.claim(now=101.0, lease_seconds=30, limit=10)] == [
+            (20, 2)
+        ]
+    finally:
+        await store.close()
+
+
+async def test_an_update_is_deferred_while_an_earlier_one_of_its_user_is_in_the_inbox(pg_schema: str) -> None:
+    """PostgreSQL: two replicas may each lease one of a user's updates as they record them (each
+    insert not seeing the other's); apply then leaves the later one in the inbox until the
+    earlier one is applied."""
+    from tests.telegram_harness import postgres_store
+
+    store = postgres_store(pg_schema)
+    await store.open()
+    try:
+        assert await store.receive(31, 5, "{}", 0, lease_until=100.0) == Receipt.LEASED
+        assert await store.enqueue(30, 5, "{}", 0)  # the earlier update, recorded after it
+        deferred = await store.apply(5, 31, 0, put(State("ja")))
+        assert deferred.deferred and not deferred.duplicate and deferred.result is None
+        assert await store.load(5) is None and await store.backlog() == 2
+        assert not (await store.apply(5, 30, 0, put(State("en")))).deferred
+        assert not (await store.apply(5, 31, 0, put(State("vi")))).deferred
+        assert await store.load(5) == State("vi") and await store.backlog() == 0
+    finally:
+        await store.close()
+
+
+async def test_apply_takes_the_free_lanes_of_its_replies_with_their_first_rows(store: Store) -> None:
+    """Asked to, the update's transaction takes the lane of each chat it replies to, with the
+    chat's first rows (older ones first), unless a sender holds it; several delivered rows are
+    recorded in one settle."""
+    await store.open()
+    try:
+        older = Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "older"}')
+        await store.apply(7, 1, 0, replying(older))  # not asked: the lane stays free
+        replies = (
+            Outgoing(7, "answerCallbackQuery", '{"callback_query_id": "1"}'),
+            Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "new"}'),
+            Outgoing(8, "sendMessage", '{"chat_id": 8, "text": "elsewhere"}'),
+        )
+        assert await store.lease_chat(8, "another sender", now=10.0, lease_seconds=30) is not None
+        applied = await store.apply(
+            7, 2, 10, lambda _old: Effect(state=State("en"), replies=replies), LaneRequest("me", 10.0, 40.0)
+        )
+        assert [(chat, [row.params for row in lane.rows]) for chat, lane in applied.lanes] == [
+            (7, [older.params, replies[0].params, replies[1].params])  # 8's lane is another sender's
+        ]
+        assert await store.lease_chat(7, "another sender", now=11.0, lease_seconds=30) is None  # taken for "me"
+        again = await store.apply(7, 3, 12, replying(older), LaneRequest("another sender", 12.0, 42.0))
+        assert again.lanes == ()
+        rows = applied.lanes[0][1].rows
+        rest = await store.settle_chat(7, "me", tat=0.0, done=[row.id for row in rows])
+        assert [row.params for row in rest] == [older.params]  # update 3's reply; the three delivered are gone
+        assert await store.pending_replies() == 2  # that one and chat 8's
     finally:
         await store.close()
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from retainment_bot.engine.engine import State
@@ -80,10 +81,33 @@ Plan = Callable[[State | None], Effect]
 
 @dataclass(frozen=True)
 class Applied(Generic[T_co]):
-    """The result of :meth:`Store.apply`: ``duplicate`` when the update was seen before."""
+    """The result of :meth:`Store.apply`: ``duplicate`` when the update was seen before;
+    ``deferred`` when it was not applied because an earlier update of its user is still in the
+    inbox (the update stays there, to be claimed in order); ``lanes``: the send lanes the
+    transaction took for its replies (asked with ``lanes``), each with the chat's first rows."""
 
     duplicate: bool
     result: T_co | None = None
+    lanes: tuple[tuple[int, Lane], ...] = ()
+    deferred: bool = False
+
+
+@dataclass(frozen=True)
+class LaneRequest:
+    """Asks :meth:`Store.apply` to take the send lanes of the chats its replies go to, for
+    ``owner`` until ``until``, where no sender holds them at ``now``."""
+
+    owner: str
+    now: float
+    until: float
+
+
+class Receipt(IntEnum):
+    """What :meth:`Store.receive` did with an update."""
+
+    DUPLICATE = 0  # already in the inbox or already processed: nothing recorded
+    QUEUED = 1  # recorded, for a claim to hand out
+    LEASED = 2  # recorded and already leased to the receiving process
 
 
 @dataclass(frozen=True)
@@ -129,14 +153,24 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release connections."""
 
-    async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
+    async def apply(
+        self, user_id: int, update_id: int | None, now: int, plan: Plan, lanes: LaneRequest | None = None
+    ) -> Applied[Effect]:
         """In one transaction, under the user's lock: claim the update id (a duplicate changes
         nothing), run ``plan`` on the saved state, write the state, the usage figures and the
-        outbox rows, and delete the update from the inbox."""
+        outbox rows, and delete the update from the inbox. With ``lanes``, a store may also take
+        the free send lanes of the replies' chats and read their first rows (``Applied.lanes``);
+        one that does not returns none, and the sender's ``take_lanes`` finds them."""
 
     async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
         """Record a received update durably in the inbox; ``False`` if it was already there or
         already processed (a redelivery)."""
+
+    async def receive(self, update_id: int, user_id: int, payload: str, now: int, lease_until: float) -> Receipt:
+        """:meth:`enqueue`, and when ``lease_until`` is not 0 and the inbox holds nothing else of
+        the user, the row is recorded already leased until then (counted as a claim): the
+        receiving process hands it to its workers itself, with no claim. Updates of one user
+        recorded together: only the first is leased."""
 
     async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
         """Lease up to ``limit`` inbox updates, each the oldest of its user with nothing of that
@@ -167,8 +201,10 @@ class Store(Protocol):
         """Take (or renew) the chat's send lane for ``lease_seconds`` and read its oldest ``rows``
         outbox rows, in one transaction; ``None`` if another sender holds the lane."""
 
-    async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
-        """Delete the delivered row ``done`` and read the chat's next rows, in one transaction;
+    async def settle_chat(
+        self, chat_id: int, owner: str, tat: float, done: int | Sequence[int] | None
+    ) -> tuple[Pending, ...]:
+        """Delete the delivered row(s) ``done`` and read the chat's next rows, in one transaction;
         when there are none, give the lane back (remembering its rate-limit time ``tat``)."""
 
     async def release_chat(self, chat_id: int, owner: str, tat: float) -> None:

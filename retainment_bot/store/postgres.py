@@ -11,7 +11,7 @@ reported fast (the webhook answers 503 and the work is retried) instead of holdi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -28,9 +28,11 @@ from retainment_bot.store.base import (
     Applied,
     Effect,
     Lane,
+    LaneRequest,
     Pending,
     Plan,
     Queued,
+    Receipt,
     StoreError,
     Usage,
     UsageReport,
@@ -39,6 +41,10 @@ from retainment_bot.store.base import (
     epoch,
     gcra_wait,
 )
+
+# Whether apply takes the replies' lanes when asked (one more statement in its transaction, no
+# separate call by the sender).
+TAKE_LANES_IN_APPLY = True
 
 # Keeps schema changes of replicas starting together one at a time.
 MIGRATION_LOCK = 0x5E7A_1E00
@@ -120,7 +126,7 @@ class PostgresStore:
         self.schema = schema
         self.sizes = (min_size, max_size)
         self._pool: AsyncConnectionPool | None = None
-        self._arrivals: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+        self._arrivals: list[tuple[tuple[int, int, str, int, float], asyncio.Future[Receipt]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     @property
@@ -179,7 +185,9 @@ class PostgresStore:
 
     # -- the hot path ---------------------------------------------------------------------------
 
-    async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
+    async def apply(
+        self, user_id: int, update_id: int | None, now: int, plan: Plan, lanes: LaneRequest | None = None
+    ) -> Applied[Effect]:
         async with self._connection() as connection:
             # The user's lock first. An update's transaction need not wait for the WAL flush: its
             # inbox row was committed before the webhook answered and is deleted here with the
@@ -191,20 +199,29 @@ class PostgresStore:
             if update_id is None:
                 state = await self._read(connection, user_id)
             else:  # claim the update id, take it out of the inbox and read the state: one statement
+                # Under the user's lock, with an earlier update of the user still in the inbox this
+                # one waits (``deferred``): two replicas may each have leased a user's update as
+                # they recorded it, neither seeing the other's uncommitted row.
                 cursor = await connection.execute(
-                    """WITH claimed AS (
-                         INSERT INTO processed_updates (update_id, seen_at) VALUES (%(update)s, %(now)s)
+                    """WITH early AS (
+                         SELECT 1 FROM inbox WHERE user_id = %(user)s AND update_id < %(update)s LIMIT 1),
+                       claimed AS (
+                         INSERT INTO processed_updates (update_id, seen_at)
+                         SELECT %(update)s, %(now)s WHERE NOT EXISTS (SELECT 1 FROM early)
                          ON CONFLICT DO NOTHING RETURNING 1),
-                       taken AS (DELETE FROM inbox WHERE update_id = %(update)s)
-                       SELECT (SELECT count(*) FROM claimed), u.lang, u.lang_chosen, u.node, u.answers, u.history
+                       taken AS (DELETE FROM inbox WHERE update_id = %(update)s AND NOT EXISTS (SELECT 1 FROM early))
+                       SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM early),
+                         u.lang, u.lang_chosen, u.node, u.answers, u.history
                        FROM (VALUES (1)) AS one LEFT JOIN users u ON u.user_id = %(user)s""",
                     {"update": update_id, "now": now, "user": user_id},
                 )
                 row = await cursor.fetchone()
                 assert row is not None
+                if row[1]:
+                    return Applied(duplicate=False, deferred=True)
                 if row[0] == 0:
                     return Applied(duplicate=True)
-                state = decode(*row[1:]) if row[1] is not None else None
+                state = decode(*row[2:]) if row[2] is not None else None
             effect = plan(state)
             if effect.erase:
                 await self._erase(connection, user_id, keep_update=update_id)
@@ -212,7 +229,43 @@ class PostgresStore:
             if effect.usage is not None and (effect.usage.outcomes or effect.usage.unanswered):
                 await self._record(connection, replace(effect.usage, topics=()))  # the topics are written
             await self._consent(connection, user_id, effect, now)
-            return Applied(duplicate=False, result=effect)
+            taken = await self._take_lanes_of(connection, effect, lanes) if lanes and TAKE_LANES_IN_APPLY else ()
+            return Applied(duplicate=False, result=effect, lanes=taken)
+
+    @staticmethod
+    async def _take_lanes_of(
+        connection: psycopg.AsyncConnection[Any], effect: Effect, lanes: LaneRequest
+    ) -> tuple[tuple[int, Lane], ...]:
+        """The free lanes of the replies' chats taken, with their first rows (this
+        transaction's new rows among them): one statement in the apply's transaction. As in
+        ``take_lanes``, only a lane free in the statement's snapshot is taken: one released by
+        its holder meanwhile (found free once its lock is waited for) would come with rows the
+        holder has since delivered and deleted, which the snapshot still shows."""
+        chats = list(dict.fromkeys(reply.chat_id for reply in effect.replies))
+        if not chats:
+            return ()
+        cursor = await connection.execute(
+            """WITH taken AS (
+                 INSERT INTO send_lanes (chat_id, leased_until, owner, tat)
+                 SELECT chat, %(until)s, %(owner)s, 0 FROM unnest(%(chats)s::bigint[]) AS c(chat)
+                 WHERE NOT EXISTS (
+                   SELECT 1 FROM send_lanes l WHERE l.chat_id = c.chat AND l.leased_until > %(now)s)
+                 ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
+                 WHERE send_lanes.leased_until <= %(now)s
+                 RETURNING chat_id, tat)
+               SELECT t.chat_id, t.tat, r.id, r.chat_id, r.method, r.params, r.attempts, r.next_at
+               FROM taken t LEFT JOIN LATERAL (
+                 SELECT id, chat_id, method, params, attempts, next_at FROM outbox
+                 WHERE chat_id = t.chat_id ORDER BY id LIMIT %(rows)s) r ON true
+               ORDER BY r.id""",
+            {"chats": chats, "until": lanes.until, "owner": lanes.owner, "now": lanes.now, "rows": LANE_ROWS},
+        )
+        found: dict[int, tuple[float, list[Pending]]] = {}
+        for chat_id, tat, *row in await cursor.fetchall():
+            entry = found.setdefault(int(chat_id), (float(tat), []))
+            if row[0] is not None:
+                entry[1].append(Pending(*row))
+        return tuple((chat_id, Lane(tat, tuple(rows))) for chat_id, (tat, rows) in found.items())
 
     @staticmethod
     async def _write_effect(connection: psycopg.AsyncConnection[Any], user_id: int, effect: Effect, now: int) -> None:
@@ -318,10 +371,13 @@ class PostgresStore:
     # -- the inbox ------------------------------------------------------------------------------
 
     async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
+        return await self.receive(update_id, user_id, payload, now, 0.0) != Receipt.DUPLICATE
+
+    async def receive(self, update_id: int, user_id: int, payload: str, now: int, lease_until: float) -> Receipt:
         """Updates arriving together are inserted and committed together (one round trip and one
         commit for the batch); each caller waits for the commit that includes its update."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._arrivals.append(((update_id, user_id, payload, now), future))
+        future: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
+        self._arrivals.append(((update_id, user_id, payload, now, lease_until), future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._commit_arrivals())
         return await future
@@ -331,16 +387,23 @@ class PostgresStore:
             batch, self._arrivals = self._arrivals, []
             columns = list(zip(*(row for row, _ in batch), strict=True))
             try:
-                async with self._connection() as connection:
+                async with self._connection(transaction=False) as connection:
+                    # One statement (a transaction of its own). A row is leased at once when it is
+                    # its user's first in the batch and the inbox holds nothing else of the user;
+                    # this process's batches are one at a time, and another replica's row not yet
+                    # committed is caught by apply (``deferred``).
                     cursor = await connection.execute(
-                        """INSERT INTO inbox (update_id, user_id, payload, received_at)
-                           SELECT u, o, p, r FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[])
-                             AS t(u, o, p, r)
-                           WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = t.u)
-                           ON CONFLICT DO NOTHING RETURNING update_id""",
+                        """INSERT INTO inbox (update_id, user_id, payload, received_at, leased_until, attempts)
+                           SELECT u, o, p, r, lease, (lease > 0)::int FROM (
+                             SELECT u, o, p, r, CASE WHEN l > 0 AND row_number() OVER (PARTITION BY o ORDER BY u) = 1
+                                 AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.user_id = t.o) THEN l ELSE 0 END AS lease
+                             FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[], %s::float8[])
+                               AS t(u, o, p, r, l)
+                             WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = t.u)) AS n
+                           ON CONFLICT DO NOTHING RETURNING update_id, leased_until""",
                         [list(column) for column in columns],
                     )
-                    inserted = {int(row[0]) for row in await cursor.fetchall()}
+                    inserted = {int(row[0]): float(row[1]) for row in await cursor.fetchall()}
             except StoreError as exc:
                 for _, future in batch:
                     if not future.done():
@@ -348,7 +411,10 @@ class PostgresStore:
                 continue
             for row, future in batch:
                 if not future.done():
-                    future.set_result(row[0] in inserted)
+                    lease = inserted.get(row[0])
+                    future.set_result(
+                        Receipt.DUPLICATE if lease is None else Receipt.LEASED if lease > 0 else Receipt.QUEUED
+                    )
 
     async def claim(self, now: float, lease_seconds: float, limit: int) -> list[Queued]:
         async with self._connection(transaction=False) as connection:
@@ -436,20 +502,23 @@ class PostgresStore:
                 return None
             return Lane(float(row[0]), await self._rows(connection, chat_id, rows))
 
-    async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
+    async def settle_chat(
+        self, chat_id: int, owner: str, tat: float, done: int | Sequence[int] | None
+    ) -> tuple[Pending, ...]:
+        delivered = [] if done is None else [done] if isinstance(done, int) else list(done)
         async with self._connection(transaction=False) as connection:
             # One statement, a transaction of its own. Its parts see the rows as they were when it
             # began, so the next rows leave out the one it deletes.
             cursor = await connection.execute(
-                """WITH gone AS (DELETE FROM outbox WHERE id = %(done)s),
+                """WITH gone AS (DELETE FROM outbox WHERE id = ANY(%(done)s::bigint[])),
                    next AS (
                      SELECT id, chat_id, method, params, attempts, next_at FROM outbox
-                     WHERE chat_id = %(chat)s AND id IS DISTINCT FROM %(done)s ORDER BY id LIMIT %(rows)s),
+                     WHERE chat_id = %(chat)s AND NOT id = ANY(%(done)s::bigint[]) ORDER BY id LIMIT %(rows)s),
                    given AS (
                      UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = %(tat)s
                      WHERE chat_id = %(chat)s AND owner = %(owner)s AND NOT EXISTS (SELECT 1 FROM next))
                    SELECT * FROM next ORDER BY id""",
-                {"done": done, "chat": chat_id, "rows": LANE_ROWS, "tat": tat, "owner": owner},
+                {"done": delivered, "chat": chat_id, "rows": LANE_ROWS, "tat": tat, "owner": owner},
             )
             return tuple(Pending(*row) for row in await cursor.fetchall())
 

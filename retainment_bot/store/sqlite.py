@@ -14,7 +14,8 @@ import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,9 +28,11 @@ from retainment_bot.store.base import (
     Applied,
     Effect,
     Lane,
+    LaneRequest,
     Pending,
     Plan,
     Queued,
+    Receipt,
     StoreError,
     Usage,
     UsageReport,
@@ -176,7 +179,7 @@ class SqliteStore:
         self._thread: StoreThread | None = None
         self._connection: sqlite3.Connection | None = None
         self._synchronous = ""  # the connection's synchronous setting, changed only when it must
-        self._arrivals: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+        self._arrivals: list[tuple[tuple[int, int, str, int, float], asyncio.Future[Receipt]]] = []
         self._arrivals_lock = threading.Lock()
         self._flushes: set[asyncio.Task[None]] = set()
 
@@ -273,13 +276,46 @@ class SqliteStore:
 
     # -- the hot path ---------------------------------------------------------------------------
 
-    async def apply(self, user_id: int, update_id: int | None, now: int, plan: Plan) -> Applied[Effect]:
+    async def apply(
+        self, user_id: int, update_id: int | None, now: int, plan: Plan, lanes: LaneRequest | None = None
+    ) -> Applied[Effect]:
         # An update's transaction need not wait for the disk: its inbox row was flushed before the
         # webhook answered, and this transaction deletes that row together with writing the
         # state, so a power cut that loses the commit (WAL keeps the file consistent) only gives
         # the update back to be applied again. Without an update id nothing would be replayed.
         durable = update_id is None
-        return await self._call(self._transaction(self._apply, durable=durable), user_id, update_id, now, plan)
+        if lanes is None:
+            return await self._call(self._transaction(self._apply, durable=durable), user_id, update_id, now, plan)
+        return await self._call(
+            self._transaction(self._apply_taking, durable=durable), user_id, update_id, now, plan, lanes
+        )
+
+    def _apply_taking(
+        self,
+        connection: sqlite3.Connection,
+        user_id: int,
+        update_id: int | None,
+        now: int,
+        plan: Plan,
+        lanes: LaneRequest,
+    ) -> Applied[Effect]:
+        """:meth:`_apply`, then, in the same transaction, the free lanes of the replies' chats
+        taken and their first rows read: the sender starts them with no call of its own."""
+        applied = self._apply(connection, user_id, update_id, now, plan)
+        if applied.result is None or not applied.result.replies:
+            return applied
+        taken = []
+        for chat_id in dict.fromkeys(reply.chat_id for reply in applied.result.replies):
+            row = connection.execute(
+                """INSERT INTO send_lanes (chat_id, leased_until, owner, tat) VALUES (?, ?, ?, 0)
+                   ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
+                   WHERE send_lanes.leased_until <= ?
+                   RETURNING tat""",
+                (chat_id, lanes.until, lanes.owner, lanes.now),
+            ).fetchone()
+            if row is not None:
+                taken.append((chat_id, Lane(float(row[0]), self._rows(connection, chat_id, LANE_ROWS))))
+        return replace(applied, lanes=tuple(taken))
 
     def _apply(
         self, connection: sqlite3.Connection, user_id: int, update_id: int | None, now: int, plan: Plan
@@ -377,12 +413,15 @@ class SqliteStore:
     # -- the inbox ------------------------------------------------------------------------------
 
     async def enqueue(self, update_id: int, user_id: int, payload: str, now: int) -> bool:
+        return await self.receive(update_id, user_id, payload, now, 0.0) != Receipt.DUPLICATE
+
+    async def receive(self, update_id: int, user_id: int, payload: str, now: int, lease_until: float) -> Receipt:
         """Updates arriving together are committed together (one disk flush for the batch):
         each caller waits for the commit that includes its update."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[bool] = loop.create_future()
+        future: asyncio.Future[Receipt] = loop.create_future()
         with self._arrivals_lock:
-            self._arrivals.append(((update_id, user_id, payload, now), future))
+            self._arrivals.append(((update_id, user_id, payload, now, lease_until), future))
             first = len(self._arrivals) == 1
         if first:
             self._flushes.add(task := loop.create_task(self._commit_arrivals()))
@@ -390,22 +429,29 @@ class SqliteStore:
         return await future
 
     async def _commit_arrivals(self) -> None:
-        taken: list[tuple[tuple[int, int, str, int], asyncio.Future[bool]]] = []
+        taken: list[tuple[tuple[int, int, str, int, float], asyncio.Future[Receipt]]] = []
 
-        def insert(connection: sqlite3.Connection) -> list[bool]:
+        def insert(connection: sqlite3.Connection) -> list[Receipt]:
             # Taken when the thread gets to it: everything that arrived meanwhile joins the batch.
             with self._arrivals_lock:
                 taken.extend(self._arrivals)
                 self._arrivals = []
-            return [
-                connection.execute(
-                    """INSERT OR IGNORE INTO inbox (update_id, user_id, payload, received_at)
-                       SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?)""",
-                    (*row, row[0]),
-                ).rowcount
-                > 0
-                for row, _ in taken
-            ]
+            receipts = []
+            for (update_id, user_id, payload, now, lease_until), _ in taken:
+                # Leased at once only when nothing else of the user waits: the user's earlier
+                # update is then applied (its transaction deleted it) and this one is their next.
+                # One writer at a time (the batch is one transaction) keeps that check true.
+                row = connection.execute(
+                    """INSERT OR IGNORE INTO inbox (update_id, user_id, payload, received_at, leased_until, attempts)
+                       SELECT :update, :user, :payload, :now, lease, lease > 0 FROM (
+                         SELECT CASE WHEN :until > 0 AND NOT EXISTS (SELECT 1 FROM inbox WHERE user_id = :user)
+                                THEN :until ELSE 0 END AS lease)
+                       WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = :update)
+                       RETURNING leased_until""",
+                    {"update": update_id, "user": user_id, "payload": payload, "now": now, "until": lease_until},
+                ).fetchone()
+                receipts.append(Receipt.DUPLICATE if row is None else Receipt.LEASED if row[0] > 0 else Receipt.QUEUED)
+            return receipts
 
         try:
             results = await self._write(insert)
@@ -491,10 +537,14 @@ class SqliteStore:
 
         return await self._note(lease)
 
-    async def settle_chat(self, chat_id: int, owner: str, tat: float, done: int | None) -> tuple[Pending, ...]:
+    async def settle_chat(
+        self, chat_id: int, owner: str, tat: float, done: int | Sequence[int] | None
+    ) -> tuple[Pending, ...]:
+        delivered = () if done is None else (done,) if isinstance(done, int) else tuple(done)
+
         def settle(connection: sqlite3.Connection) -> tuple[Pending, ...]:
-            if done is not None:
-                connection.execute("DELETE FROM outbox WHERE id = ?", (done,))
+            if delivered:
+                connection.executemany("DELETE FROM outbox WHERE id = ?", [(row,) for row in delivered])
             rows = self._rows(connection, chat_id, LANE_ROWS)
             if not rows:
                 self._release(connection, chat_id, owner, tat)

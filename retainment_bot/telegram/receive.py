@@ -10,7 +10,9 @@ the acknowledgement follows the durable record:
 - polling: the offset that confirms a batch is asked for only after the whole batch is recorded.
 
 The receiver knows nothing of handlers: it stores the raw JSON and the user it belongs to (the
-ordering key) and wakes the local workers.
+ordering key) and gives the update to the local workers: leased to this process as it is
+recorded, when they have room and nothing else of the user waits (no claim needed), else to be
+claimed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from telegram.error import TelegramError
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from retainment_bot.store import Store, StoreError
+from retainment_bot.store import Queued, Receipt, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +60,36 @@ def parse(bot: Bot, body: bytes) -> tuple[Update, str] | None:
 
 
 class Inbox:
-    """Where the receivers put updates: the store's inbox, and a bell for the local workers."""
+    """Where the receivers put updates: the store's inbox, and the local workers.
 
-    def __init__(self, store: Store, on_enqueued: Callable[[Update], None], clock: Callable[[], float] = time.time):
+    When the workers have room (``lease_seconds`` from ``room``), an update is recorded already
+    leased to this process (no other update of its user waiting) and handed to them at once
+    (``on_leased``): no claim query, no wake-up of the claiming loop. Otherwise it is left for a
+    claim (``on_enqueued``)."""
+
+    def __init__(
+        self,
+        store: Store,
+        on_enqueued: Callable[[Update], None],
+        clock: Callable[[], float] = time.time,
+        on_leased: Callable[[Queued, Update], None] | None = None,
+        room: Callable[[], float] = lambda: 0.0,
+    ):
         self.store = store
         self.on_enqueued = on_enqueued
+        self.on_leased = on_leased
+        self.room = room
         self.clock = clock
 
     async def put(self, update: Update, payload: str) -> None:
         """Record the update durably (raises :class:`StoreError` if the database cannot)."""
-        if await self.store.enqueue(update.update_id, lane_of(update), payload, int(self.clock())):
+        now = self.clock()
+        lease = self.room() if self.on_leased is not None else 0.0
+        user_id = lane_of(update)
+        receipt = await self.store.receive(update.update_id, user_id, payload, int(now), now + lease if lease else 0.0)
+        if receipt == Receipt.LEASED and self.on_leased is not None:
+            self.on_leased(Queued(update.update_id, user_id, payload, 1), update)
+        elif receipt != Receipt.DUPLICATE:
             self.on_enqueued(update)
 
 

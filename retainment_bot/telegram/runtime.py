@@ -63,9 +63,10 @@ class Runtime:
             store,
             workers=settings.workers,
             lease_seconds=settings.lease_seconds,
-            on_applied=self.sender.notify,
+            on_applied=self.sender.applied,
+            lanes=self.sender.lane_request,
         )
-        self.inbox = Inbox(store, self.processor.notify)
+        self.inbox = Inbox(store, self.processor.notify, on_leased=self.processor.leased, room=self.processor.room)
         self.webhook: WebhookReceiver | None = None
         self.poller: Poller | None = None
         self._tasks: list[asyncio.Task[None]] = []

@@ -4,7 +4,9 @@ A step's replies are outbox rows written in the step's own transaction; the send
 afterwards, so no network call happens under a lock and a crash loses no reply (a reply whose
 delivery was not yet recorded is sent again: at least once). A chat is a *lane*: one sender at a
 time holds it (a lease in ``send_lanes``, shared by replicas) and sends its oldest row first, so a
-chat's replies arrive in order even while one of them is being retried.
+chat's replies arrive in order even while one of them is being retried. A worker's transaction
+usually takes the lane already and hands it over with its rows (:meth:`Sender.applied`);
+``take_lanes`` finds the rest.
 
 What a failure means:
 
@@ -22,6 +24,7 @@ import functools
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -30,11 +33,14 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Defaults
 
-from retainment_bot.store import Lane, Pending, Store, StoreError
+from retainment_bot.store import Applied, Effect, Lane, LaneRequest, Pending, Store, StoreError
 from retainment_bot.telegram.ratelimit import SharedLimiter
 
 log = logging.getLogger(__name__)
 
+# Lanes taken by the workers' transactions that may wait for a free place, per place: beyond,
+# the rows are left to ``take_lanes``.
+HANDED = 8
 MAX_ATTEMPTS = 50  # about 45 minutes of retries with the backoff below
 SENT, DROPPED = "sent", "dropped"
 
@@ -67,10 +73,48 @@ class Sender:
         self.wake = asyncio.Event()
         self._active: dict[int, asyncio.Task[None]] = {}
         self._running = True
+        # Lanes the workers' transactions took for this sender, waiting for a free lane.
+        self._handed: deque[tuple[int, Lane, float]] = deque()  # chat, lane, when it was taken
+        # Rows may wait that no lane of this sender will read: the end of a lane looks for them.
+        self._behind = True
+        # A free place kept for the next ``take_lanes`` (1) rather than a handed lane; and whose
+        # turn the next free place is, while rows may wait for ``take_lanes``.
+        self._reserved = 0
+        self._take_turn = True
 
     def notify(self) -> None:
         """New rows were written (by this process's workers)."""
+        self._behind = True
         self.wake.set()
+
+    def lane_request(self) -> LaneRequest | None:
+        """What a worker's transaction asks for, to take its replies' lanes for this sender; none
+        when this sender has no room for them (``take_lanes`` finds them later). Up to
+        ``HANDED`` times as many lanes as it sends at once may wait for a free one, in order: a
+        lane that waited long takes its lease again, and its rows afresh, before sending."""
+        if not self._running or len(self._active) + len(self._handed) >= HANDED * self.lanes:
+            return None
+        now = self.clock()
+        return LaneRequest(self.owner, now, now + self.lease_seconds)
+
+    def applied(self, applied: Applied[Effect]) -> None:
+        """A worker's transaction committed: send the lanes it took; look for the rest."""
+        effect = applied.result
+        if effect is None or not effect.replies:
+            return
+        for chat_id, lane in applied.lanes:
+            if chat_id not in self._active:  # else still sending after its lease ran out: it reads on itself
+                self._handed.append((chat_id, lane, self.clock()))
+        if len(applied.lanes) < len({reply.chat_id for reply in effect.replies}):
+            self.notify()
+        self._fill()
+
+    def _fill(self) -> None:
+        """Start handed lanes in the free places (but one kept for ``take_lanes``)."""
+        while self._handed and self._running and len(self._active) + self._reserved < self.lanes:
+            chat_id, lane, taken_at = self._handed.popleft()
+            if chat_id not in self._active:
+                self._start(chat_id, lane, taken_at)
 
     async def run(self) -> None:
         """Take the lanes of chats with due rows and send them, until :meth:`stop`."""
@@ -88,17 +132,32 @@ class Sender:
                     log.warning("could not read the outbox (%s); retrying", type(exc).__name__)
                     await self._pause(min(5.0, 0.5 * failures))
                     continue
+                # As many as asked for: more may be due.
+                self._behind = len(taken) >= free
+            self._reserved = 0
             for chat_id, lane in taken:
                 if chat_id in self._active:  # still sending after its lease ran out: it renews it itself
                     continue
-                task = asyncio.create_task(self._lane(chat_id, lane))
-                self._active[chat_id] = task
-                task.add_done_callback(functools.partial(self._done, chat_id))
+                self._start(chat_id, lane)
+            self._fill()
             await self._pause(0.25)
+
+    def _start(self, chat_id: int, lane: Lane, taken_at: float | None = None) -> None:
+        task = asyncio.create_task(self._lane(chat_id, lane, taken_at))
+        self._active[chat_id] = task
+        task.add_done_callback(functools.partial(self._done, chat_id))
 
     def _done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._active.pop(chat_id, None)
-        self.wake.set()
+        if self._behind and not self._reserved:
+            # Rows may wait for a lane that was not handed over: every other place that frees is
+            # theirs, or the handed lanes (in order) would take every one and starve them under
+            # load, or the other way round.
+            if self._take_turn or not self._handed:
+                self._reserved = 1
+                self.wake.set()
+            self._take_turn = not self._take_turn
+        self._fill()
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -108,6 +167,10 @@ class Sender:
         """Stop starting lanes; let the current sends finish for up to ``grace_seconds``."""
         self._running = False
         self.wake.set()
+        handed, self._handed = list(self._handed), deque()
+        for chat_id, lane, _ in handed:  # never started: given back at once, for another sender
+            with contextlib.suppress(StoreError):
+                await self.store.release_chat(chat_id, self.owner, lane.tat)
         if self._active:
             _, pending = await asyncio.wait(set(self._active.values()), timeout=grace_seconds)
             for task in pending:
@@ -115,13 +178,22 @@ class Sender:
             if pending:
                 await asyncio.wait(pending, timeout=1)
 
-    async def _lane(self, chat_id: int, lane: Lane) -> None:
+    async def _lane(self, chat_id: int, lane: Lane, taken_at: float | None = None) -> None:
         """Send the rows of a chat whose lane this sender took, in order, until none is left or one
-        must wait. The lanes are taken with their first rows (one store call for all the chats
-        due), and recording a delivery reads the next rows or gives the lane back: about two
-        store calls for a step's usual one or two replies."""
+        must wait. The lanes come with their first rows (from the worker's transaction, or one
+        ``take_lanes`` call for all the chats due), and recording the last delivery reads the
+        next rows or gives the lane back: one store call for a step's usual one or two replies.
+        A delivered ``answerCallbackQuery`` is recorded with the row after it: sent again after a
+        crash, Telegram refuses it (400, dropped), so the longer window costs nothing."""
         tat, rows, held = lane.tat, list(lane.rows), True
-        leased_at = self.clock()
+        if taken_at is not None and self.clock() - taken_at > self.lease_seconds / 2:
+            # Handed over long ago: the lease may have run out, and another sender sent rows.
+            fresh = await self._lease_again(chat_id)
+            if fresh is None:
+                return
+            tat, rows, taken_at = fresh.tat, list(fresh.rows), None
+        done: list[int] = []  # delivered, not yet recorded
+        leased_at = self.clock() if taken_at is None else taken_at
         try:
             while self._running and rows:
                 row = rows.pop(0)
@@ -131,7 +203,7 @@ class Sender:
                     if await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds, 0) is None:
                         held = False
                         return
-                    leased_at = self.clock()
+                    leased_at = self.clock() if taken_at is None else taken_at
                 if row.method == "sendMessage":
                     tat = await self.limiter.chat(tat)
                     await self.limiter.overall()
@@ -139,17 +211,36 @@ class Sender:
                 if result not in (SENT, DROPPED):
                     await self.store.retry(row.id, float(result))
                     break
+                done.append(row.id)
                 if rows:
-                    await self.store.sent(row.id)
+                    if row.method != "answerCallbackQuery":
+                        await self._record(done)
                 else:  # the last row read: record it and read on, or give the lane back
-                    rows = list(await self.store.settle_chat(chat_id, self.owner, tat, row.id))
+                    rows = list(await self.store.settle_chat(chat_id, self.owner, tat, done))
+                    done.clear()
                     held = bool(rows)
         except StoreError as exc:
             log.warning("outbox bookkeeping failed (%s); the lane is retried", type(exc).__name__)
         finally:
             if held:
                 with contextlib.suppress(StoreError):  # else the lease runs out on its own
+                    await self._record(done)
                     await self.store.release_chat(chat_id, self.owner, tat)
+
+    async def _lease_again(self, chat_id: int) -> Lane | None:
+        """The lane's lease taken again, with its rows read afresh; ``None`` if another sender
+        holds it now (or the database is away: the lease runs out on its own)."""
+        try:
+            return await self.store.lease_chat(chat_id, self.owner, self.clock(), self.lease_seconds)
+        except StoreError as exc:
+            log.warning("outbox bookkeeping failed (%s); the lane is retried", type(exc).__name__)
+            return None
+
+    async def _record(self, done: list[int]) -> None:
+        """Delete the delivered rows ``done`` (and forget them)."""
+        while done:
+            await self.store.sent(done[0])
+            done.pop(0)
 
     async def _deliver(self, row: Pending) -> str | float:
         """Make the call: :data:`SENT`, :data:`DROPPED`, or when to try again."""
