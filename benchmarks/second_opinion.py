@@ -154,6 +154,11 @@ SETTINGS: dict[str, dict[str, Any] | None] = {
     "agreement_japanese +0.0": {"agreement_japanese": 0.0},
     "agreement_japanese -0.4": {"agreement_japanese": -0.4},
     "agreement_japanese -0.2, agreed_japanese 45": {"agreed_japanese": 45.0},
+    # Session 8, candidate E: a contested Japanese answer only suggested (0: the rule off).
+    "contested_japanese 0 (off)": {"contested_japanese": 0.0},
+    "contested_japanese 15": {"contested_japanese": 15.0},
+    "contested_japanese 30": {"contested_japanese": 30.0},
+    "contested 20 (Latin too)": {"contested": 20.0},
 }
 # Written after every phrase round: the tuning questions the phrases were never fitted to (blind6's
 # half was also never learned by the shipped classifier).

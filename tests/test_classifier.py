@@ -182,6 +182,40 @@ def test_an_answer_the_classifier_clearly_places_in_another_topic_is_only_sugges
     assert matcher(SecondOpinion(model_file("titp.start", lead=3.0))).match(INTERN) == alone
 
 
+def test_an_answer_contested_by_the_classifiers_close_choice_is_only_suggested_both_first() -> None:
+    """``Thresholds.contested``: the classifier's first choice, another screen the matcher ranks
+    within that many points of the best, makes the answer a suggestion (too little apart for the
+    veto: ssw.start 0.2 against titp.start 0 here, both words cancelling out)."""
+    question = "intern visa and specified skilled"  # titp.start 65.9; consent_form.ssw, ssw.start 14.6
+    alone = matcher(None).match(question)
+    assert alone.kind == "answer" and alone.candidates[0].node == "titp.start"
+
+    def judged(contested: float) -> Matcher:
+        return Matcher.build(
+            PHRASES,
+            off_topic=["weather"],
+            entries=["consent_form.start", "ssw.start", "titp.start"],
+            thresholds=Thresholds(contested=contested),
+            second_opinion=SecondOpinion(model_file("ssw.start", lead=0.2)),
+        )
+
+    # 51.3 points apart: contested within 60, not within 50, never in Latin script by default.
+    contested = judged(60.0).match(question)
+    assert contested.kind == "suggest"
+    assert [c.node for c in contested.candidates] == ["titp.start", "ssw.start", "consent_form.ssw"]
+    assert judged(50.0).match(question) == alone
+    assert judged(Thresholds.contested).match(question) == alone
+    # The classifier agreeing with the answer contests nothing.
+    agreeing = Matcher.build(
+        PHRASES,
+        off_topic=["weather"],
+        entries=["consent_form.start", "ssw.start", "titp.start"],
+        thresholds=Thresholds(contested=60.0),
+        second_opinion=SecondOpinion(model_file("titp.start", lead=0.2)),
+    )
+    assert agreeing.match(question) == alone
+
+
 def test_suggestions_without_the_classifiers_choice_offer_it_last() -> None:
     weak = "technical intern my cousin brother"  # suggested: titp.start alone, too weak to agree on
     assert [c.node for c in matcher(None).match(weak).candidates] == ["titp.start"]
@@ -212,7 +246,7 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
     assert shipped is not None and shipped.second_opinion is not None
     alone = copy.copy(shipped)
     object.__setattr__(alone, "second_opinion", None)
-    counts = {"answered": 0, "preferred": 0, "vetoed": 0, "offered": 0}
+    counts = {"answered": 0, "preferred": 0, "vetoed": 0, "contested": 0, "offered": 0}
     for case in load_cases("tune"):
         before, after = alone.match(case.question), shipped.match(case.question)
         if before == after:
@@ -231,9 +265,19 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
             assert reading.value >= (limits.preferred_japanese if japanese else limits.preferred)
             continue
         assert after.kind == "suggest" and before.kind in ("answer", "suggest")
+        own = reading.values.get(first, reading.value)
+        if before.kind == "answer" and (
+            choice.split(".")[0] == first.split(".")[0] or reading.value - own < shipped.thresholds.veto
+        ):
+            # Contested, not vetoed: Japanese script, the classifier's choice ranked close.
+            counts["contested"] += 1
+            assert re.search(r"[\u3040-\u30ff\u3400-\u9fff]", case.question)
+            scores = dict(shipped.rank(case.question))
+            assert shipped.rank(case.question)[0][1] - scores[choice] < shipped.thresholds.contested_japanese
+            assert [c.node for c in after.candidates[:2]] == [first, choice]
+            continue
         if before.kind == "answer":
             counts["vetoed"] += 1
-            assert choice.split(".")[0] != first.split(".")[0]
         if after.candidates != before.candidates:
             counts["offered"] += 1
             assert [c.node for c in after.candidates] == [*(c.node for c in before.candidates[:2]), choice]
@@ -243,6 +287,7 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
     assert counts["answered"] > 50 and counts["preferred"] > 20 and counts["vetoed"] > 0 and counts["offered"] >= 2, (
         counts
     )
+    assert counts["contested"] > 0, counts
 
 
 def test_a_broken_classifier_file_is_reported_with_its_name_and_the_bot_matches_without_it(scratch: Path) -> None:
