@@ -33,8 +33,8 @@ PARTS = ("tune", "test")
 LANGUAGES = ("en", "vi", "ja")
 SPECIAL = frozenset({"greeting", "thanks", "out_of_scope"})
 CHECK = "eligibility.start"
-# The test part's newest blind sets (sessions 4 to 8; blind8 to blind11 all session 8), also reported alone.
-FRESH = ("blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11")
+# The test part's newest blind sets (sessions 4 to 8; blind8 to blind12 all session 8), also reported alone.
+FRESH = ("blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12")
 
 
 @dataclass(frozen=True)
