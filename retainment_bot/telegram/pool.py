@@ -86,23 +86,41 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream, sockets: _Sockets) -> None:
         self._inner = inner
         self._sockets = sockets
+        self._held = b""  # written, not yet sent (see write)
         self.socket = inner.get_extra_info("socket")
         self.fd = _fileno(self.socket)  # as registered
         sockets.add(self)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._held:  # a request's last bytes, before its answer is awaited
+            await self._flush(timeout)
         return await self._inner.read(max_bytes, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """httpcore writes a request's head and its body separately (then an empty end): the
+        head is held and goes out with the body, one ``send`` where there were two. What is
+        held goes out at the next write or before the next read, so the bytes and their order
+        on the wire are unchanged."""
+        if self._held:
+            buffer, self._held = self._held + buffer, b""
+            await self._inner.write(buffer, timeout)
+        elif buffer:
+            self._held = buffer
+
+    async def _flush(self, timeout: float | None) -> None:
+        buffer, self._held = self._held, b""
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
+        self._held = b""  # a request abandoned half sent: the connection is closed under it
         self._sockets.remove(self)  # before the descriptor is closed (and maybe reused)
         await self._inner.aclose()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
+        if self._held:
+            await self._flush(timeout)
         self._sockets.remove(self)  # the TLS stream, on the same socket, registers it again
         return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout), self._sockets)
 
