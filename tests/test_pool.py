@@ -141,3 +141,45 @@ def test_outside_a_loop_each_check_polls_alone() -> None:
     finally:
         left.close()
         right.close()
+
+
+class _Recording(httpcore.AsyncNetworkStream):
+    """A stream that records what is sent and what is asked for, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+
+    def get_extra_info(self, info: str) -> object:
+        return None
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.calls.append(("send", buffer))
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.calls.append(("read", b""))
+        return b""
+
+    async def aclose(self) -> None:
+        self.calls.append(("close", b""))
+
+
+async def test_a_requests_head_goes_out_with_its_body() -> None:
+    """Head, body and httpcore's empty end: one send, the same bytes in the same order; a held
+    write goes out before any read; a request abandoned half sent is never sent."""
+    inner = _Recording()
+    stream = pool._Stream(inner, pool._Sockets())
+    await stream.write(b"POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\n")
+    await stream.write(b"{}")
+    await stream.write(b"")
+    await stream.read(100)
+    await stream.write(b"GET /b HTTP/1.1\r\n\r\n")  # no body: sent before the answer is read
+    await stream.read(100)
+    await stream.write(b"POST /c HTTP/1.1\r\n\r\n")
+    await stream.aclose()
+    assert inner.calls == [
+        ("send", b"POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"),
+        ("read", b""),
+        ("send", b"GET /b HTTP/1.1\r\n\r\n"),
+        ("read", b""),
+        ("close", b""),
+    ]
