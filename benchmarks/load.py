@@ -399,10 +399,12 @@ def spawn(
     database_url: str | None = None,
     prefix: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
+    root: Path = ROOT,
 ) -> Process:
     """Start ``kind`` ("bot" or "echo") with the webhook environment (and ``extra_env``);
     ``prefix`` wraps the command (a profiler). SQLite lives in ``workdir`` unless
-    ``database_url`` is given."""
+    ``database_url`` is given. ``root`` is the source tree it runs from (another checkout's,
+    for a comparison)."""
     port = free_port()
     env = {
         **os.environ,
@@ -418,6 +420,8 @@ def spawn(
         **({} if os.environ.get("BENCH_SEND_LIMITS") == "1" else {"SEND_RATE": "0", "CHAT_SEND_INTERVAL": "0"}),
     }
     env.pop("DATABASE_URL", None)
+    if root != ROOT:
+        env["PYTHONPATH"] = str(root)
     env.update(extra_env or {})
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -425,7 +429,7 @@ def spawn(
     log = workdir / f"{kind}-{port}.log"
     started = time.monotonic()
     with log.open("wb") as out:
-        popen = subprocess.Popen([*prefix, sys.executable, *module], env=env, cwd=ROOT, stdout=out, stderr=out)
+        popen = subprocess.Popen([*prefix, sys.executable, *module], env=env, cwd=root, stdout=out, stderr=out)
     return Process(kind, port, popen, log, started)
 
 

@@ -21,17 +21,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import stores
 from benchmarks.fakeapi import FakeApi
-from benchmarks.load import HOOK_PATH, ROOT, SECRET, TOKEN, Generator, Process, free_port, material, wait_listening
+from benchmarks.load import ROOT, Generator, Process, material, spawn, wait_listening
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -49,29 +47,10 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return found
 
 
-def start(kind: str, root: Path, api: FakeApi, workdir: Path, url: str | None) -> Process:
-    port = free_port()
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": api.base_url,
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/{HOOK_PATH}",
-        "WEBHOOK_SECRET": SECRET,
-        "PORT": str(port),
-        "DATA_DIR": str(workdir / "data"),
-        "LOG_LEVEL": "WARNING",
-        "SEND_RATE": "0",
-        "CHAT_SEND_INTERVAL": "0",
-        "PYTHONPATH": str(root),
-    }
-    env.pop("DATABASE_URL", None)
-    if url:
-        env["DATABASE_URL"] = url
-    module = ["-m", "retainment_bot", "webhook"] if kind != "echo" else ["-m", "benchmarks.echo_bot"]
-    log = workdir / f"{kind}.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen([sys.executable, *module], env=env, cwd=root, stdout=out, stderr=out)
-    return Process(kind, port, popen, log, time.monotonic())
+def start(name: str, root: Path, api: FakeApi, workdir: Path, url: str | None) -> Process:
+    """The bot of the tree ``root`` (or, for ``echo``, the echo bot) as the benchmark starts it."""
+    kind = "echo" if name == "echo" else "bot"
+    return spawn(kind, api, workdir, url, extra_env={"LOG_LEVEL": "WARNING"}, root=root)
 
 
 async def probe(trees: dict[str, Path], postgres: bool, rounds: int, warm: float, seconds: float) -> None:
