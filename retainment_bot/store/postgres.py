@@ -46,6 +46,33 @@ from retainment_bot.store.base import (
 # separate call by the sender).
 TAKE_LANES_IN_APPLY = True
 
+# The end of a statement that takes send lanes: the chats of a CTE ``chats(chat)`` (the
+# statement's start) get their lanes (one another sender took meanwhile fails the upsert's
+# condition and is left out), and each lane comes back with its chat's first outbox rows.
+TAKE_LANES = """,
+   taken AS (
+     INSERT INTO send_lanes (chat_id, leased_until, owner, tat)
+     SELECT chat, %(until)s, %(owner)s, 0 FROM chats
+     ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
+     WHERE send_lanes.leased_until <= %(now)s
+     RETURNING chat_id, tat)
+   SELECT t.chat_id, t.tat, r.id, r.chat_id, r.method, r.params, r.attempts, r.next_at
+   FROM taken t LEFT JOIN LATERAL (
+     SELECT id, chat_id, method, params, attempts, next_at FROM outbox
+     WHERE chat_id = t.chat_id ORDER BY id LIMIT %(rows)s) r ON true
+   ORDER BY r.id"""
+
+
+def _lanes(rows: list[tuple[Any, ...]]) -> dict[int, tuple[float, list[Pending]]]:
+    """A lane-taking statement's rows, by chat: the lane's rate-limit time and its rows in order."""
+    lanes: dict[int, tuple[float, list[Pending]]] = {}
+    for chat_id, tat, *row in rows:
+        found = lanes.setdefault(int(chat_id), (float(tat), []))
+        if row[0] is not None:
+            found[1].append(Pending(*row))
+    return lanes
+
+
 # Keeps schema changes of replicas starting together one at a time.
 MIGRATION_LOCK = 0x5E7A_1E00
 
@@ -245,26 +272,13 @@ class PostgresStore:
         if not chats:
             return ()
         cursor = await connection.execute(
-            """WITH taken AS (
-                 INSERT INTO send_lanes (chat_id, leased_until, owner, tat)
-                 SELECT chat, %(until)s, %(owner)s, 0 FROM unnest(%(chats)s::bigint[]) AS c(chat)
-                 WHERE NOT EXISTS (
-                   SELECT 1 FROM send_lanes l WHERE l.chat_id = c.chat AND l.leased_until > %(now)s)
-                 ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
-                 WHERE send_lanes.leased_until <= %(now)s
-                 RETURNING chat_id, tat)
-               SELECT t.chat_id, t.tat, r.id, r.chat_id, r.method, r.params, r.attempts, r.next_at
-               FROM taken t LEFT JOIN LATERAL (
-                 SELECT id, chat_id, method, params, attempts, next_at FROM outbox
-                 WHERE chat_id = t.chat_id ORDER BY id LIMIT %(rows)s) r ON true
-               ORDER BY r.id""",
+            """WITH chats AS (
+                 SELECT chat FROM unnest(%(chats)s::bigint[]) AS c(chat) WHERE NOT EXISTS (
+                   SELECT 1 FROM send_lanes l WHERE l.chat_id = c.chat AND l.leased_until > %(now)s))"""
+            + TAKE_LANES,
             {"chats": chats, "until": lanes.until, "owner": lanes.owner, "now": lanes.now, "rows": LANE_ROWS},
         )
-        found: dict[int, tuple[float, list[Pending]]] = {}
-        for chat_id, tat, *row in await cursor.fetchall():
-            entry = found.setdefault(int(chat_id), (float(tat), []))
-            if row[0] is not None:
-                entry[1].append(Pending(*row))
+        found = _lanes(await cursor.fetchall())
         return tuple((chat_id, Lane(tat, tuple(rows))) for chat_id, (tat, rows) in found.items())
 
     @staticmethod
@@ -461,28 +475,14 @@ class PostgresStore:
             # another replica took meanwhile fails the upsert's condition and is left out), and each
             # one's first rows.
             cursor = await connection.execute(
-                """WITH due AS (
-                     SELECT o.chat_id FROM outbox o WHERE o.next_at <= %(now)s AND NOT EXISTS (
+                """WITH chats AS (
+                     SELECT o.chat_id AS chat FROM outbox o WHERE o.next_at <= %(now)s AND NOT EXISTS (
                        SELECT 1 FROM send_lanes l WHERE l.chat_id = o.chat_id AND l.leased_until > %(now)s)
-                     GROUP BY o.chat_id ORDER BY min(o.id) LIMIT %(limit)s),
-                   taken AS (
-                     INSERT INTO send_lanes (chat_id, leased_until, owner, tat)
-                     SELECT chat_id, %(until)s, %(owner)s, 0 FROM due
-                     ON CONFLICT (chat_id) DO UPDATE SET leased_until = excluded.leased_until, owner = excluded.owner
-                     WHERE send_lanes.leased_until <= %(now)s
-                     RETURNING chat_id, tat)
-                   SELECT t.chat_id, t.tat, r.id, r.chat_id, r.method, r.params, r.attempts, r.next_at
-                   FROM taken t LEFT JOIN LATERAL (
-                     SELECT id, chat_id, method, params, attempts, next_at FROM outbox
-                     WHERE chat_id = t.chat_id ORDER BY id LIMIT %(rows)s) r ON true
-                   ORDER BY r.id""",
+                     GROUP BY o.chat_id ORDER BY min(o.id) LIMIT %(limit)s)"""
+                + TAKE_LANES,
                 {"now": now, "until": now + lease_seconds, "owner": owner, "limit": limit, "rows": rows},
             )
-            lanes: dict[int, tuple[float, list[Pending]]] = {}
-            for chat_id, tat, *row in await cursor.fetchall():
-                found = lanes.setdefault(int(chat_id), (float(tat), []))
-                if row[0] is not None:
-                    found[1].append(Pending(*row))
+            lanes = _lanes(await cursor.fetchall())
         ordered = sorted(lanes.items(), key=lambda item: item[1][1][0].id if item[1][1] else 0)
         return [(chat_id, Lane(tat, tuple(pending))) for chat_id, (tat, pending) in ordered]
 
