@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -275,6 +277,9 @@ def run(project: Project, mode: str | None) -> int:
     # almost no garbage, and the collections they set off walked the growing heap again and again.
     gc.disable()
     fixed_malloc_threshold()
+    # aiohttp (the Bot API's client) loads the certificate store twice as it is imported: disk and
+    # OpenSSL work that releases the GIL, done on another thread while python-telegram-bot imports.
+    threading.Thread(target=importlib.import_module, args=("aiohttp",), name="import", daemon=True).start()
     from retainment_bot.store import open_store
     from retainment_bot.telegram.runtime import run as run_telegram
 

@@ -11,7 +11,6 @@ Try it without Telegram: start a Bot API server of your own (or the tests' fake 
 
 from __future__ import annotations
 
-import httpx
 from telegram import LinkPreviewOptions, MessageEntity
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -23,13 +22,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from retainment_bot.engine.engine import Engine
 from retainment_bot.settings import Settings
 from retainment_bot.store import Store
-from retainment_bot.telegram import pool
 from retainment_bot.telegram.handlers import Handlers
+from retainment_bot.telegram.http import AiohttpRequest
 
 POLL_SECONDS = 10
 
@@ -38,22 +36,9 @@ def build_application(engine: Engine, store: Store, settings: Settings) -> tuple
     """The Application with every handler registered, and the handlers' shared object."""
     assert settings.token, "TELEGRAM_BOT_TOKEN is required"
     handlers = Handlers(engine, store, settings)
-    timeout = settings.send_timeout
-    # One TLS context for PTB's two HTTP clients (sending, and getUpdates when polling): httpx
-    # otherwise loads the certificate store once per client, about 25 ms each at every start.
-    tls = httpx.create_ssl_context()
     # A connection for each send lane and a few for inline answers (PTB's default is 256).
-    connections = settings.send_lanes + 4
-    sending = HTTPXRequest(
-        connection_pool_size=connections,
-        read_timeout=timeout,
-        write_timeout=timeout,
-        connect_timeout=timeout,
-        pool_timeout=timeout,
-        # httpx's transport with a cheaper check of idle connections (retainment_bot.telegram.pool).
-        httpx_kwargs={"verify": tls, "transport": pool.transport(tls, connections)},
-    )
-    polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_SECONDS + 10, httpx_kwargs={"verify": tls})
+    sending = AiohttpRequest(connections=settings.send_lanes + 4, timeout=settings.send_timeout)
+    polling = AiohttpRequest(connections=1, timeout=POLL_SECONDS + 10)
     builder = (
         Application.builder()
         .token(settings.token)

@@ -1,7 +1,8 @@
 """Logs that stay clean: no message text, names or token at any level, third-party loggers too.
 
 python-telegram-bot logs every Bot API call with its parameters (message texts) at DEBUG, and
-the updates it fetches; httpx logs each request URL, which contains the token, at INFO; tornado
+the updates it fetches; httpx (PTB's default client) logs each request URL, which contains the
+token, at INFO, and aiohttp's client loggers could name one in an error; tornado
 logs request paths. Those loggers are held at WARNING whatever ``LOG_LEVEL`` says, and every
 record that still reaches a handler has the token masked, in case a library puts it in an error.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-QUIET = ("telegram", "httpx", "httpcore", "tornado.access", "hpack", "asyncio")
+QUIET = ("telegram", "aiohttp", "httpx", "httpcore", "tornado.access", "hpack", "asyncio")
 
 
 class _MaskToken(logging.Filter):
