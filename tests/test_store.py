@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -22,7 +24,7 @@ from retainment_bot.store import (
     StoreError,
     open_store,
 )
-from retainment_bot.store.base import DEDUPLICATION_SECONDS, gcra_wait
+from retainment_bot.store.base import DEDUPLICATION_SECONDS, Usage, gcra_wait
 
 DAY = 24 * 3600
 
@@ -197,6 +199,50 @@ async def test_apply_takes_the_free_lanes_of_its_replies_with_their_first_rows(s
         assert await store.pending_replies() == 2  # that one and chat 8's
     finally:
         await store.close()
+
+
+async def test_text_with_quotes_and_placeholders_is_stored_as_given(store: Store) -> None:
+    """Whatever the text holds (quotes, backslashes, placeholders, a semicolon, a comment, a
+    dollar quote, non-Latin scripts), apply stores it as given: PostgreSQL's apply binds its
+    values on the client and sends several statements as one query."""
+    tricky = 'it\'s \\ "q" %s %(x)s $1 $$ ; -- COMMIT; ROLLBACK; ビザ Gia hạn 😀'
+    state = State("en", True, tricky, (("key", tricky),), (tricky,))
+    replies = (Outgoing(7, "sendMessage", json.dumps({"text": tricky})), Outgoing(7, "m;'", tricky))
+    usage = Usage(day="2026-01-02", lang="en", topics=(tricky, tricky, "plain"), outcomes=((tricky, "x'"),))
+    await store.open()
+    try:
+        applied = await store.apply(
+            7, 1, 0, lambda _old: Effect(state=state, replies=replies, usage=usage), LaneRequest("me", 0.0, 30.0)
+        )
+        assert await store.load(7) == state
+        ((chat, lane),) = applied.lanes
+        assert chat == 7 and [(row.method, row.params) for row in lane.rows] == [(r.method, r.params) for r in replies]
+        report = await store.report("2026-01-01")
+        assert sorted((topic, count) for _, topic, _, count in report.views) == sorted([("plain", 1), (tricky, 2)])
+        assert [(node, outcome) for _, node, outcome, _, _ in report.outcomes] == [(tricky, "x'")]
+    finally:
+        await store.close()
+
+
+async def test_a_step_that_fails_writes_nothing(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """A plan that raises: nothing of the update is written, it stays in the inbox to be tried
+    again, the user's lock is free, and (PostgreSQL) the transaction begun by hand is rolled back
+    before its connection goes back to the pool, which would warn if it had to."""
+
+    def failing(_old: State | None) -> Effect:
+        raise ValueError("the step failed")
+
+    await store.open()
+    try:
+        assert await store.enqueue(1, 5, "{}", 0)
+        with pytest.raises(ValueError, match="the step failed"):
+            await store.apply(5, 1, 0, failing)
+        assert await store.load(5) is None and await store.backlog() == 1
+        applied = await asyncio.wait_for(store.apply(5, 1, 0, put(State("vi"))), 10)
+        assert not applied.duplicate and await store.load(5) == State("vi") and await store.backlog() == 0
+    finally:
+        await store.close()
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
 
 
 async def test_senders_booking_slots_at_once_each_get_their_own(store: Store) -> None:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 import psycopg
+from psycopg.pq import ExecStatus
 from psycopg_pool import AsyncConnectionPool
 
 from retainment_bot.engine.engine import State
@@ -71,6 +72,186 @@ def _lanes(rows: list[tuple[Any, ...]]) -> dict[int, tuple[float, list[Pending]]
         if row[0] is not None:
             found[1].append(Pending(*row))
     return lanes
+
+
+# A statement and its parameters.
+Statement = tuple[str, Any]
+
+
+class _Script:
+    """Statements sent to the server together, as one query: psycopg's execute costs a send, a
+    wait and its own bookkeeping per statement, and a transaction's ``BEGIN`` and ``COMMIT``
+    one each too, where one query of several statements costs them once. The parameters are
+    bound on the client by psycopg (``AsyncClientCursor.mogrify``); the results come in text.
+    In READ COMMITTED each statement of the query still takes its own snapshot as it starts."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        self.cursor = psycopg.AsyncClientCursor(connection)
+        self.parts: list[str] = []
+
+    def add(self, query: str, params: Any = None) -> int:
+        """A statement to send with the next :meth:`run`; its index among that run's results."""
+        self.parts.append(query if params is None else self.cursor.mogrify(query, params))
+        return len(self.parts) - 1
+
+    def extend(self, statements: Sequence[Statement]) -> None:
+        for query, params in statements:
+            self.add(query, params)
+
+    async def run(self) -> list[list[tuple[Any, ...]]]:
+        """The statements added since the last run, sent as one query: each one's rows (none for
+        a statement that returns none)."""
+        query, self.parts = "; ".join(self.parts), []
+        await self.cursor.execute(query)
+        results: list[list[tuple[Any, ...]]] = []
+        while True:
+            rows = self.cursor.pgresult is not None and self.cursor.pgresult.status == ExecStatus.TUPLES_OK
+            results.append(await self.cursor.fetchall() if rows else [])
+            if not self.cursor.nextset():
+                return results
+
+
+def _lanes_statement(effect: Effect, lanes: LaneRequest) -> Statement | None:
+    """The statement taking the free lanes of the replies' chats, with their first rows (this
+    transaction's new rows among them), in the apply's transaction. As in ``take_lanes``, only a
+    lane free in the statement's snapshot is taken: one released by its holder meanwhile (found
+    free once its lock is waited for) would come with rows the holder has since delivered and
+    deleted, which the snapshot still shows."""
+    chats = list(dict.fromkeys(reply.chat_id for reply in effect.replies))
+    if not chats:
+        return None
+    params: dict[str, Any] = {"until": lanes.until, "owner": lanes.owner, "now": lanes.now, "rows": LANE_ROWS}
+    return (
+        f"""WITH chats AS (
+             SELECT chat FROM ({_values("chat", [(chat,) for chat in chats], params)}) AS c(chat) WHERE NOT EXISTS (
+               SELECT 1 FROM send_lanes l WHERE l.chat_id = c.chat AND l.leased_until > %(now)s))"""
+        + TAKE_LANES,
+        params,
+    )
+
+
+def _bigints(values: Sequence[int]) -> str:
+    """Integers as the text of a PostgreSQL array, for a ``::bigint[]`` parameter: psycopg dumps a
+    list element by element in Python, a string at once."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
+def _values(name: str, rows: Sequence[Sequence[Any]], params: dict[str, Any]) -> str:
+    """A ``VALUES`` list of ``rows``, their values added to ``params`` (as ``name``, row and
+    column): psycopg adapts a list (an array) element by element in Python, a scalar cheaply."""
+    listed: list[str] = []
+    for row_index, row in enumerate(rows):
+        names = [f"{name}_{row_index}_{column}" for column in range(len(row))]
+        params.update(zip(names, row, strict=True))
+        listed.append("(" + ", ".join(f"%({key})s" for key in names) + ")")
+    return "VALUES " + ", ".join(listed)
+
+
+def _effect_statements(user_id: int, effect: Effect, now: int) -> list[Statement]:
+    """The new state, the views of the topics shown and the replies (in their order): one
+    statement of the parts the step needs (none when it needs none)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"user_id": user_id, "now": now}
+    if effect.state is not None:
+        parts.append(
+            """saved AS (
+                 INSERT INTO users (user_id, lang, lang_chosen, node, answers, history, last_seen)
+                 VALUES (%(user_id)s, %(lang)s, %(lang_chosen)s, %(node)s, %(answers)s, %(history)s, %(now)s)
+                 ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang, lang_chosen = excluded.lang_chosen,
+                   node = excluded.node, answers = excluded.answers, history = excluded.history,
+                   last_seen = excluded.last_seen)"""
+        )
+        params.update(encode(effect.state))
+    if effect.usage is not None and effect.usage.topics:
+        topics = _values("topic", [(topic,) for topic in effect.usage.topics], params)
+        parts.append(
+            f"""viewed AS (
+                 INSERT INTO usage_views (day, topic, lang, views)
+                 SELECT %(day)s, topic, %(usage_lang)s, count(*) FROM ({topics}) AS t(topic)
+                 GROUP BY topic
+                 ON CONFLICT (day, topic, lang) DO UPDATE SET views = usage_views.views + excluded.views)"""
+        )
+        params.update(day=effect.usage.day, usage_lang=effect.usage.lang)
+    if effect.replies:
+        replies = [(n, reply.chat_id, reply.method, reply.params) for n, reply in enumerate(effect.replies)]
+        parts.append(
+            f"""queued AS (
+                 INSERT INTO outbox (chat_id, user_id, method, params, created_at)
+                 SELECT chat, %(user_id)s, method, body, %(now)s
+                 FROM ({_values("reply", replies, params)}) AS r(n, chat, method, body)
+                 ORDER BY n)"""
+        )
+    return [("WITH " + ", ".join(parts) + " SELECT 1", params)] if parts else []
+
+
+def _consent_statements(user_id: int, effect: Effect, now: int) -> list[Statement]:
+    """Hold a question until the user answers, then keep it (anonymous: its day, language and
+    text, dated midnight UTC of its day as ``epoch`` does) or delete it."""
+    statements: list[Statement] = []
+    if effect.consent is True:
+        statements.append(
+            (
+                """INSERT INTO usage_unanswered (day, lang, question, created_at)
+                   SELECT day, lang, question, extract(epoch FROM day::date)::bigint FROM held_questions
+                   WHERE user_id = %s AND question <> ''""",
+                (user_id,),
+            )
+        )
+    if effect.consent is not None:
+        statements.append(("DELETE FROM held_questions WHERE user_id = %s", (user_id,)))
+    if effect.hold is not None and effect.hold.unanswered:
+        statements.append(
+            (
+                """INSERT INTO held_questions (user_id, day, lang, question, held_at) VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (user_id) DO UPDATE SET day = excluded.day, lang = excluded.lang,
+                     question = excluded.question, held_at = excluded.held_at""",
+                (user_id, effect.hold.day, effect.hold.lang, effect.hold.unanswered, now),
+            )
+        )
+    return statements
+
+
+def _erase_statements(user_id: int, keep_update: int | None = None) -> list[Statement]:
+    """Delete the user's state (first: its row count says whether there was one), pending
+    replies, send lane and stored updates (but the update being handled, whose transaction
+    deletes it anyway). The caller holds the user's lock."""
+    statements: list[Statement] = [
+        ("DELETE FROM users WHERE user_id = %s", (user_id,)),
+        ("DELETE FROM outbox WHERE user_id = %s", (user_id,)),
+        ("DELETE FROM send_lanes WHERE chat_id = %s", (user_id,)),
+        ("DELETE FROM held_questions WHERE user_id = %s", (user_id,)),
+    ]
+    if keep_update is None:
+        statements.append(("DELETE FROM inbox WHERE user_id = %s", (user_id,)))
+    return statements
+
+
+def _record_statements(usage: Usage) -> list[Statement]:
+    """Usage counted: a view per topic, a result per outcome, the unanswered question."""
+    statements: list[Statement] = [
+        (
+            """INSERT INTO usage_views (day, topic, lang, views) VALUES (%s, %s, %s, 1)
+               ON CONFLICT (day, topic, lang) DO UPDATE SET views = usage_views.views + 1""",
+            (usage.day, topic, usage.lang),
+        )
+        for topic in usage.topics
+    ]
+    statements.extend(
+        (
+            """INSERT INTO usage_outcomes (day, node, outcome, lang, results) VALUES (%s, %s, %s, %s, 1)
+               ON CONFLICT (day, node, lang) DO UPDATE SET results = usage_outcomes.results + 1""",
+            (usage.day, node, outcome, usage.lang),
+        )
+        for node, outcome in usage.outcomes
+    )
+    if usage.unanswered:
+        statements.append(
+            (
+                "INSERT INTO usage_unanswered (day, lang, question, created_at) VALUES (%s, %s, %s, %s)",
+                (usage.day, usage.lang, usage.unanswered, epoch(usage.day)),
+            )
+        )
+    return statements
 
 
 # Keeps schema changes of replicas starting together one at a time.
@@ -215,143 +396,75 @@ class PostgresStore:
     async def apply(
         self, user_id: int, update_id: int | None, now: int, plan: Plan, lanes: LaneRequest | None = None
     ) -> Applied[Effect]:
-        async with self._connection() as connection:
-            # The user's lock first. An update's transaction need not wait for the WAL flush: its
-            # inbox row was committed before the webhook answered and is deleted here with the
-            # state written, so a server crash that loses this commit only replays the update.
-            await connection.execute(
-                "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
-                ("on" if update_id is None else "off", user_id),
-            )
-            if update_id is None:
-                state = await self._read(connection, user_id)
-            else:  # claim the update id, take it out of the inbox and read the state: one statement
-                # Under the user's lock, with an earlier update of the user still in the inbox this
-                # one waits (``deferred``): two replicas may each have leased a user's update as
-                # they recorded it, neither seeing the other's uncommitted row.
-                cursor = await connection.execute(
-                    """WITH early AS (
-                         SELECT 1 FROM inbox WHERE user_id = %(user)s AND update_id < %(update)s LIMIT 1),
-                       claimed AS (
-                         INSERT INTO processed_updates (update_id, seen_at)
-                         SELECT %(update)s, %(now)s WHERE NOT EXISTS (SELECT 1 FROM early)
-                         ON CONFLICT DO NOTHING RETURNING 1),
-                       taken AS (DELETE FROM inbox WHERE update_id = %(update)s AND NOT EXISTS (SELECT 1 FROM early))
-                       SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM early),
-                         u.lang, u.lang_chosen, u.node, u.answers, u.history
-                       FROM (VALUES (1)) AS one LEFT JOIN users u ON u.user_id = %(user)s""",
-                    {"update": update_id, "now": now, "user": user_id},
-                )
-                row = await cursor.fetchone()
-                assert row is not None
-                if row[1]:
-                    return Applied(duplicate=False, deferred=True)
-                if row[0] == 0:
-                    return Applied(duplicate=True)
-                state = decode(*row[2:]) if row[2] is not None else None
-            effect = plan(state)
-            if effect.erase:
-                await self._erase(connection, user_id, keep_update=update_id)
-            await self._write_effect(connection, user_id, effect, now)
-            if effect.usage is not None and (effect.usage.outcomes or effect.usage.unanswered):
-                await self._record(connection, replace(effect.usage, topics=()))  # the topics are written
-            await self._consent(connection, user_id, effect, now)
-            taken = await self._take_lanes_of(connection, effect, lanes) if lanes and TAKE_LANES_IN_APPLY else ()
-            return Applied(duplicate=False, result=effect, lanes=taken)
+        # The transaction is begun by hand (``BEGIN`` in the first query): the pool's connection
+        # context rolls it back on an exception (a failed statement, the step's own error, a
+        # cancellation) and commits what is still open when the block ends.
+        async with self._connection(transaction=False) as connection:
+            return await self._apply(_Script(connection), user_id, update_id, now, plan, lanes)
 
-    @staticmethod
-    async def _take_lanes_of(
-        connection: psycopg.AsyncConnection[Any], effect: Effect, lanes: LaneRequest
-    ) -> tuple[tuple[int, Lane], ...]:
-        """The free lanes of the replies' chats taken, with their first rows (this
-        transaction's new rows among them): one statement in the apply's transaction. As in
-        ``take_lanes``, only a lane free in the statement's snapshot is taken: one released by
-        its holder meanwhile (found free once its lock is waited for) would come with rows the
-        holder has since delivered and deleted, which the snapshot still shows."""
-        chats = list(dict.fromkeys(reply.chat_id for reply in effect.replies))
-        if not chats:
-            return ()
-        cursor = await connection.execute(
-            """WITH chats AS (
-                 SELECT chat FROM unnest(%(chats)s::bigint[]) AS c(chat) WHERE NOT EXISTS (
-                   SELECT 1 FROM send_lanes l WHERE l.chat_id = c.chat AND l.leased_until > %(now)s))"""
-            + TAKE_LANES,
-            {"chats": chats, "until": lanes.until, "owner": lanes.owner, "now": lanes.now, "rows": LANE_ROWS},
+    async def _apply(
+        self, script: _Script, user_id: int, update_id: int | None, now: int, plan: Plan, lanes: LaneRequest | None
+    ) -> Applied[Effect]:
+        """:meth:`apply` in two queries, each several statements: ``BEGIN``, the user's lock and
+        the read, then (once the step has run) the writes and ``COMMIT``."""
+        # The user's lock first, in a statement of its own: the read after it takes its snapshot
+        # once the lock is held. An update's transaction need not wait for the WAL flush: its
+        # inbox row was committed before the webhook answered and is deleted here with the state
+        # written, so a server crash that loses this commit only replays the update.
+        script.add("BEGIN")
+        script.add(
+            "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
+            ("on" if update_id is None else "off", user_id),
         )
-        found = _lanes(await cursor.fetchall())
-        return tuple((chat_id, Lane(tat, tuple(rows))) for chat_id, (tat, rows) in found.items())
+        if update_id is None:
+            script.add("SELECT lang, lang_chosen, node, answers, history FROM users WHERE user_id = %s", (user_id,))
+            read = (await script.run())[-1]
+            state = decode(*read[0]) if read else None
+        else:  # claim the update id, take it out of the inbox and read the state: one statement
+            # Under the user's lock, with an earlier update of the user still in the inbox this
+            # one waits (``deferred``): two replicas may each have leased a user's update as
+            # they recorded it, neither seeing the other's uncommitted row.
+            script.add(
+                """WITH early AS (
+                     SELECT 1 FROM inbox WHERE user_id = %(user)s AND update_id < %(update)s LIMIT 1),
+                   claimed AS (
+                     INSERT INTO processed_updates (update_id, seen_at)
+                     SELECT %(update)s, %(now)s WHERE NOT EXISTS (SELECT 1 FROM early)
+                     ON CONFLICT DO NOTHING RETURNING 1),
+                   taken AS (DELETE FROM inbox WHERE update_id = %(update)s AND NOT EXISTS (SELECT 1 FROM early))
+                   SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM early),
+                     u.lang, u.lang_chosen, u.node, u.answers, u.history
+                   FROM (VALUES (1)) AS one LEFT JOIN users u ON u.user_id = %(user)s""",
+                {"update": update_id, "now": now, "user": user_id},
+            )
+            row = (await script.run())[-1][0]
+            if row[1] or row[0] == 0:  # committed as the connection goes back
+                return Applied(duplicate=False, deferred=True) if row[1] else Applied(duplicate=True)
+            state = decode(*row[2:]) if row[2] is not None else None
+        effect = plan(state)
+        if effect.erase:
+            script.extend(_erase_statements(user_id, keep_update=update_id))
+        script.extend(_effect_statements(user_id, effect, now))
+        if effect.usage is not None and (effect.usage.outcomes or effect.usage.unanswered):
+            script.extend(_record_statements(replace(effect.usage, topics=())))  # the topics are written
+        script.extend(_consent_statements(user_id, effect, now))
+        taking = _lanes_statement(effect, lanes) if lanes and TAKE_LANES_IN_APPLY else None
+        at = script.add(*taking) if taking else None
+        script.add("COMMIT")
+        results = await script.run()
+        if at is None:
+            return Applied(duplicate=False, result=effect)
+        found = _lanes(results[at])
+        taken = tuple((chat_id, Lane(tat, tuple(rows))) for chat_id, (tat, rows) in found.items())
+        return Applied(duplicate=False, result=effect, lanes=taken)
 
     @staticmethod
-    async def _write_effect(connection: psycopg.AsyncConnection[Any], user_id: int, effect: Effect, now: int) -> None:
-        """The new state, the views of the topics shown and the replies (in their order): one
-        statement of the parts the step needs, so one round trip instead of one each."""
-        parts: list[str] = []
-        params: dict[str, Any] = {"user_id": user_id, "now": now}
-        if effect.state is not None:
-            parts.append(
-                """saved AS (
-                     INSERT INTO users (user_id, lang, lang_chosen, node, answers, history, last_seen)
-                     VALUES (%(user_id)s, %(lang)s, %(lang_chosen)s, %(node)s, %(answers)s, %(history)s, %(now)s)
-                     ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang, lang_chosen = excluded.lang_chosen,
-                       node = excluded.node, answers = excluded.answers, history = excluded.history,
-                       last_seen = excluded.last_seen)"""
-            )
-            params.update(encode(effect.state))
-        if effect.usage is not None and effect.usage.topics:
-            parts.append(
-                """viewed AS (
-                     INSERT INTO usage_views (day, topic, lang, views)
-                     SELECT %(day)s, topic, %(usage_lang)s, count(*) FROM unnest(%(topics)s::text[]) AS t(topic)
-                     GROUP BY topic
-                     ON CONFLICT (day, topic, lang) DO UPDATE SET views = usage_views.views + excluded.views)"""
-            )
-            params.update(day=effect.usage.day, usage_lang=effect.usage.lang, topics=list(effect.usage.topics))
-        if effect.replies:
-            parts.append(
-                """queued AS (
-                     INSERT INTO outbox (chat_id, user_id, method, params, created_at)
-                     SELECT chat, %(user_id)s, method, body, %(now)s
-                     FROM unnest(%(chats)s::bigint[], %(methods)s::text[], %(bodies)s::text[])
-                       WITH ORDINALITY AS r(chat, method, body, n)
-                     ORDER BY n)"""
-            )
-            params.update(
-                chats=[reply.chat_id for reply in effect.replies],
-                methods=[reply.method for reply in effect.replies],
-                bodies=[reply.params for reply in effect.replies],
-            )
-        if parts:
-            await connection.execute("WITH " + ", ".join(parts) + " SELECT 1", params)
-
-    async def _consent(self, connection: psycopg.AsyncConnection[Any], user_id: int, effect: Effect, now: int) -> None:
-        """Hold a question until the user answers, then keep it (anonymous) or delete it."""
-        if effect.consent is True:
-            cursor = await connection.execute(
-                "SELECT day, lang, question FROM held_questions WHERE user_id = %s", (user_id,)
-            )
-            row = await cursor.fetchone()
-            if row is not None:
-                await self._record(connection, Usage(day=row[0], lang=row[1], unanswered=row[2]))
-        if effect.consent is not None:
-            await connection.execute("DELETE FROM held_questions WHERE user_id = %s", (user_id,))
-        if effect.hold is not None and effect.hold.unanswered:
-            await connection.execute(
-                """INSERT INTO held_questions (user_id, day, lang, question, held_at) VALUES (%s, %s, %s, %s, %s)
-                   ON CONFLICT (user_id) DO UPDATE SET day = excluded.day, lang = excluded.lang,
-                     question = excluded.question, held_at = excluded.held_at""",
-                (user_id, effect.hold.day, effect.hold.lang, effect.hold.unanswered, now),
-            )
-
-    @staticmethod
-    async def _erase(connection: psycopg.AsyncConnection[Any], user_id: int, keep_update: int | None = None) -> bool:
-        """Delete the user's state, pending replies, send lane and stored updates (but the update
-        being handled, whose transaction deletes it anyway). The caller holds the user's lock."""
-        cursor = await connection.execute("DELETE FROM users WHERE user_id = %s", (user_id,))
-        await connection.execute("DELETE FROM outbox WHERE user_id = %s", (user_id,))
-        await connection.execute("DELETE FROM send_lanes WHERE chat_id = %s", (user_id,))
-        await connection.execute("DELETE FROM held_questions WHERE user_id = %s", (user_id,))
-        if keep_update is None:
-            await connection.execute("DELETE FROM inbox WHERE user_id = %s", (user_id,))
+    async def _erase(connection: psycopg.AsyncConnection[Any], user_id: int) -> bool:
+        """:func:`_erase_statements` one at a time: whether the user had a state."""
+        first, *rest = _erase_statements(user_id)
+        cursor = await connection.execute(*first)
+        for query, params in rest:
+            await connection.execute(query, params)
         return cursor.rowcount > 0
 
     @staticmethod
@@ -364,23 +477,8 @@ class PostgresStore:
 
     @staticmethod
     async def _record(connection: psycopg.AsyncConnection[Any], usage: Usage) -> None:
-        for topic in usage.topics:
-            await connection.execute(
-                """INSERT INTO usage_views (day, topic, lang, views) VALUES (%s, %s, %s, 1)
-                   ON CONFLICT (day, topic, lang) DO UPDATE SET views = usage_views.views + 1""",
-                (usage.day, topic, usage.lang),
-            )
-        for node, outcome in usage.outcomes:
-            await connection.execute(
-                """INSERT INTO usage_outcomes (day, node, outcome, lang, results) VALUES (%s, %s, %s, %s, 1)
-                   ON CONFLICT (day, node, lang) DO UPDATE SET results = usage_outcomes.results + 1""",
-                (usage.day, node, outcome, usage.lang),
-            )
-        if usage.unanswered:
-            await connection.execute(
-                "INSERT INTO usage_unanswered (day, lang, question, created_at) VALUES (%s, %s, %s, %s)",
-                (usage.day, usage.lang, usage.unanswered, epoch(usage.day)),
-            )
+        for query, params in _record_statements(usage):
+            await connection.execute(query, params)
 
     # -- the inbox ------------------------------------------------------------------------------
 
@@ -415,7 +513,13 @@ class PostgresStore:
                                AS t(u, o, p, r, l)
                              WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = t.u)) AS n
                            ON CONFLICT DO NOTHING RETURNING update_id, leased_until""",
-                        [list(column) for column in columns],
+                        [
+                            _bigints(columns[0]),
+                            _bigints(columns[1]),
+                            list(columns[2]),
+                            _bigints(columns[3]),
+                            list(columns[4]),
+                        ],
                     )
                     inserted = {int(row[0]): float(row[1]) for row in await cursor.fetchall()}
             except StoreError as exc:
@@ -518,7 +622,7 @@ class PostgresStore:
                      UPDATE send_lanes SET leased_until = 0, owner = NULL, tat = %(tat)s
                      WHERE chat_id = %(chat)s AND owner = %(owner)s AND NOT EXISTS (SELECT 1 FROM next))
                    SELECT * FROM next ORDER BY id""",
-                {"done": delivered, "chat": chat_id, "rows": LANE_ROWS, "tat": tat, "owner": owner},
+                {"done": _bigints(delivered), "chat": chat_id, "rows": LANE_ROWS, "tat": tat, "owner": owner},
             )
             return tuple(Pending(*row) for row in await cursor.fetchall())
 
