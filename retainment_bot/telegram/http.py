@@ -3,14 +3,14 @@
 PTB builds every request (URL, parameters as JSON-encoded form fields, files) and reads every
 answer (status, JSON, its errors: ``RetryAfter``, ``BadRequest``...); this class only carries the
 bytes. It replaces PTB's default, httpx, because under load the bot is CPU-bound and a Bot API
-call through httpx and httpcore cost about 0.5 ms of CPU against about 0.15 ms through aiohttp,
-whose HTTP parser is in C (``benchmarks/notes-s9-http.md``). Timeouts and transport errors become
-PTB's ``TimedOut`` and ``NetworkError``, as with httpx, so the sender's retries are unchanged.
+call through httpx and httpcore cost about 0.9 ms of CPU against 0.14 ms through aiohttp, whose
+HTTP parser is in C (a client-only probe, ``benchmarks/notes-s9-http.md``). Timeouts and
+transport errors become PTB's ``TimedOut`` and ``NetworkError``, as with httpx, so the sender's
+retries are unchanged. TLS is verified against the system's certificate store (aiohttp's
+default; httpx used certifi's bundle).
 """
 
 from __future__ import annotations
-
-import ssl
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -23,10 +23,9 @@ class AiohttpRequest(BaseRequest):
     """A pool of ``connections`` keep-alive connections to the Bot API; ``timeout`` seconds for
     each of: waiting for a free connection, connecting, and reading the answer."""
 
-    def __init__(self, connections: int, timeout: float, tls: ssl.SSLContext | bool = True) -> None:
+    def __init__(self, connections: int, timeout: float) -> None:
         self._connections = connections
         self._timeout = timeout
-        self._tls = tls
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -36,7 +35,7 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         """Open the session (on the running loop, as aiohttp wants)."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._connections, ssl=self._tls)
+            connector = aiohttp.TCPConnector(limit=self._connections)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
