@@ -133,6 +133,41 @@ def test_anything_else_keeps_the_user_on_the_question_with_a_hint(engine: Engine
     assert len(answers) == len(engine.content.nodes["eligibility.status"].buttons)
 
 
+@pytest.mark.parametrize(
+    ("lang", "typed", "found"),
+    [
+        ("en", "how does a company register on the employer list", "employers.register"),
+        ("vi", "gui giay dong y o dau", "consent_form"),
+        ("ja", "在留期間の更新はできますか", "extension"),
+    ],
+)
+def test_a_question_about_another_topic_on_a_question_offers_it_and_keeps_the_question(
+    engine: Engine, lang: str, typed: str, found: str
+) -> None:
+    opened = engine.step(started(engine, lang), Press("go:eligibility.start"))
+    first = opened.replies[-1].flat_buttons[0].data  # "my job or training ended"
+    assert first is not None
+    asked = engine.step(opened.state, Press(first))
+    question = asked.replies[-1].node
+    assert question is not None and question != "eligibility.start"
+    outcome = engine.step(asked.state, Typed(typed))
+    hint, screen = outcome.replies
+    assert screen.node == question and outcome.state.node == question
+    offered = [b.data.removeprefix("go:") for b in hint.flat_buttons if b.data]
+    assert offered and offered[0].startswith(found)
+    assert all(not node.startswith(("eligibility.", "start.")) for node in offered)
+    shown = engine.step(outcome.state, Press(f"go:{offered[0]}"))
+    assert shown.replies[-1].node == offered[0]
+    back = engine.step(shown.state, Press("nav:back"))
+    assert back.state.node == question and back.state.answers == asked.state.answers
+
+
+def test_a_question_about_the_check_itself_on_a_question_only_hints(engine: Engine) -> None:
+    state = replace(started(engine, "en"), node="eligibility.status")
+    hint, screen = engine.step(state, Typed("am i eligible for this measure")).replies
+    assert not hint.flat_buttons and screen.node == "eligibility.status"
+
+
 def test_a_huge_message_is_cut_before_it_is_read(engine: Engine) -> None:
     """Its start and end are kept: a long story asks its question at the end."""
     text = "my company went bankrupt because of covid " * 2500 + "where do I send the consent form"

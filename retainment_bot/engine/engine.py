@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from retainment_bot.engine import ui
 from retainment_bot.engine.later import Later
 from retainment_bot.engine.links import deep_link, share_link
-from retainment_bot.engine.model import Content, Node
+from retainment_bot.engine.model import MENU_TOPIC, Content, Node
 from retainment_bot.engine.normalize import clip, compact
 from retainment_bot.engine.render import (
     JAPANESE,
@@ -280,7 +280,7 @@ class Engine:
         if chosen is not None:
             return self._press(state, chosen)
         if asking:
-            return Outcome(state, (Reply(None, self._ui(state, ui.ANSWER_HINT)), screen))
+            return self._keep_asking(state, text, screen)
         previous = state.lang
         lang, clear = detect(text)
         if clear and lang in self.languages and lang != state.lang:
@@ -291,6 +291,21 @@ class Engine:
         back = ReplyButton(f"↩️ {language_name(previous)}", data=f"{LANGUAGE_PREFIX}{previous}")
         note = Reply(None, self._ui(state, ui.LANGUAGE_FOLLOWED, language=language_name(state.lang)), ((back,),))
         return replace(outcome, replies=(note, *outcome.replies))
+
+    def _keep_asking(self, state: State, text: str, screen: Reply) -> Outcome:
+        """Text that answers none of the question's buttons: the question again, with a hint. When
+        the text reads as a question about another topic, the hint offers those screens too (Back
+        from them returns to the question), so a worker need not leave the check to ask."""
+        here = self._resolve(state, state.node or self.content.menu).topic
+        verdict = self.matcher.match(text) if self.matcher else None
+        found: tuple[str, ...] = ()
+        if verdict is not None and verdict.kind in ("answer", "suggest"):
+            chosen = verdict.candidates[:1] if verdict.kind == "answer" else verdict.candidates
+            found = tuple(c.node for c in chosen if self.content.nodes[c.node].topic not in (here, MENU_TOPIC))
+        if not found:
+            return Outcome(state, (Reply(None, self._ui(state, ui.ANSWER_HINT)), screen))
+        rows = tuple((ReplyButton(self.title(state.lang, node), data=f"{GO_PREFIX}{node}"),) for node in found)
+        return Outcome(state, (Reply(None, self._ui(state, ui.ANSWER_HINT_OR), rows), screen))
 
     def _search_typed(self, state: State, text: str) -> Outcome:
         """Search every topic for a typed question: answer, suggest, or show the menu."""

@@ -81,3 +81,9 @@ SUGGEST = pgettext("reply", "I am not sure what you mean. Is it one of these?")
 # the language's own name. A button below switches back.
 LANGUAGE_FOLLOWED = pgettext("reply", "You wrote in {language}, so I answer in {language}.")
 ANSWER_HINT = pgettext("reply", "Please answer the question: tap one of its buttons, or type its number.")
+# TRANSLATORS: shown above a question when the typed text answers none of its buttons but reads as
+# a question about another topic; this message's own buttons open those topics, the question follows.
+ANSWER_HINT_OR = pgettext(
+    "reply",
+    "Did you mean one of these? If not, please answer the question below: tap one of its buttons, or type its number.",
+)
