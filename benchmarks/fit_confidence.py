@@ -56,6 +56,9 @@ class Row:
     japanese: bool
     found: dict[str, float] | None = None  # features when F may answer
     right: bool = False
+    runtime: Verdict | None = None  # the matcher's own verdict with the model then in search/
+    answered: dict[str, float] | None = None  # an answer's features (only explored: a demotion)
+    how: str = ""  # who answered: the matcher alone, or the second opinion
 
 
 class _Fixed:
@@ -101,15 +104,29 @@ def _row(matcher: Matcher, shipped: Matcher, case: Case, writer: str, reading: R
     written = fold(text, kana=False)
     folded = hiragana(written)
     japanese = bool(_CJK.search(text))
-    whole = with_opinion(matcher, _Fixed(reading), {})
+    whole = with_opinion(matcher, _Fixed(reading), {"confidence": False})
     verdict = whole.match(case.question)
+    runtime = with_opinion(matcher, _Fixed(reading), {}).match(case.question)
     if matcher._smalltalk(folded) is not None:
-        return Row(case, writer, verdict, japanese)
+        return Row(case, writer, verdict, japanese, runtime=runtime)
     kept = fold(text, keep_diacritics=True, kana=False)
     ranked, signals = matcher._ranking(text, written, kept, folded)
     off_topic = matcher._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
     alone = shipped.decide(ranked, off_topic, japanese=japanese, signals=signals)
-    row = Row(case, writer, verdict, japanese)
+    row = Row(case, writer, verdict, japanese, runtime=runtime)
+    if verdict.kind == "answer" and verdict.candidates[0].node not in matcher.navigation:
+        nodes = [c.node for c in verdict.candidates]
+        row.answered = features(
+            ranked,
+            nodes,
+            signals.coverage,
+            signals.explained,
+            signals.weight,
+            matcher.entries,
+            reading.values,
+            reading.best,
+        )
+        row.how = alone.kind
     if alone.kind == "suggest" and verdict.kind == "suggest" and not off_topic:
         first = verdict.candidates[0].node
         if first not in NOT_SCREENS and first not in matcher.navigation:
@@ -246,6 +263,16 @@ def main(argv: list[str] | None = None) -> None:
     blind = [i for i, row in enumerate(rows) if row.writer.startswith("blind")]
     sub = [rows[i] for i in blind]
     print(f"{len(rows)} questions, {sum(r.found is not None for r in rows)} rows; blind {len(sub)}")
+    if matcher.confidence is not None:  # the proxy's verdicts are the matcher's own
+        conf = matcher.confidence
+        probs_now = {
+            i: (conf.japanese if r.japanese else conf.latin).probability(r.found) for i, r in enumerate(rows) if r.found
+        }
+        same = sum(
+            verdict_with(r, probs_now.get(i), (conf.latin.cutoff, conf.japanese.cutoff)[r.japanese]) == r.runtime
+            for i, r in enumerate(rows)
+        )
+        print(f"the proxy's verdicts with search/confidence.json = the matcher's: {same} of {len(rows)}")
     print(f"{'shipped (left one writer out)':<40} {line(figures(sub, {}, (1.01, 1.01)))}")
     best: Any = None
     for set_name, base in SETS.items():

@@ -22,10 +22,11 @@ time: pure Python, a dot product and an exponential (a few microseconds). Switch
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 # Bumped when the file's layout or the features' meaning changes.
@@ -70,14 +71,22 @@ def features(
     label with its first choice ``best_label``."""
     first = suggested[0]
     topic = _topic(first)
-    scores = dict(ranked)
     best = ranked[0][1]
-    own = scores.get(first, 0.0)
-    other = next((score for node, score in ranked if _topic(node) != topic), 0.0)
-    second = next((scores.get(node, 0.0) for node in suggested[1:]), 0.0)
-    ordered = sorted(values.values(), reverse=True)
-    top = ordered[0] if ordered else 0.0
-    runner = ordered[1] if len(ordered) > 1 else top
+    # One pass over the ranking, stopping when all three are found: the first screen's score,
+    # the best of another topic, the second suggestion's.
+    after = suggested[1] if len(suggested) > 1 else None
+    own = other = second = None
+    for node, score in ranked:
+        if own is None and node == first:
+            own = score
+        if other is None and _topic(node) != topic:
+            other = score
+        if second is None and node == after:
+            second = score
+        if own is not None and other is not None and (second is not None or after is None):
+            break
+    own, other, second = own or 0.0, other or 0.0, second or 0.0
+    top, runner = _two(values.values())
     mine = values.get(first, top)
     return {
         "best": best / 100,
@@ -99,6 +108,14 @@ def features(
     }
 
 
+def _two(numbers: Iterable[float]) -> tuple[float, float]:
+    """The largest two of ``numbers`` (the largest twice when there is one; zeros when none)."""
+    ordered = heapq.nlargest(2, numbers)
+    if not ordered:
+        return 0.0, 0.0
+    return ordered[0], ordered[-1]
+
+
 def _terms(names: Sequence[str]) -> list[tuple[str, ...]]:
     return [tuple(name.split("*")) for name in names]
 
@@ -111,20 +128,26 @@ class Model:
     weights: Mapping[str, float]
     bias: float
     cutoff: float = 1.0
+    # The weights as (feature, weight) and (feature, feature, weight), parsed once.
+    _plain: tuple[tuple[str, float], ...] = field(init=False, repr=False, compare=False)
+    _products: tuple[tuple[str, str, float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        unknown = {part for term in _terms(list(self.weights)) for part in term} - set(FEATURES)
+        terms = _terms(list(self.weights))
+        unknown = {part for term in terms for part in term} - set(FEATURES)
         if unknown:
             raise ValueError(f"unknown features {sorted(unknown)}")
-        if any(len(term) > 2 for term in _terms(list(self.weights))):
+        if any(len(term) > 2 for term in terms):
             raise ValueError("a product of more than two features")
+        plain = tuple((name, w) for name, w in self.weights.items() if "*" not in name)
+        products = tuple((*name.split("*"), w) for name, w in self.weights.items() if "*" in name)
+        object.__setattr__(self, "_plain", plain)  # frozen: set once, here
+        object.__setattr__(self, "_products", products)
 
     def probability(self, found: Mapping[str, float]) -> float:
         """The probability that the first suggestion is right."""
-        z = self.bias
-        for name, weight in self.weights.items():
-            a, _, b = name.partition("*")
-            z += weight * (found[a] * found[b] if b else found[a])
+        z = self.bias + sum(w * found[a] for a, w in self._plain)
+        z += sum(w * found[a] * found[b] for a, b, w in self._products)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     @classmethod
