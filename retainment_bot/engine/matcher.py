@@ -28,7 +28,10 @@ learned classifier (:mod:`retainment_bot.engine.classifier`) gives a second opin
 and suggestions: a first suggestion that is also its first choice is answered (two readings
 agree; never with an off-topic word), its sure first choice is answered
 over another first suggestion, an answer of another topic than its clear first choice is only
-suggested, and suggestions that lack its first choice offer it last.
+suggested, and suggestions that lack its first choice offer it last. Candidate F
+(:mod:`retainment_bot.engine.confidence`, ``search/confidence.json``; ``Thresholds.confidence``
+switches it off) answers a suggestion both readings left when a small logistic model over the
+ranking and the classifier's decision values finds its first screen likely right.
 """
 
 from __future__ import annotations
