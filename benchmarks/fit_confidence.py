@@ -17,9 +17,13 @@ list and whether the first suggestion is right.
 Figures. Left one writer out, twice: for each blind writer the model is fitted (scikit-learn's
 logistic regression) on every other row, the project's own questions' included, and that writer's
 rows get their probability from it. The cut-off per script is then chosen on those held-out
-probabilities: the lowest at which no language of the script answers more wrongly or more
-out-of-scope questions than the shipped matcher does on the same proxy (ties go together).
-The shipped model is fitted on every row with those cut-offs.
+probabilities: the lowest at which no language (of any script) answers more wrongly or more
+out-of-scope questions than the shipped matcher does on the same proxy (ties go together). The
+"nested cut-offs" lines judge each writer with cut-offs chosen on the other writers' held-out
+probabilities: the honest figure for a new writer. Of a small grid (feature sets, products, C),
+the best top-1 at those cut-offs is written: one model fitted on every row, with the cut-offs.
+Results and what was dropped: ``benchmarks/notes-s10-verdict.md``. The rows are cached in
+``/tmp`` (``--rebuild`` after a change to the phrases, the classifier or the matcher).
 """
 
 from __future__ import annotations
