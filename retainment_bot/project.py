@@ -26,6 +26,7 @@ from retainment_bot.errors import ContentError, Location, Problem, display_path
 if TYPE_CHECKING:
     from retainment_bot.engine.calibration import Calibration
     from retainment_bot.engine.classifier import SecondOpinion
+    from retainment_bot.engine.confidence import Confidence
     from retainment_bot.engine.matcher import Matcher, Phrase
     from retainment_bot.engine.model import Content
     from retainment_bot.engine.render import Translator
@@ -53,6 +54,8 @@ GREETINGS_KEY, THANKS_KEY = "_greetings", "_thanks"
 SPECIAL_KEYS = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY, GREETINGS_KEY, THANKS_KEY)
 # The calibrated verdict's weights and cut-off (written by `python -m benchmarks.fit_verdict --write`).
 VERDICT_FILE = "search/verdict.json"
+# Candidate F's model (session 10): a likely-right suggestion answered (engine/confidence.py).
+CONFIDENCE_FILE = "search/confidence.json"
 # The matcher's second opinion (written by `python -m benchmarks.second_opinion --write`).
 CLASSIFIER_FILE = "search/classifier.npz"
 CLASSIFIER_COMMAND = "python -m benchmarks.second_opinion --write"
@@ -101,6 +104,7 @@ def build_matcher(
     japanese_analyser: bool = True,
     calibration: Calibration | None = None,
     second_opinion: SecondOpinion | None = None,
+    confidence: Confidence | None = None,
 ) -> Matcher:
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
     filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
@@ -108,7 +112,8 @@ def build_matcher(
     dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
     never puts a question in dictionary forms (SudachiPy is then never loaded for questions).
     ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds.
-    ``second_opinion`` (``search/classifier.npz``) may answer what the matcher would suggest."""
+    ``second_opinion`` (``search/classifier.npz``) may answer what the matcher would suggest, and
+    with it ``confidence`` (``search/confidence.json``, candidate F) a likely-right suggestion."""
     from retainment_bot.engine import ui
     from retainment_bot.engine.matcher import Matcher, content_phrases
     from retainment_bot.engine.render import interface_text
@@ -142,6 +147,7 @@ def build_matcher(
         navigation=[node.id for node in content.nodes.values() if node.topic == content.nodes[content.menu].topic],
         calibration=calibration,
         second_opinion=second_opinion,
+        confidence=confidence,
     )
 
 
@@ -289,6 +295,8 @@ class Project:
         translation += found
         second_opinion, found = self.second_opinion(content_labels(content))
         translation += found
+        confidence, found = self.confidence()
+        translation += found
         matcher = build_matcher(
             content,
             catalogs,
@@ -297,6 +305,7 @@ class Project:
             japanese_analyser=self.japanese_analyser,
             calibration=calibration,
             second_opinion=second_opinion,
+            confidence=confidence,
         )
         return Loaded(Engine(content, catalogs, matcher), problems, translation)
 
@@ -328,6 +337,20 @@ class Project:
             return Calibration.from_json(path.read_text(encoding="utf-8")), []
         except (ValueError, KeyError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
             return None, [Problem(Location(VERDICT_FILE, 0), f"{exc}: run `python -m benchmarks.fit_verdict --write`")]
+
+    def confidence(self) -> tuple[Confidence | None, list[Problem]]:
+        """Candidate F's model from ``search/confidence.json``, if the content has one."""
+        from retainment_bot.engine.confidence import Confidence
+
+        path = self.root / CONFIDENCE_FILE
+        if not path.exists():
+            return None, []
+        try:
+            return Confidence.from_json(path.read_text(encoding="utf-8")), []
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            return None, [
+                Problem(Location(CONFIDENCE_FILE, 0), f"{exc}: run `python -m benchmarks.fit_confidence --write`")
+            ]
 
     def search_phrases(self) -> list[Phrase]:
         """Every phrase the matcher indexes: the content's, ``search/<lang>.yaml``'s and the

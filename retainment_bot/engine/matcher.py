@@ -28,7 +28,10 @@ learned classifier (:mod:`retainment_bot.engine.classifier`) gives a second opin
 and suggestions: a first suggestion that is also its first choice is answered (two readings
 agree; never with an off-topic word), its sure first choice is answered
 over another first suggestion, an answer of another topic than its clear first choice is only
-suggested, and suggestions that lack its first choice offer it last.
+suggested, and suggestions that lack its first choice offer it last. Candidate F
+(:mod:`retainment_bot.engine.confidence`, ``search/confidence.json``; ``Thresholds.confidence``
+switches it off) answers a suggestion both readings left when a small logistic model over the
+ranking and the classifier's decision values finds its first screen likely right.
 """
 
 from __future__ import annotations
@@ -47,7 +50,9 @@ from typing import Any, Literal, Protocol
 from rapidfuzz import fuzz, process
 
 from retainment_bot.engine.calibration import Calibration, Signals, features
-from retainment_bot.engine.classifier import NOT_SCREENS, SecondOpinion
+from retainment_bot.engine.classifier import NOT_SCREENS, Reading, SecondOpinion
+from retainment_bot.engine.confidence import Confidence
+from retainment_bot.engine.confidence import features as confidence_features
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold, hiragana
 
@@ -193,6 +198,11 @@ class Thresholds:
     # for a question with an off-topic word (never answered) offer it from ``offered_off_topic``.
     offered: float = -1.0
     offered_off_topic: float = -1.0
+    # Candidate F (session 10): with ``search/confidence.json``, a suggestion the matcher alone and
+    # the second opinion both leave (no off-topic word) is answered when the confidence model
+    # (:mod:`retainment_bot.engine.confidence`) says its first screen is likely right. ``False``:
+    # never (the matcher as before F).
+    confidence: bool = True
 
 
 @dataclass(frozen=True)
@@ -306,6 +316,7 @@ class Matcher:
     analyser: Callable[[str], str] | None = field(default=None, compare=False)
     calibration: Calibration | None = None
     second_opinion: SecondOpinion | None = field(default=None, compare=False)
+    confidence: Confidence | None = None
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not: the
@@ -360,6 +371,7 @@ class Matcher:
         base_forms: Mapping[str, str] | None = None,
         calibration: Calibration | None = None,
         second_opinion: SecondOpinion | None = None,
+        confidence: Confidence | None = None,
     ) -> Matcher:
         """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
         ``order`` wins. ``entries`` are the topics' first screens: general answers that may
@@ -370,7 +382,8 @@ class Matcher:
         that has it, else from ``analyser``. Questions are read with ``analyser`` only. With a
         ``calibration`` the verdict answers by its probability instead of the answer thresholds;
         with a ``second_opinion`` (:mod:`retainment_bot.engine.classifier`) a suggestion it agrees
-        with is answered."""
+        with is answered, and with a ``confidence`` model too (candidate F,
+        :mod:`retainment_bot.engine.confidence`) a suggestion likely right."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
         expansions = _expansions(short)
         folded_filler = {fold(w) for w in stopwords if fold(w)}
@@ -451,6 +464,7 @@ class Matcher:
             analyser=analyser,
             calibration=calibration,
             second_opinion=second_opinion,
+            confidence=confidence,
             distinct=distinct,
         )
 
@@ -468,7 +482,11 @@ class Matcher:
         japanese = bool(_CJK.search(text))
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
         if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
-            return self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese)
+            if verdict.kind == "answer" or off_topic or self.confidence is None or not self.thresholds.confidence:
+                return self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese)
+            reading = self.second_opinion.read(folded)
+            second = self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese, reading)
+            return self._confident(second, ranked, signals, japanese, reading, self.confidence)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
@@ -484,6 +502,7 @@ class Matcher:
         ranked: Sequence[tuple[str, float]],
         off_topic: bool,
         japanese: bool,
+        reading: Reading | None = None,
     ) -> Verdict:
         """The verdict with the classifier's second opinion: a suggestion whose first screen is
         also the classifier's first choice is answered (two different readings agree; never with an
@@ -493,10 +512,11 @@ class Matcher:
         is one (in Japanese script) whose classifier's choice the matcher ranks close to it; and
         suggestions without the classifier's first choice offer it last (an off-topic
         question's too: it is never answered, but its buttons may still miss the right topic).
-        ``folded`` is the question as :func:`fold` gives it."""
+        ``folded`` is the question as :func:`fold` gives it; ``reading`` the classifier's reading
+        of it when already read."""
         limits, first = self.thresholds, verdict.candidates[0].node
         if verdict.kind == "suggest":
-            reading = opinion.read(folded)
+            reading = reading or opinion.read(folded)
             floor, least = (
                 (limits.agreed_japanese, limits.agreement_japanese) if japanese else (limits.agreed, limits.agreement)
             )
@@ -530,6 +550,35 @@ class Matcher:
             both = (verdict.candidates[0], Candidate(rival, round(scores[rival], 1)))
             return Verdict("suggest", (*both, *rest)[: limits.suggestions])
         return verdict
+
+    def _confident(
+        self,
+        verdict: Verdict,
+        ranked: Sequence[tuple[str, float]],
+        signals: Signals,
+        japanese: bool,
+        reading: Reading,
+        confidence: Confidence,
+    ) -> Verdict:
+        """Candidate F: a suggestion (of a question the matcher alone only suggested, without an
+        off-topic word) answered when ``confidence`` finds its first screen, a content screen,
+        likely right; the other suggestions stay behind it."""
+        if verdict.kind != "suggest":
+            return verdict
+        nodes = [c.node for c in verdict.candidates]
+        if nodes[0] in NOT_SCREENS or nodes[0] in self.navigation:
+            return verdict
+        found = confidence_features(
+            ranked,
+            nodes,
+            signals.coverage,
+            signals.explained,
+            signals.weight,
+            self.entries,
+            reading.values,
+            reading.best,
+        )
+        return Verdict("answer", verdict.candidates) if confidence.answers(found, japanese) else verdict
 
     def _offer(
         self,
