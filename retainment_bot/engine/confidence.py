@@ -5,8 +5,9 @@ The matcher answers when its close candidates agree and the best score reaches a
 classifier's second opinion (:mod:`retainment_bot.engine.classifier`) answers a few more
 suggestions. Many questions still end as "not sure" with the right screen first. For a question
 the matcher alone only suggests and the second opinion leaves a suggestion (never one with an
-off-topic word, never the main menu), a logistic model per script gives the probability that the
-first suggestion is right from :data:`FEATURES`: the matcher's scores and gaps, how much of the
+off-topic word, never the main menu), a logistic model (one per script in the file; the shipped
+one fitted on both, with a cut-off each) gives the probability that the first suggestion is right
+from :data:`FEATURES`: the matcher's scores and gaps, how much of the
 question the screen's phrases cover, the classifier's value for that screen, its own first choice
 and margin, and a few products of those (``"a*b"`` in the file). At or above the script's
 cut-off the first suggestion is answered, the other suggestions kept behind it.
