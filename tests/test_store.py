@@ -460,3 +460,20 @@ async def test_postgres_a_delivery_no_apply_carries_is_recorded_on_its_own_and_a
         assert await store.take_lanes("me", 13.0, 30, 8) == []
     finally:
         await store.close()
+
+
+def test_postgres_statements_are_prepared_by_shape() -> None:
+    """A statement's shape: ``$n`` per distinct parameter (a name used twice is one), ``NULL`` in
+    the text for ``None`` (so its type is the column's), types from the values; the same shape is
+    one prepared statement, whatever the values."""
+    from retainment_bot.store.postgres import _shape
+
+    first = _shape("SELECT %(a)s, %(b)s, %(a)s, %(c)s, %(d)s", {"a": 1, "b": "x", "c": None, "d": True})
+    assert first is not None
+    prepared, args = first
+    assert prepared.definition.endswith("(bigint, text, boolean) AS SELECT $1, $2, $1, NULL, $3")
+    assert args == (1, "x", True) and prepared.call == f"EXECUTE {prepared.name} (%s, %s, %s)"
+    second = _shape("SELECT %(a)s, %(b)s, %(a)s, %(c)s, %(d)s", {"a": 2, "b": "y", "c": None, "d": False})
+    assert second is not None and second[0] is prepared and second[1] == (2, "y", False)
+    positional = _shape("SELECT %s, %s", (1.5, "z"))
+    assert positional is not None and positional[0].definition.endswith("(double precision, text) AS SELECT $1, $2")

@@ -11,6 +11,7 @@ reported fast (the webhook answers 503 and the work is retried) instead of holdi
 from __future__ import annotations
 
 import asyncio
+import re
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -188,24 +189,40 @@ class _Script:
     wait and its own bookkeeping per statement, and a transaction's ``BEGIN`` and ``COMMIT``
     one each too, where one query of several statements costs them once. The parameters are
     bound on the client by psycopg (``AsyncClientCursor.mogrify``); the results come in text.
-    In READ COMMITTED each statement of the query still takes its own snapshot as it starts."""
+    In READ COMMITTED each statement of the query still takes its own snapshot as it starts.
+    A statement added with ``prepare`` goes as ``EXECUTE`` of a statement the connection's
+    server prepared (:func:`_shape`), once per shape and connection (a query of its own, the
+    first time: ``PREPARE`` is not undone by a rollback, so it is marked done once it ran)."""
 
     def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
         self.cursor = psycopg.AsyncClientCursor(connection)
         self.parts: list[str] = []
+        self.known = _PREPARED_ON.setdefault(connection, set())
+        self.preparing: list[_Prepared] = []
 
-    def add(self, query: str, params: Any = None) -> int:
+    def add(self, query: str, params: Any = None, prepare: bool = False) -> int:
         """A statement to send with the next :meth:`run`; its index among that run's results."""
+        if prepare and params:
+            shaped = _shape(query, params)
+            if shaped is not None:
+                prepared, args = shaped
+                if prepared.name not in self.known and prepared not in self.preparing:
+                    self.preparing.append(prepared)
+                query, params = prepared.call, args
         self.parts.append(query if params is None else self.cursor.mogrify(query, params))
         return len(self.parts) - 1
 
-    def extend(self, statements: Sequence[Statement]) -> None:
+    def extend(self, statements: Sequence[Statement], prepare: bool = False) -> None:
         for query, params in statements:
-            self.add(query, params)
+            self.add(query, params, prepare)
 
     async def run(self) -> list[list[tuple[Any, ...]]]:
         """The statements added since the last run, sent as one query: each one's rows (none for
         a statement that returns none)."""
+        for prepared in self.preparing:
+            await self.cursor.execute(prepared.definition)
+            self.known.add(prepared.name)
+        self.preparing = []
         query, self.parts = "; ".join(self.parts), []
         await self.cursor.execute(query)
         results: list[list[tuple[Any, ...]]] = []
@@ -214,6 +231,63 @@ class _Script:
             results.append(await self.cursor.fetchall() if rows else [])
             if not self.cursor.nextset():
                 return results
+
+
+# The statements prepared on each connection's server by :class:`_Script` (their names).
+_PREPARED_ON: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], set[str]] = weakref.WeakKeyDictionary()
+
+# The shapes of statements met so far (their text with ``$n`` and the parameters' types), each
+# with the statement that prepares it; at most ``SHAPES`` of them, the rest go as text.
+_SHAPES: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
+SHAPES = 512
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
+
+
+def _sql_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, float):
+        return "double precision"
+    return "text"
+
+
+def _shape(query: str, params: Any) -> tuple[_Prepared, tuple[Any, ...]] | None:
+    """The prepared statement of ``query`` with ``params`` (``%s`` or ``%(name)s``; a ``None``
+    becomes ``NULL`` in the statement's text, so its type is the column's) and its arguments."""
+    args: list[Any] = []
+    types: list[str] = []
+    slots: dict[str, str] = {}
+    positional = iter(params) if isinstance(params, tuple | list) else None
+
+    def placeholder(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key is None:
+            assert positional is not None
+            value = next(positional)
+        elif key in slots:
+            return slots[key]
+        else:
+            value = params[key]
+        if value is None:
+            found = "NULL"
+        else:
+            args.append(value)
+            types.append(_sql_type(value))
+            found = f"${len(args)}"
+        if key is not None:
+            slots[key] = found
+        return found
+
+    text = _PLACEHOLDER.sub(placeholder, query)
+    key = (text, tuple(types))
+    prepared = _SHAPES.get(key)
+    if prepared is None:
+        if len(_SHAPES) >= SHAPES:
+            return None
+        prepared = _SHAPES[key] = _Prepared(f"rb_w{len(_SHAPES)}", types, text)
+    return prepared, tuple(args)
 
 
 def _lanes_statement(effect: Effect, lanes: LaneRequest) -> Statement | None:
@@ -522,9 +596,14 @@ class PostgresStore:
         script.add(
             "SELECT set_config('synchronous_commit', %s, true), pg_advisory_xact_lock(%s)",
             ("on" if update_id is None else "off", user_id),
+            prepare=True,
         )
         if update_id is None:
-            script.add("SELECT lang, lang_chosen, node, answers, history FROM users WHERE user_id = %s", (user_id,))
+            script.add(
+                "SELECT lang, lang_chosen, node, answers, history FROM users WHERE user_id = %s",
+                (user_id,),
+                prepare=True,
+            )
             read = (await script.run())[-1]
             state = decode(*read[0]) if read else None
         else:  # claim the update id, take it out of the inbox and read the state: one statement
@@ -552,7 +631,7 @@ class PostgresStore:
         carried = self._take_settles()
         sent = False
         try:
-            script.extend(writes)
+            script.extend(writes, prepare=True)
             settled = [(settle, script.add(SETTLE_PREPARED.call, settle.params)) for settle in carried]
             at = script.add(*taking) if taking else None
             script.add("COMMIT")

@@ -81,6 +81,10 @@ class Sender:
         # turn the next free place is, while rows may wait for ``take_lanes``.
         self._reserved = 0
         self._take_turn = True
+        # Chats with new rows that a worker's transaction could not take while a lane of this
+        # sender held them: when that lane ends having given the chat back (its last rows read
+        # before the new ones were committed), ``take_lanes`` looks at once, not at its next poll.
+        self._missed: set[int] = set()
 
     def notify(self) -> None:
         """New rows were written (by this process's workers)."""
@@ -105,7 +109,9 @@ class Sender:
         for chat_id, lane in applied.lanes:
             if chat_id not in self._active:  # else still sending after its lease ran out: it reads on itself
                 self._handed.append((chat_id, lane, self.clock()))
-        if len(applied.lanes) < len({reply.chat_id for reply in effect.replies}):
+        chats = {reply.chat_id for reply in effect.replies}
+        if len(applied.lanes) < len(chats):
+            self._missed.update(chats.intersection(self._active).difference(chat for chat, _ in applied.lanes))
             self.notify()
         self._fill()
 
@@ -149,6 +155,10 @@ class Sender:
 
     def _done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._active.pop(chat_id, None)
+        if chat_id in self._missed:
+            self._missed.discard(chat_id)
+            self._behind = True
+            self.wake.set()
         if self._behind and not self._reserved:
             # Rows may wait for a lane that was not handed over: every other place that frees is
             # theirs, or the handed lanes (in order) would take every one and starve them under
