@@ -7,6 +7,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -477,3 +478,50 @@ def test_postgres_statements_are_prepared_by_shape() -> None:
     assert second is not None and second[0] is prepared and second[1] == (2, "y", False)
     positional = _shape("SELECT %s, %s", (1.5, "z"))
     assert positional is not None and positional[0].definition.endswith("(double precision, text) AS SELECT $1, $2")
+
+
+async def test_a_lane_handed_over_while_its_chat_s_last_lane_is_ending_is_sent_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's transaction takes a chat's lane that this sender's lane of the chat has just
+    given back (its last delivery recorded) but whose task has not ended yet: the new lane is
+    taken again, its rows read afresh, once that task ends; every reply is sent once."""
+    from retainment_bot.telegram.ratelimit import Limits, SharedLimiter
+    from retainment_bot.telegram.send import Sender
+
+    await store.open()
+    try:
+        calls: list[str] = []
+        sender = Sender(None, store, SharedLimiter(store, Limits(0, 0), lambda: 0.0), "me")  # type: ignore[arg-type]
+
+        async def call(method: str, params: dict[str, Any]) -> None:
+            calls.append(params["text"])
+
+        monkeypatch.setattr(sender, "_call", call)
+        real = store.settle_chat
+        recorded, go_on = asyncio.Event(), asyncio.Event()
+
+        async def slow_settle(*args: Any, **kwargs: Any) -> Any:
+            rows = await real(*args, **kwargs)
+            recorded.set()
+            await go_on.wait()  # the lane's task has not resumed yet
+            return rows
+
+        monkeypatch.setattr(store, "settle_chat", slow_settle)
+        first = Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "first"}')
+        sender.applied(await store.apply(7, 1, 0, replying(first), sender.lane_request()))
+        await asyncio.wait_for(recorded.wait(), 5)
+        second = Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "second"}')
+        applied = await store.apply(7, 2, 0, replying(second), sender.lane_request())
+        assert [chat for chat, _ in applied.lanes] == [7]  # given back: taken by this transaction
+        sender.applied(applied)
+        go_on.set()
+        for _ in range(200):
+            if len(calls) >= 2 and not sender._active:
+                break
+            await asyncio.sleep(0.01)
+        assert calls == ["first", "second"]
+        assert await store.pending_replies() == 0
+        assert await store.lease_chat(7, "another sender", now=time.time(), lease_seconds=30) is not None  # given back
+    finally:
+        await store.close()
