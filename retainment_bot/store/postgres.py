@@ -202,7 +202,7 @@ class _Script:
 
     def add(self, query: str, params: Any = None, prepare: bool = False) -> int:
         """A statement to send with the next :meth:`run`; its index among that run's results."""
-        if prepare and params:
+        if prepare and params and PREPARE_WRITES:
             shaped = _shape(query, params)
             if shaped is not None:
                 prepared, args = shaped
@@ -232,6 +232,9 @@ class _Script:
             if not self.cursor.nextset():
                 return results
 
+
+# Whether :class:`_Script` prepares the statements added with ``prepare`` (the apply's writes).
+PREPARE_WRITES = True
 
 # The statements prepared on each connection's server by :class:`_Script` (their names).
 _PREPARED_ON: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], set[str]] = weakref.WeakKeyDictionary()
