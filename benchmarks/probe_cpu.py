@@ -47,6 +47,48 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return found
 
 
+def _socket_ports(pid: int) -> set[int]:
+    """The local TCP ports of the process's sockets."""
+    inodes: set[str] = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports: set[int] = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def server_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the process's connections (by backend pid)."""
+    import psycopg
+
+    ports = sorted(_socket_ports(pid))
+    if not ports:
+        return {}
+    with psycopg.connect(stores.PG_URL, autocommit=True) as connection:
+        rows = connection.execute("SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", (ports,)).fetchall()
+    found: dict[int, float] = {}
+    for (backend,) in rows:
+        try:
+            fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(backend)] = (int(fields[11]) + int(fields[12])) / TICK
+    return found
+
+
 def start(name: str, root: Path, api: FakeApi, workdir: Path, url: str | None) -> Process:
     """The bot of the tree ``root`` (or, for ``echo``, the echo bot) as the benchmark starts it."""
     kind = "echo" if name == "echo" else "bot"
@@ -77,6 +119,8 @@ async def probe(trees: dict[str, Path], postgres: bool, rounds: int, warm: float
                 await generator.run([process.port], 2.0)
             per_update: dict[str, list[float]] = {name: [] for name in processes}
             rates: dict[str, list[float]] = {name: [] for name in processes}
+            # PostgreSQL's backends serving the bot's connections (on the same cores).
+            server_per_update: dict[str, list[float]] = {name: [] for name in processes}
             threads: dict[str, dict[str, float]] = {name: {} for name in processes}
             names = list(processes)
             for index in range(rounds):
@@ -84,9 +128,14 @@ async def probe(trees: dict[str, Path], postgres: bool, rounds: int, warm: float
                 for name in order:
                     process = processes[name]
                     await generator.run([process.port], warm)
+                    serving = postgres and name != "echo"
+                    server_before = server_cpu(process.popen.pid) if serving else {}
                     before = thread_cpu(process.popen.pid)
                     result = await generator.run([process.port], seconds)
                     after = thread_cpu(process.popen.pid)
+                    server_after = server_cpu(process.popen.pid) if serving else {}
+                    server = sum(cpu - server_before.get(b, 0.0) for b, cpu in server_after.items())
+                    server_per_update[name].append(server / max(1, result.updates) * 1000)
                     used = {t: after[t] - before.get(t, 0.0) for t in after}
                     per_update[name].append(sum(used.values()) / max(1, result.updates) * 1000)
                     rates[name].append(result.updates_per_s)
@@ -94,6 +143,7 @@ async def probe(trees: dict[str, Path], postgres: bool, rounds: int, warm: float
                         threads[name][thread] = threads[name].get(thread, 0.0) + cpu / max(1, result.updates) * 1000
                     print(
                         f"round {index + 1} {name:<8} {per_update[name][-1]:5.2f} ms/update "
+                        f"(server {server_per_update[name][-1]:4.2f}) "
                         f"{result.updates_per_s:6.1f} updates/s lost {result.lost} "
                         f"load {os.getloadavg()[0]:.1f}",
                         flush=True,
@@ -107,6 +157,11 @@ async def probe(trees: dict[str, Path], postgres: bool, rounds: int, warm: float
                     f"({', '.join(f'{v:.2f}' for v in per_update[name])})  "
                     f"{statistics.median(rates[name]):6.1f}  {shown}"
                 )
+                if postgres and name != "echo":
+                    print(
+                        f"{'':<10} {name:<8} server {statistics.median(server_per_update[name]):5.2f} "
+                        f"({', '.join(f'{v:.2f}' for v in server_per_update[name])}) ms CPU/update of its backends"
+                    )
         finally:
             await asyncio.gather(*(p.stop() for p in processes.values()))
             await api.stop()

@@ -7,6 +7,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -346,5 +347,181 @@ async def test_the_sqlite_thread_answers_each_call_with_its_own_result_and_skips
         assert await blocking is True
         assert await store._call(select, 7) == 7  # the thread is past the cancelled call
         assert made == [] and cancelled.cancelled()
+    finally:
+        await store.close()
+
+
+async def test_postgres_records_a_delivery_in_the_next_apply_s_transaction(
+    pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``settle_chat`` waits for the next apply and goes in its transaction: the delivered row is
+    deleted and the lane given back when that transaction commits, never before (and nothing is
+    recorded on its own meanwhile); an apply to the same chat has its sender's lane read the new
+    rows and go on (the lane statement does not take a lane still held)."""
+    from retainment_bot.store import postgres
+    from tests.telegram_harness import postgres_store
+
+    monkeypatch.setattr(postgres, "SETTLE_WAIT", 30.0)  # only an apply can carry it
+    store = postgres_store(pg_schema)
+    await store.open()
+    try:
+        reply = Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "a"}')
+        await store.apply(7, 1, 0, replying(reply))
+        lane = await store.lease_chat(7, "me", now=10.0, lease_seconds=30)
+        assert lane is not None and len(lane.rows) == 1
+        settling = asyncio.ensure_future(store.settle_chat(7, "me", tat=11.0, done=lane.rows[0].id))
+        await asyncio.sleep(0.05)
+        assert not settling.done() and await store.pending_replies() == 1  # not recorded yet
+        other = Outgoing(8, "sendMessage", '{"chat_id": 8, "text": "b"}')
+        applied = await store.apply(8, 2, 0, replying(other), LaneRequest("me", 12.0, 42.0))
+        assert await asyncio.wait_for(settling, 1) == ()  # recorded by that apply, the lane given back
+        assert [chat for chat, _ in applied.lanes] == [8]
+        assert await store.pending_replies() == 1  # chat 8's
+        again = await store.lease_chat(7, "another sender", now=13.0, lease_seconds=30)
+        assert again is not None and again.tat == 11.0
+
+        # The same chat: the settle, after the apply's writes, reads the new row and keeps the lane.
+        lane = await store.lease_chat(8, "me", now=14.0, lease_seconds=30)
+        assert lane is not None and len(lane.rows) == 1
+        settling = asyncio.ensure_future(store.settle_chat(8, "me", tat=15.0, done=lane.rows[0].id))
+        await asyncio.sleep(0)
+        newer = Outgoing(8, "sendMessage", '{"chat_id": 8, "text": "c"}')
+        applied = await store.apply(8, 3, 0, replying(newer), LaneRequest("me", 16.0, 46.0))
+        assert applied.lanes == ()  # still held by its sender, which reads on
+        assert [row.params for row in await settling] == [newer.params]
+        assert await store.lease_chat(8, "another sender", now=17.0, lease_seconds=30) is None
+    finally:
+        await store.close()
+
+
+async def test_postgres_a_delivery_whose_carrying_apply_fails_is_recorded_by_no_one_else(
+    pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The apply carrying a settle fails on the server: both roll back together, the settle fails
+    as ``settle_chat`` failing would (the sender then records the row itself, ``sent``), the
+    update stays in the inbox and is applied once, later; the row is never sent twice."""
+    from retainment_bot.store import postgres
+    from tests.telegram_harness import postgres_store
+
+    monkeypatch.setattr(postgres, "SETTLE_WAIT", 30.0)
+    store = postgres_store(pg_schema)
+    await store.open()
+    try:
+        await store.apply(7, 1, 0, replying(Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "a"}')))
+        lane = await store.lease_chat(7, "me", now=10.0, lease_seconds=30)
+        assert lane is not None
+        assert await store.receive(2, 8, "{}", 0, 0.0) == Receipt.QUEUED
+        settling = asyncio.ensure_future(store.settle_chat(7, "me", tat=11.0, done=lane.rows[0].id))
+        await asyncio.sleep(0)
+        with monkeypatch.context() as patched:
+            patched.setattr(postgres, "_effect_statements", lambda *_: [("SELECT no_such_column FROM users", None)])
+            with pytest.raises(StoreError):
+                await store.apply(8, 2, 0, replying(Outgoing(8, "sendMessage", '{"chat_id": 8, "text": "b"}')))
+        with pytest.raises(StoreError):
+            await settling
+        assert await store.pending_replies() == 1  # not recorded: the sender does it (``sent``)
+        assert await store.lease_chat(7, "another sender", now=12.0, lease_seconds=30) is None  # still held
+        await store.sent(lane.rows[0].id)
+        await store.release_chat(7, "me", 11.0)
+        assert await store.backlog() == 1  # the update is still there
+        assert not (await store.apply(8, 2, 0, put(State("en")))).duplicate
+        assert (await store.apply(8, 2, 0, put(State("en")))).duplicate
+        assert await store.pending_replies() == 0
+    finally:
+        await store.close()
+
+
+async def test_postgres_a_delivery_no_apply_carries_is_recorded_on_its_own_and_at_close(
+    pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle, a settle goes alone after ``SETTLE_WAIT``; one still waiting when the store closes
+    (a shutdown) is recorded before the pool closes, so a restart does not send it again."""
+    from retainment_bot.store import postgres
+    from tests.telegram_harness import postgres_store
+
+    store = postgres_store(pg_schema)
+    await store.open()
+    try:
+        replies = tuple(Outgoing(7, "sendMessage", f'{{"chat_id": 7, "text": "{n}"}}') for n in range(2))
+        await store.apply(7, 1, 0, lambda _old: Effect(state=State("en"), replies=replies))
+        lane = await store.lease_chat(7, "me", now=10.0, lease_seconds=30, rows=1)
+        assert lane is not None
+        rest = await asyncio.wait_for(store.settle_chat(7, "me", tat=11.0, done=lane.rows[0].id), 5)
+        assert [row.params for row in rest] == [replies[1].params]
+        monkeypatch.setattr(postgres, "SETTLE_WAIT", 30.0)
+        settling = asyncio.ensure_future(store.settle_chat(7, "me", tat=12.0, done=rest[0].id))
+        await asyncio.sleep(0)
+    finally:
+        await store.close()
+    assert await settling == ()
+    store = postgres_store(pg_schema)
+    await store.open()
+    try:
+        assert await store.pending_replies() == 0
+        assert await store.take_lanes("me", 13.0, 30, 8) == []
+    finally:
+        await store.close()
+
+
+def test_postgres_statements_are_prepared_by_shape() -> None:
+    """A statement's shape: ``$n`` per distinct parameter (a name used twice is one), ``NULL`` in
+    the text for ``None`` (so its type is the column's), types from the values; the same shape is
+    one prepared statement, whatever the values."""
+    from retainment_bot.store.postgres import _shape
+
+    first = _shape("SELECT %(a)s, %(b)s, %(a)s, %(c)s, %(d)s", {"a": 1, "b": "x", "c": None, "d": True})
+    assert first is not None
+    prepared, args = first
+    assert prepared.definition.endswith("(bigint, text, boolean) AS SELECT $1, $2, $1, NULL, $3")
+    assert args == (1, "x", True) and prepared.call == f"EXECUTE {prepared.name} (%s, %s, %s)"
+    second = _shape("SELECT %(a)s, %(b)s, %(a)s, %(c)s, %(d)s", {"a": 2, "b": "y", "c": None, "d": False})
+    assert second is not None and second[0] is prepared and second[1] == (2, "y", False)
+    positional = _shape("SELECT %s, %s", (1.5, "z"))
+    assert positional is not None and positional[0].definition.endswith("(double precision, text) AS SELECT $1, $2")
+
+
+async def test_a_lane_handed_over_while_its_chat_s_last_lane_is_ending_is_sent_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's transaction takes a chat's lane that this sender's lane of the chat has just
+    given back (its last delivery recorded) but whose task has not ended yet: the new lane is
+    taken again, its rows read afresh, once that task ends; every reply is sent once."""
+    from retainment_bot.telegram.ratelimit import Limits, SharedLimiter
+    from retainment_bot.telegram.send import Sender
+
+    await store.open()
+    try:
+        calls: list[str] = []
+        sender = Sender(None, store, SharedLimiter(store, Limits(0, 0), lambda: 0.0), "me")  # type: ignore[arg-type]
+
+        async def call(method: str, params: dict[str, Any]) -> None:
+            calls.append(params["text"])
+
+        monkeypatch.setattr(sender, "_call", call)
+        real = store.settle_chat
+        recorded, go_on = asyncio.Event(), asyncio.Event()
+
+        async def slow_settle(*args: Any, **kwargs: Any) -> Any:
+            rows = await real(*args, **kwargs)
+            recorded.set()
+            await go_on.wait()  # the lane's task has not resumed yet
+            return rows
+
+        monkeypatch.setattr(store, "settle_chat", slow_settle)
+        first = Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "first"}')
+        sender.applied(await store.apply(7, 1, 0, replying(first), sender.lane_request()))
+        await asyncio.wait_for(recorded.wait(), 5)
+        second = Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "second"}')
+        applied = await store.apply(7, 2, 0, replying(second), sender.lane_request())
+        assert [chat for chat, _ in applied.lanes] == [7]  # given back: taken by this transaction
+        sender.applied(applied)
+        go_on.set()
+        for _ in range(200):
+            if len(calls) >= 2 and not sender._active:
+                break
+            await asyncio.sleep(0.01)
+        assert calls == ["first", "second"]
+        assert await store.pending_replies() == 0
+        assert await store.lease_chat(7, "another sender", now=time.time(), lease_seconds=30) is not None  # given back
     finally:
         await store.close()

@@ -81,6 +81,13 @@ class Sender:
         # turn the next free place is, while rows may wait for ``take_lanes``.
         self._reserved = 0
         self._take_turn = True
+        # Chats with new rows that a worker's transaction could not take while a lane of this
+        # sender held them: when that lane ends having given the chat back (its last rows read
+        # before the new ones were committed), ``take_lanes`` looks at once, not at its next poll.
+        self._missed: set[int] = set()
+        # Chats whose lanes a worker's transaction took while this sender's lane of the chat was
+        # still running: taken again (``lease_chat``, rows read afresh) when that lane ends.
+        self._again: dict[int, Lane] = {}
 
     def notify(self) -> None:
         """New rows were written (by this process's workers)."""
@@ -103,9 +110,15 @@ class Sender:
         if effect is None or not effect.replies:
             return
         for chat_id, lane in applied.lanes:
-            if chat_id not in self._active:  # else still sending after its lease ran out: it reads on itself
+            if chat_id not in self._active:
                 self._handed.append((chat_id, lane, self.clock()))
-        if len(applied.lanes) < len({reply.chat_id for reply in effect.replies}):
+            else:  # this sender's lane of the chat has given it back and not yet ended, or is still
+                # sending after its lease ran out: once it ends, the lane is taken again with its
+                # rows read afresh (those handed over may be ones it has sent since)
+                self._again[chat_id] = lane
+        chats = {reply.chat_id for reply in effect.replies}
+        if len(applied.lanes) < len(chats):
+            self._missed.update(chats.intersection(self._active).difference(chat for chat, _ in applied.lanes))
             self.notify()
         self._fill()
 
@@ -149,6 +162,13 @@ class Sender:
 
     def _done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._active.pop(chat_id, None)
+        again = self._again.pop(chat_id, None)
+        if again is not None:
+            self._handed.appendleft((chat_id, again, float("-inf")))  # taken again before it sends
+        if chat_id in self._missed:
+            self._missed.discard(chat_id)
+            self._behind = True
+            self.wake.set()
         if self._behind and not self._reserved:
             # Rows may wait for a lane that was not handed over: every other place that frees is
             # theirs, or the handed lanes (in order) would take every one and starve them under
@@ -177,6 +197,10 @@ class Sender:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1)
+        handed, self._handed = list(self._handed), deque()  # handed back by lanes that ended meanwhile
+        for chat_id, lane, _ in handed:
+            with contextlib.suppress(StoreError):
+                await self.store.release_chat(chat_id, self.owner, lane.tat)
 
     async def _lane(self, chat_id: int, lane: Lane, taken_at: float | None = None) -> None:
         """Send the rows of a chat whose lane this sender took, in order, until none is left or one
