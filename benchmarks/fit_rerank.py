@@ -224,6 +224,20 @@ class Proxy:
     nested: dict[str, Figures]
     cuts: tuple[float, float]
     orders: dict[int, tuple[Candidate, ...]]
+    left: list[Row]  # the rows F leaves unsure (F's held-out probability below its cut-off)
+    found: dict[int, dict[str, float]]  # their features on G's order
+
+
+def _held(groups: Sequence[str], rows: Sequence[Row], found: dict[int, dict[str, float]], right: dict[int, bool]):
+    """Each group's rows' probabilities from F's model fitted on the other groups' rows."""
+    probs: dict[int, float] = {}
+    for group in groups:
+        train = [r for r in rows if r.group != group]
+        model = fit_f([found[id(r)] for r in train], [right[id(r)] for r in train])
+        for r in rows:
+            if r.group == group:
+                probs[id(r)] = model.probability(found[id(r)])
+    return probs
 
 
 def proxy(
@@ -231,25 +245,28 @@ def proxy(
     usable: Sequence[Row],
     matcher: Matcher,
     fitter: Callable[[Sequence[Row]], Rerank] | None,
+    main_cuts: tuple[float, float],
 ) -> Proxy:
+    """Left one writer out: F (refitted on the shipped order) at main's cut-offs answers first;
+    G re-orders what it leaves; G's check (F's model refitted on those rows in G's order) answers
+    from the cut-offs chosen here: no language answers one more wrong or out-of-scope question."""
     limit = matcher.thresholds.suggestions
+    excluded = NOT_SCREENS | matcher.navigation
+    groups = sorted({row.group for row in usable})
+    found0 = {id(r): f_found(r, r.shipped.candidates, matcher.entries) for r in usable}
+    right0 = {id(r): r.shipped.candidates[0].node in r.case.expected for r in usable}
+    main_p = _held(groups, usable, found0, right0)
+    answered = {id(r) for r in usable if main_p[id(r)] >= main_cuts[r.japanese]}
     orders: dict[int, tuple[Candidate, ...]] = {}
-    for group in sorted({row.group for row in usable}):
+    for group in groups:
         model = fitter([r for r in usable if r.group != group]) if fitter else None
         for row in usable:
             if row.group == group:
                 orders[id(row)] = reorder(row, model, limit)
-    excluded = NOT_SCREENS | matcher.navigation
-    frows = [r for r in usable if orders[id(r)][0].node not in excluded]
-    found = {id(r): f_found(r, orders[id(r)], matcher.entries) for r in frows}
-    right = {id(r): orders[id(r)][0].node in r.case.expected for r in frows}
-    probs: dict[int, float] = {}
-    for group in sorted({r.writer for r in rows if r.writer.startswith("blind")}):
-        train = [r for r in frows if r.writer != group]
-        model = fit_f([found[id(r)] for r in train], [right[id(r)] for r in train])
-        for r in frows:
-            if r.writer == group:
-                probs[id(r)] = model.probability(found[id(r)])
+    left = [r for r in usable if id(r) not in answered and orders[id(r)][0].node not in excluded]
+    found = {id(r): f_found(r, orders[id(r)], matcher.entries) for r in left}
+    right = {id(r): orders[id(r)][0].node in r.case.expected for r in left}
+    probs = _held(groups, left, found, right) if fitter else {}
     blind = [r for r in rows if r.writer.startswith("blind")]
 
     def items(some: Sequence[Row]) -> list[Item]:
@@ -262,6 +279,8 @@ def proxy(
     def verdict(row: Row, cuts: tuple[float, float]) -> Verdict:
         if id(row) not in orders:
             return row.shipped
+        if id(row) in answered:
+            return Verdict("answer", row.shipped.candidates)
         answer = id(row) in probs and probs[id(row)] >= cuts[row.japanese]
         return Verdict("answer" if answer else "suggest", orders[id(row)])
 
@@ -269,9 +288,9 @@ def proxy(
     figures = {key: Figures() for key in (*LANGUAGES, "all")}
     nested = {key: Figures() for key in (*LANGUAGES, "all")}
     for row in blind:
-        for into, v in ((figures, verdict(row, cuts)),):
-            judge(row.case, v, into[row.case.lang])
-            judge(row.case, v, into["all"])
+        v = verdict(row, cuts)
+        judge(row.case, v, figures[row.case.lang])
+        judge(row.case, v, figures["all"])
     for writer in sorted({r.writer for r in blind}):
         other = choose(items([r for r in blind if r.writer != writer]))
         for row in blind:
@@ -279,7 +298,7 @@ def proxy(
                 v = verdict(row, other)
                 judge(row.case, v, nested[row.case.lang])
                 judge(row.case, v, nested["all"])
-    return Proxy(figures, nested, cuts, orders)
+    return Proxy(figures, nested, cuts, orders, left, found)
 
 
 def line(by_lang: dict[str, Figures]) -> str:
@@ -301,63 +320,61 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     project = Project(ROOT)
     matcher = project.engine(cached=False).matcher
-    assert matcher is not None
+    assert matcher is not None and matcher.confidence is not None
+    main_cuts = (matcher.confidence.latin.cutoff, matcher.confidence.japanese.cutoff)
     if args.rebuild or not CACHE.exists():
         phrases = project.search_phrases()
         read = readings([p.text for p in phrases], [p.node for p in phrases])
         CACHE.write_bytes(pickle.dumps(build_rows(matcher, read)))
     rows: list[Row] = pickle.loads(CACHE.read_bytes())
     usable = prepare(rows, matcher, args.k)
-    print(f"{len(rows)} questions, {len(usable)} where G and F may act")
-    main_f = proxy(rows, usable, matcher, None)
-    print("main F (refitted)".ljust(26), line(main_f.figures))
-    print("  nested cut-offs".ljust(26), line(main_f.nested), flush=True)
+    print(f"{len(rows)} questions, {len(usable)} where F and G may act; main's F cut-offs {main_cuts}")
+    main_f = proxy(rows, usable, matcher, None, main_cuts)
+    print("main (F refitted)".ljust(26), line(main_f.figures))
     grid: list[tuple[float, float, int]] = [(args.c, args.margin, args.k)]
     if args.grid:
-        grid += [(c, m, k) for k in (3, 5, 8, 12) for c in (0.1, 1.0) for m in (0.0, 0.5, 1.0, 2.0)]
+        grid += [(c, m, k) for k in (3, 8) for c in (0.1, 1.0) for m in (0.0, 0.5, 1.0)]
     for c, margin, k in grid:
         some = prepare(rows, matcher, k)
-        got = proxy(rows, some, matcher, lambda train, c=c, m=margin, k=k: fit_rerank(train, c, m, k))
+        got = proxy(rows, some, matcher, lambda train, c=c, m=margin, k=k: fit_rerank(train, c, m, k), main_cuts)
         print(f"G C{c} m{margin} k{k}".ljust(26), line(got.figures))
         print(f"  nested; cuts {got.cuts[0]:.3f}/{got.cuts[1]:.3f}".ljust(26), line(got.nested), flush=True)
     if not args.write:
         return
     usable = prepare(rows, matcher, args.k)
-    g = proxy(rows, usable, matcher, lambda train: fit_rerank(train, args.c, args.margin, args.k))
+    g = proxy(rows, usable, matcher, lambda train: fit_rerank(train, args.c, args.margin, args.k), main_cuts)
     model = fit_rerank(usable, args.c, args.margin, args.k)
-    excluded = NOT_SCREENS | matcher.navigation
-    frows = [r for r in usable if g.orders[id(r)][0].node not in excluded]
-    f_model = fit_f(
-        [f_found(r, g.orders[id(r)], matcher.entries) for r in frows],
-        [g.orders[id(r)][0].node in r.case.expected for r in frows],
-    )
+    f_model = fit_f([g.found[id(r)] for r in g.left], [g.orders[id(r)][0].node in r.case.expected for r in g.left])
     confidence = Confidence(
         Model(f_model.weights, f_model.bias, g.cuts[0]), Model(f_model.weights, f_model.bias, g.cuts[1])
     )
     model = replace(model, confidence=confidence)
     note = "Fitted by `python -m benchmarks.fit_rerank --write` on tests/eval/tune (see its docstring)."
     (ROOT / RERANK_FILE).write_text(model.to_json(note), encoding="utf-8")
-    print(f"wrote {RERANK_FILE} with F refitted (cut-offs {g.cuts[0]:.4f} / {g.cuts[1]:.4f})")
+    print(f"wrote {RERANK_FILE}, its check's cut-offs {g.cuts[0]:.4f} / {g.cuts[1]:.4f}")
     check(rows, usable, Rerank.from_json(model.to_json()))  # as read back: the file rounds
 
 
 def check(rows: Sequence[Row], usable: Sequence[Row], model: Rerank) -> None:
-    """The matcher loaded from the written file gives the proxy's verdicts (final models)."""
+    """The matcher loaded from the written file gives the proxy's verdicts (the final models:
+    F's from search/confidence.json, then G's)."""
     matcher = Project(ROOT).engine(cached=False).matcher
-    assert matcher is not None and matcher.rerank == model and model.confidence is not None
-    confidence = model.confidence
+    assert matcher is not None and matcher.rerank == model
+    assert model.confidence is not None and matcher.confidence is not None
+    excluded = NOT_SCREENS | matcher.navigation
     ids = {id(r) for r in usable}
     same = 0
     for row in rows:
-        assert row.reading is not None or id(row) not in ids
         expected: Any = row.shipped
         if id(row) in ids:
-            order = reorder(row, model, matcher.thresholds.suggestions)
-            first = order[0].node
-            answer = first not in NOT_SCREENS | matcher.navigation and confidence.answers(
-                f_found(row, order, matcher.entries), row.japanese
-            )
-            expected = Verdict("answer" if answer else "suggest", order)
+            if matcher.confidence.answers(f_found(row, row.shipped.candidates, matcher.entries), row.japanese):
+                expected = Verdict("answer", row.shipped.candidates)
+            else:
+                order = reorder(row, model, matcher.thresholds.suggestions)
+                answer = order[0].node not in excluded and model.confidence.answers(
+                    f_found(row, order, matcher.entries), row.japanese
+                )
+                expected = Verdict("answer" if answer else "suggest", order)
         reading = row.reading
         same += reading is None or with_opinion(matcher, _Fixed(reading), {}).match(row.case.question) == expected
     print(f"the proxy's verdicts = the matcher's with the written files: {same} of {len(rows)}")

@@ -107,17 +107,22 @@ def test_the_classifiers_candidate_is_put_first_only_when_switched_on() -> None:
     assert nodes(switched) == ["consent_form.start", "titp.start"]
 
 
-def test_f_decides_on_the_new_order_with_gs_own_model() -> None:
-    # G's file carries F's refitted model: it decides while G is on, search/confidence.json's when off.
+def test_f_decides_first_and_gs_check_answers_what_it_leaves() -> None:
+    # F (search/confidence.json) answers on the matcher's order: G never touches its answer.
+    verdict = matcher(by_classifier(confidence=sure()), confidence=sure()).match(QUESTION)
+    assert verdict.kind == "answer" and verdict.candidates[0].node == "consent_form.start"
+    # What F leaves is re-ordered, and G's own check may answer the new first suggestion.
     verdict = matcher(by_classifier(confidence=sure()), confidence=never()).match(QUESTION)
     assert verdict.kind == "answer" and verdict.candidates[0].node == "titp.start"
-    assert matcher(by_classifier(confidence=never()), confidence=sure()).match(QUESTION).kind == "suggest"
-    off = copy.copy(matcher(by_classifier(confidence=never()), confidence=sure()))
-    object.__setattr__(off, "thresholds", replace(off.thresholds, rerank=False))
+    verdict = matcher(by_classifier(confidence=never()), confidence=never()).match(QUESTION)
+    assert verdict.kind == "suggest" and verdict.candidates[0].node == "titp.start"
+    # Thresholds.confidence = False: G only re-orders.
+    off = copy.copy(matcher(by_classifier(confidence=sure()), confidence=sure()))
+    object.__setattr__(off, "thresholds", replace(off.thresholds, confidence=False))
     verdict = off.match(QUESTION)
-    assert verdict.kind == "answer" and verdict.candidates[0].node == "consent_form.start"
-    # Without its own model, G's order goes to search/confidence.json's.
-    assert matcher(by_classifier(), confidence=sure()).match(QUESTION).candidates[0].node == "titp.start"
+    assert verdict.kind == "suggest" and verdict.candidates[0].node == "titp.start"
+    # Without F's file, G still acts.
+    assert matcher(by_classifier(confidence=sure())).match(QUESTION).kind == "answer"
 
 
 def test_an_off_topic_question_and_the_main_menu_are_left_alone() -> None:

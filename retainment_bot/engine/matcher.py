@@ -497,18 +497,20 @@ class Matcher:
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
         if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
             rerank = self.rerank if self.thresholds.rerank else None
-            # G carries F refitted on its order: that one decides while G is on.
-            confidence = (rerank.confidence if rerank is not None else None) or self.confidence
-            if not self.thresholds.confidence:
-                confidence = None
+            confidence = self.confidence if self.thresholds.confidence else None
             if verdict.kind == "answer" or off_topic or (confidence is None and rerank is None):
                 return self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese)
             reading = self.second_opinion.read(folded)
             second = self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese, reading)
-            if rerank is not None:
-                second = self._reranked(second, ranked, signals, japanese, reading, rerank)
             if confidence is not None:
-                return self._confident(second, ranked, signals, japanese, reading, confidence)
+                second = self._confident(second, ranked, signals, japanese, reading, confidence)
+            if rerank is None or second.kind != "suggest":
+                return second
+            # G acts on what F leaves unsure: re-ordered, then its own check (F's model refitted on
+            # G's order, on the questions F leaves) may answer the new first suggestion.
+            second = self._reranked(second, ranked, signals, japanese, reading, rerank)
+            if rerank.confidence is not None and self.thresholds.confidence:
+                return self._confident(second, ranked, signals, japanese, reading, rerank.confidence)
             return second
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer

@@ -1,29 +1,30 @@
 """Candidate G (issue 12, session 10): a learned re-ranking of the matcher's candidates, a better
-*first choice* for candidate F (:mod:`retainment_bot.engine.confidence`) to answer.
+*first choice* where candidate F (:mod:`retainment_bot.engine.confidence`) leaves a question unsure.
 
 The classifier's second opinion (:mod:`retainment_bot.engine.classifier`) is right more often than
-the matcher's first suggestion on the questions the matcher only suggests, while the matcher's
-ranking is the better judge elsewhere. For a question the matcher alone only suggests and the
-second opinion leaves a suggestion (never one with an off-topic word, never the main menu), the
-candidates are the suggestions, the best ``k`` content screens of the matcher's ranking and the
-classifier's first choice (when a content screen). Each gets a linear score (a logistic model,
-pointwise: "this candidate is right") from :data:`FEATURES`: its matcher score, rank and gap to the
-best and to the first suggestion, its coverage, the classifier's value for it, its gap to the
-classifier's best and to the first suggestion's value, its rank among the candidates by that
-value, whether it is the classifier's first choice or of its topic, whether it is a topic's first
-screen, of the first suggestion's topic, and the script. When the best-scored candidate is not the
-first suggestion and beats it by ``margin``, it is put first; the other suggestions follow, those
-of its topic dropped (suggestions stay of distinct topics, at most as many as before). Candidate F
-then decides on the new order (its model refitted on it). Main menu and non-screens (out of scope,
-small talk) are never candidates; answers (the matcher's, the agreement's, the veto's, candidate E's)
-are never touched.
+the matcher's first suggestion on the questions the matcher only suggests. For a question the
+matcher alone only suggests, the second opinion leaves a suggestion (never one with an off-topic
+word, never the main menu first) and F does not answer, the candidates are the suggestions, the
+best ``k`` content screens of the matcher's ranking and the classifier's first choice (when a
+content screen). Each gets a linear score (a logistic model, pointwise: "this candidate is
+right") from :data:`FEATURES`: its matcher score, rank and gap to the best and to the first
+suggestion, its coverage, the classifier's value for it, its gap to the classifier's best and to
+the first suggestion's value, its rank among the candidates by that value, whether it is the
+classifier's first choice or of its topic, whether it is a topic's first screen, of the first
+suggestion's topic, and the script. When the best-scored candidate is not the first suggestion and
+beats it by ``margin``, it is put first; the other suggestions follow, those of its topic dropped
+(suggestions stay of distinct topics, at most as many as before). Then G's own check (F's model
+and features, refitted on G's order of the questions F leaves, with stricter cut-offs) may answer
+the new first suggestion. Main menu and non-screens (out of scope, small talk) are never
+candidates; answers (the matcher's, the agreement's, the veto's, candidate E's, F's) are never
+touched, so G only re-orders suggestions and adds answers.
 
-The weights are data (``search/rerank.json``), fitted with scikit-learn by ``python -m
-benchmarks.fit_rerank --write`` on the tuning part only, the classifier's values left one writer
-out (``benchmarks/notes-s10-rerank.md``); the same file carries F's model refitted on G's order,
-used instead of ``search/confidence.json``'s while G is on, so that switching G off gives exactly
-the matcher without G. At run time: pure Python, a dozen candidates times 16
-multiplications. Switched off by ``Thresholds.rerank = False`` or by removing the file.
+The weights, the check's model and its cut-offs are data (``search/rerank.json``), fitted with
+scikit-learn by ``python -m benchmarks.fit_rerank --write`` on the tuning part only, the
+classifier's values and F's probabilities left one writer out (``benchmarks/notes-s10-rerank.md``).
+At run time: pure Python, about a dozen candidates times 16 multiplications. Switched off by
+``Thresholds.rerank = False`` or by removing the file (exactly the matcher without G); with
+``Thresholds.confidence = False`` G only re-orders (neither F nor G's check answers).
 """
 
 from __future__ import annotations
@@ -143,14 +144,14 @@ def features(
 class Rerank:
     """A linear score per candidate over :data:`FEATURES` (in this order), how many of the
     ranking's screens are candidates (``k``) and by how much a candidate must beat the first
-    suggestion to replace it (``margin``); with F's model refitted on the new order
-    (``confidence``), which replaces ``search/confidence.json``'s while G is on."""
+    suggestion to replace it (``margin``); with G's own check (``confidence``): F's model
+    refitted on the new order of the questions F leaves unsure, with its cut-offs."""
 
     weights: tuple[float, ...]
     bias: float
     margin: float
     k: int
-    # Candidate F refitted on G's order: used instead of ``search/confidence.json`` while G is on.
+    # G's own check: F's model refitted on G's order of the questions F leaves unsure.
     confidence: Confidence | None = None
 
     def __post_init__(self) -> None:
