@@ -1,31 +1,32 @@
-"""Fit candidate G (``search/rerank.json``, :mod:`retainment_bot.engine.rerank`) and candidate F
-refitted on G's order (``search/confidence.json``) on the tuning part of tests/eval only, and
-report the leave-one-writer-out figures of main's F and of G.
+"""Fit candidate G (``search/rerank.json``, :mod:`retainment_bot.engine.rerank`: the re-ranking
+and its own check) on the tuning part of tests/eval only, and report the leave-one-writer-out
+figures of main (with F) and of G.
 
     python -m benchmarks.fit_rerank                 # build the rows (cached), fit, report
-    python -m benchmarks.fit_rerank --write         # and write search/rerank.json (G and F refitted)
+    python -m benchmarks.fit_rerank --write         # and write search/rerank.json
     python -m benchmarks.fit_rerank --rebuild       # recompute the rows (classifier fits)
+    python -m benchmarks.fit_rerank --grid          # also a small grid of C, margin and k
 
 Rows. The classifier's decision values are never in sample, as for F
 (:func:`benchmarks.fit_confidence.build_rows`): each blind writer's file read by a classifier
 fitted on the phrases and every other tuning file, the project's own questions out of fold. Each
 question gets the shipped verdict without F and G (matcher + second opinion); the questions the
 matcher alone only suggests and the second opinion leaves a suggestion (no off-topic word, a
-content screen first) are G's and F's: their ranking, signals and the classifier's reading kept.
+content screen first) are F's and G's: their ranking, signals and the classifier's reading kept.
 
-Proxy, left one writer out at every step. For each blind writer (and, once, for the project's own
-questions together) the re-ranking model is fitted on every other row (scikit-learn's logistic
-regression, one row per candidate, "this candidate is right") and re-orders that writer's
-suggestions. F's rows are then made from the new order, and F is fitted left one writer out on
-them (its shipped features and products, C 1), its cut-off per script chosen as F's was (the lowest
-at which no language answers more wrongly or more out-of-scope questions than without F);
-"nested" lines judge each writer with cut-offs chosen on the other writers. The line "main F" is
-the same with no re-ranking: main's F refitted on the current tuning part, the fair baseline.
+Proxy, left one writer out at every step (each blind writer, and the project's own questions as
+one group). F is refitted on the shipped order (its features and products, C 1) and answers at
+**main's cut-offs** (those of ``search/confidence.json``): main's proxy. On the rest, the
+re-ranking model (scikit-learn's logistic regression, one row per candidate, "this candidate is
+right") fitted on the other groups re-orders the suggestions; G's check (F's features and model
+refitted on those rows in G's order) gives each a held-out probability, and its cut-off per
+script is the lowest at which no language answers one more wrong or out-of-scope question than
+main's proxy. "Nested" lines judge each writer with cut-offs chosen on the other writers.
 
-``--write`` fits G on every row (the chosen C and margin), F on every row's held-out G order with
-the proxy's cut-offs (kept in the same file: it replaces ``search/confidence.json``'s while G is
-on), writes ``search/rerank.json`` and checks that the matcher (loaded from the files, the
-proxy's classifier readings fed in) gives the proxy's verdicts. Figures and what was dropped:
+``--write`` fits the re-ranking on every row (the chosen C, margin and k), the check on every row
+F leaves (held-out orders and probabilities, as in the proxy) with the proxy's cut-offs, writes
+``search/rerank.json`` and checks that the matcher loaded from the files (the proxy's classifier
+readings fed in) gives the proxy's verdicts with those final models. Figures and what was dropped:
 ``benchmarks/notes-s10-rerank.md``. Rows cached in ``/tmp`` (``--rebuild`` after a change).
 """
 

@@ -57,7 +57,7 @@ SPECIAL_KEYS = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY, GREETINGS_KEY, THANKS_KEY)
 VERDICT_FILE = "search/verdict.json"
 # Candidate F's model (session 10): a likely-right suggestion answered (engine/confidence.py).
 CONFIDENCE_FILE = "search/confidence.json"
-# Candidate G's model (session 10): the suggestions re-ordered before F decides (engine/rerank.py).
+# Candidate G's model (session 10): what F leaves unsure re-ordered, perhaps answered (engine/rerank.py).
 RERANK_FILE = "search/rerank.json"
 # The matcher's second opinion (written by `python -m benchmarks.second_opinion --write`).
 CLASSIFIER_FILE = "search/classifier.npz"
@@ -118,7 +118,7 @@ def build_matcher(
     ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds.
     ``second_opinion`` (``search/classifier.npz``) may answer what the matcher would suggest, and
     with it ``confidence`` (``search/confidence.json``, candidate F) a likely-right suggestion,
-    after ``rerank`` (``search/rerank.json``, candidate G) re-ordered the suggestions."""
+    and ``rerank`` (``search/rerank.json``, candidate G) what F leaves re-ordered."""
     from retainment_bot.engine import ui
     from retainment_bot.engine.matcher import Matcher, content_phrases
     from retainment_bot.engine.render import interface_text

@@ -31,10 +31,11 @@ over another first suggestion, an answer of another topic than its clear first c
 suggested, and suggestions that lack its first choice offer it last. Candidate F
 (:mod:`retainment_bot.engine.confidence`, ``search/confidence.json``; ``Thresholds.confidence``
 switches it off) answers a suggestion both readings left when a small logistic model over the
-ranking and the classifier's decision values finds its first screen likely right. Before F
-decides, candidate G (:mod:`retainment_bot.engine.rerank`, ``search/rerank.json``;
-``Thresholds.rerank`` switches it off) may put another candidate first: a small linear model over
-each candidate's place in the ranking and the classifier's value for it.
+ranking and the classifier's decision values finds its first screen likely right. What F leaves
+unsure, candidate G (:mod:`retainment_bot.engine.rerank`, ``search/rerank.json``;
+``Thresholds.rerank`` switches it off) may re-order, putting first another candidate that a small
+linear model over each candidate's place in the ranking and the classifier's value for it finds
+likelier right, and its own check (F's model refitted on that order) may then answer it.
 """
 
 from __future__ import annotations
@@ -209,9 +210,10 @@ class Thresholds:
     # (:mod:`retainment_bot.engine.confidence`) says its first screen is likely right. ``False``:
     # never (the matcher as before F).
     confidence: bool = True
-    # Candidate G (session 10): with ``search/rerank.json``, the same suggestions (before F
-    # decides) are re-ordered when the re-ranking model (:mod:`retainment_bot.engine.rerank`)
-    # finds another candidate clearly likelier right than the first. ``False``: never (as before G).
+    # Candidate G (session 10): with ``search/rerank.json``, the suggestions F leaves unsure are
+    # re-ordered when the re-ranking model (:mod:`retainment_bot.engine.rerank`) finds another
+    # candidate clearly likelier right than the first, and G's own check may answer the new first.
+    # ``False``: never (exactly the matcher before G).
     rerank: bool = True
 
 
@@ -396,7 +398,7 @@ class Matcher:
         with a ``second_opinion`` (:mod:`retainment_bot.engine.classifier`) a suggestion it agrees
         with is answered, and with a ``confidence`` model too (candidate F,
         :mod:`retainment_bot.engine.confidence`) a suggestion likely right, and with a ``rerank`` model
-        (candidate G, :mod:`retainment_bot.engine.rerank`) such a suggestion list re-ordered first."""
+        (candidate G, :mod:`retainment_bot.engine.rerank`) what F leaves re-ordered (and perhaps answered)."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
         expansions = _expansions(short)
         folded_filler = {fold(w) for w in stopwords if fold(w)}
@@ -615,8 +617,8 @@ class Matcher:
         rerank: Rerank,
     ) -> Verdict:
         """Candidate G: a suggestion list (of a question the matcher alone only suggested, without
-        an off-topic word, its first a content screen) with the candidate ``rerank`` scores clearly
-        best put first, the suggestions of its topic dropped behind it."""
+        an off-topic word, its first a content screen, that F left unsure) with the candidate
+        ``rerank`` scores clearly best put first, the suggestions of its topic dropped behind it."""
         if verdict.kind != "suggest":
             return verdict
         suggested = [c.node for c in verdict.candidates]
