@@ -13,6 +13,7 @@ from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.matcher import Matcher
 from retainment_bot.engine.rerank import FEATURES, Rerank, candidates, features
 from retainment_bot.project import RERANK_FILE, Project
+from tests.matcher_eval import load_cases
 from tests.test_confidence import PHRASES, Opinion, never, sure
 
 QUESTION = "consent form or intern visa"  # suggests consent_form.start, then titp.start
@@ -147,3 +148,26 @@ def test_a_rerank_file_in_the_content_is_used_and_a_broken_one_reported(scratch:
     assert any("rerank.json" in str(problem.where) for problem in broken.problems)
     (scratch / RERANK_FILE).unlink()
     assert Project(scratch).load().engine.matcher.rerank is None  # type: ignore[union-attr]
+
+
+def test_on_the_tuning_part_g_only_reorders_suggestions_and_answers_their_new_first(engine: Engine) -> None:
+    """Every verdict G changes was a suggestion: now the same screens' topics re-ordered (a new
+    first, the rest kept in order, those of its topic dropped) or its new first answered."""
+    shipped = engine.matcher
+    assert shipped is not None and shipped.rerank is not None
+    without = copy.copy(shipped)
+    object.__setattr__(without, "thresholds", replace(shipped.thresholds, rerank=False))
+    changed = answered = 0
+    for case in load_cases("tune"):
+        before, after = without.match(case.question), shipped.match(case.question)
+        if before == after:
+            continue
+        changed += 1
+        assert before.kind == "suggest" and after.kind in ("suggest", "answer")
+        answered += after.kind == "answer"
+        first = after.candidates[0].node
+        assert first not in shipped.navigation and first != "out_of_scope"
+        topic = first.split(".")[0]
+        rest = [c.node for c in before.candidates if c.node.split(".")[0] != topic]
+        assert [c.node for c in after.candidates[1:]] == rest[: shipped.thresholds.suggestions - 1]
+    assert changed > 50 and answered > 0, (changed, answered)
