@@ -122,6 +122,11 @@ def test_f_decides_first_and_gs_check_answers_what_it_leaves() -> None:
     object.__setattr__(off, "thresholds", replace(off.thresholds, confidence=False))
     verdict = off.match(QUESTION)
     assert verdict.kind == "suggest" and verdict.candidates[0].node == "titp.start"
+    # Thresholds.rerank_check = False: G re-orders, F still answers what it answers.
+    only = copy.copy(matcher(by_classifier(confidence=sure()), confidence=never()))
+    object.__setattr__(only, "thresholds", replace(only.thresholds, rerank_check=False))
+    verdict = only.match(QUESTION)
+    assert verdict.kind == "suggest" and verdict.candidates[0].node == "titp.start"
     # Without F's file, G still acts.
     assert matcher(by_classifier(confidence=sure())).match(QUESTION).kind == "answer"
 

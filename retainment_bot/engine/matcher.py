@@ -215,6 +215,8 @@ class Thresholds:
     # candidate clearly likelier right than the first, and G's own check may answer the new first.
     # ``False``: never (exactly the matcher before G).
     rerank: bool = True
+    # ``False``: G re-orders only, its check never answers (top-1 and answers exactly as before G).
+    rerank_check: bool = True
 
 
 @dataclass(frozen=True)
@@ -511,7 +513,7 @@ class Matcher:
             # G acts on what F leaves unsure: re-ordered, then its own check (F's model refitted on
             # G's order, on the questions F leaves) may answer the new first suggestion.
             second = self._reranked(second, ranked, signals, japanese, reading, rerank)
-            if rerank.confidence is not None and self.thresholds.confidence:
+            if rerank.confidence is not None and self.thresholds.confidence and self.thresholds.rerank_check:
                 return self._confident(second, ranked, signals, japanese, reading, rerank.confidence)
             return second
         if verdict.kind == "none" and not off_topic:

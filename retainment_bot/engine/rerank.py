@@ -24,7 +24,8 @@ scikit-learn by ``python -m benchmarks.fit_rerank --write`` on the tuning part o
 classifier's values and F's probabilities left one writer out (``benchmarks/notes-s10-rerank.md``).
 At run time: pure Python, about a dozen candidates times 16 multiplications. Switched off by
 ``Thresholds.rerank = False`` or by removing the file (exactly the matcher without G); with
-``Thresholds.confidence = False`` G only re-orders (neither F nor G's check answers).
+``Thresholds.rerank_check = False`` G only re-orders (every answer as without G), and with
+``Thresholds.confidence = False`` neither F nor G's check answers.
 """
 
 from __future__ import annotations
