@@ -91,6 +91,7 @@ def main() -> None:
         project.readings()[0],
         second_opinion=engine.matcher.second_opinion,  # the classifier, as the bot has it
         confidence=engine.matcher.confidence,  # candidate F's model (None without the file)
+        rerank=engine.matcher.rerank,  # candidate G's model (None without the file)
     )
     built = (time.perf_counter() - wall, time.thread_time() - cpu)
     wall, cpu = time.perf_counter(), time.thread_time()

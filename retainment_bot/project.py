@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from retainment_bot.engine.matcher import Matcher, Phrase
     from retainment_bot.engine.model import Content
     from retainment_bot.engine.render import Translator
+    from retainment_bot.engine.rerank import Rerank
     from retainment_bot.engine.validate import ScreenLimits
     from retainment_bot.i18n.catalog import Catalogs
     from retainment_bot.i18n.checks import CheckSettings
@@ -56,6 +57,8 @@ SPECIAL_KEYS = (OFF_TOPIC_KEY, ABBREVIATIONS_KEY, GREETINGS_KEY, THANKS_KEY)
 VERDICT_FILE = "search/verdict.json"
 # Candidate F's model (session 10): a likely-right suggestion answered (engine/confidence.py).
 CONFIDENCE_FILE = "search/confidence.json"
+# Candidate G's model (session 10): what F leaves unsure re-ordered, perhaps answered (engine/rerank.py).
+RERANK_FILE = "search/rerank.json"
 # The matcher's second opinion (written by `python -m benchmarks.second_opinion --write`).
 CLASSIFIER_FILE = "search/classifier.npz"
 CLASSIFIER_COMMAND = "python -m benchmarks.second_opinion --write"
@@ -105,6 +108,7 @@ def build_matcher(
     calibration: Calibration | None = None,
     second_opinion: SecondOpinion | None = None,
     confidence: Confidence | None = None,
+    rerank: Rerank | None = None,
 ) -> Matcher:
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
     filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
@@ -113,7 +117,8 @@ def build_matcher(
     never puts a question in dictionary forms (SudachiPy is then never loaded for questions).
     ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds.
     ``second_opinion`` (``search/classifier.npz``) may answer what the matcher would suggest, and
-    with it ``confidence`` (``search/confidence.json``, candidate F) a likely-right suggestion."""
+    with it ``confidence`` (``search/confidence.json``, candidate F) a likely-right suggestion,
+    and ``rerank`` (``search/rerank.json``, candidate G) what F leaves re-ordered."""
     from retainment_bot.engine import ui
     from retainment_bot.engine.matcher import Matcher, content_phrases
     from retainment_bot.engine.render import interface_text
@@ -148,6 +153,7 @@ def build_matcher(
         calibration=calibration,
         second_opinion=second_opinion,
         confidence=confidence,
+        rerank=rerank,
     )
 
 
@@ -297,6 +303,8 @@ class Project:
         translation += found
         confidence, found = self.confidence()
         translation += found
+        rerank, found = self.rerank()
+        translation += found
         matcher = build_matcher(
             content,
             catalogs,
@@ -306,6 +314,7 @@ class Project:
             calibration=calibration,
             second_opinion=second_opinion,
             confidence=confidence,
+            rerank=rerank,
         )
         return Loaded(Engine(content, catalogs, matcher), problems, translation)
 
@@ -351,6 +360,18 @@ class Project:
             return None, [
                 Problem(Location(CONFIDENCE_FILE, 0), f"{exc}: run `python -m benchmarks.fit_confidence --write`")
             ]
+
+    def rerank(self) -> tuple[Rerank | None, list[Problem]]:
+        """Candidate G's model from ``search/rerank.json``, if the content has one."""
+        from retainment_bot.engine.rerank import Rerank
+
+        path = self.root / RERANK_FILE
+        if not path.exists():
+            return None, []
+        try:
+            return Rerank.from_json(path.read_text(encoding="utf-8")), []
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            return None, [Problem(Location(RERANK_FILE, 0), f"{exc}: run `python -m benchmarks.fit_rerank --write`")]
 
     def search_phrases(self) -> list[Phrase]:
         """Every phrase the matcher indexes: the content's, ``search/<lang>.yaml``'s and the

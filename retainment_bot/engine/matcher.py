@@ -31,7 +31,11 @@ over another first suggestion, an answer of another topic than its clear first c
 suggested, and suggestions that lack its first choice offer it last. Candidate F
 (:mod:`retainment_bot.engine.confidence`, ``search/confidence.json``; ``Thresholds.confidence``
 switches it off) answers a suggestion both readings left when a small logistic model over the
-ranking and the classifier's decision values finds its first screen likely right.
+ranking and the classifier's decision values finds its first screen likely right. What F leaves
+unsure, candidate G (:mod:`retainment_bot.engine.rerank`, ``search/rerank.json``;
+``Thresholds.rerank`` switches it off) may re-order, putting first another candidate that a small
+linear model over each candidate's place in the ranking and the classifier's value for it finds
+likelier right, and its own check (F's model refitted on that order) may then answer it.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ from retainment_bot.engine.confidence import Confidence
 from retainment_bot.engine.confidence import features as confidence_features
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold, hiragana
+from retainment_bot.engine.rerank import Rerank
+from retainment_bot.engine.rerank import candidates as rerank_candidates
+from retainment_bot.engine.rerank import features as rerank_features
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _CJK_RUNS = re.compile(_CJK.pattern + "+")
@@ -203,6 +210,13 @@ class Thresholds:
     # (:mod:`retainment_bot.engine.confidence`) says its first screen is likely right. ``False``:
     # never (the matcher as before F).
     confidence: bool = True
+    # Candidate G (session 10): with ``search/rerank.json``, the suggestions F leaves unsure are
+    # re-ordered when the re-ranking model (:mod:`retainment_bot.engine.rerank`) finds another
+    # candidate clearly likelier right than the first, and G's own check may answer the new first.
+    # ``False``: never (exactly the matcher before G).
+    rerank: bool = True
+    # ``False``: G re-orders only, its check never answers (top-1 and answers exactly as before G).
+    rerank_check: bool = True
 
 
 @dataclass(frozen=True)
@@ -317,6 +331,7 @@ class Matcher:
     calibration: Calibration | None = None
     second_opinion: SecondOpinion | None = field(default=None, compare=False)
     confidence: Confidence | None = None
+    rerank: Rerank | None = None
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not: the
@@ -372,6 +387,7 @@ class Matcher:
         calibration: Calibration | None = None,
         second_opinion: SecondOpinion | None = None,
         confidence: Confidence | None = None,
+        rerank: Rerank | None = None,
     ) -> Matcher:
         """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
         ``order`` wins. ``entries`` are the topics' first screens: general answers that may
@@ -383,7 +399,8 @@ class Matcher:
         ``calibration`` the verdict answers by its probability instead of the answer thresholds;
         with a ``second_opinion`` (:mod:`retainment_bot.engine.classifier`) a suggestion it agrees
         with is answered, and with a ``confidence`` model too (candidate F,
-        :mod:`retainment_bot.engine.confidence`) a suggestion likely right."""
+        :mod:`retainment_bot.engine.confidence`) a suggestion likely right, and with a ``rerank`` model
+        (candidate G, :mod:`retainment_bot.engine.rerank`) what F leaves re-ordered (and perhaps answered)."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
         expansions = _expansions(short)
         folded_filler = {fold(w) for w in stopwords if fold(w)}
@@ -465,6 +482,7 @@ class Matcher:
             calibration=calibration,
             second_opinion=second_opinion,
             confidence=confidence,
+            rerank=rerank,
             distinct=distinct,
         )
 
@@ -482,11 +500,22 @@ class Matcher:
         japanese = bool(_CJK.search(text))
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
         if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
-            if verdict.kind == "answer" or off_topic or self.confidence is None or not self.thresholds.confidence:
+            rerank = self.rerank if self.thresholds.rerank else None
+            confidence = self.confidence if self.thresholds.confidence else None
+            if verdict.kind == "answer" or off_topic or (confidence is None and rerank is None):
                 return self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese)
             reading = self.second_opinion.read(folded)
             second = self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese, reading)
-            return self._confident(second, ranked, signals, japanese, reading, self.confidence)
+            if confidence is not None:
+                second = self._confident(second, ranked, signals, japanese, reading, confidence)
+            if rerank is None or second.kind != "suggest":
+                return second
+            # G acts on what F leaves unsure: re-ordered, then its own check (F's model refitted on
+            # G's order, on the questions F leaves) may answer the new first suggestion.
+            second = self._reranked(second, ranked, signals, japanese, reading, rerank)
+            if rerank.confidence is not None and self.thresholds.confidence and self.thresholds.rerank_check:
+                return self._confident(second, ranked, signals, japanese, reading, rerank.confidence)
+            return second
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
@@ -579,6 +608,36 @@ class Matcher:
             reading.best,
         )
         return Verdict("answer", verdict.candidates) if confidence.answers(found, japanese) else verdict
+
+    def _reranked(
+        self,
+        verdict: Verdict,
+        ranked: Sequence[tuple[str, float]],
+        signals: Signals,
+        japanese: bool,
+        reading: Reading,
+        rerank: Rerank,
+    ) -> Verdict:
+        """Candidate G: a suggestion list (of a question the matcher alone only suggested, without
+        an off-topic word, its first a content screen, that F left unsure) with the candidate
+        ``rerank`` scores clearly best put first, the suggestions of its topic dropped behind it."""
+        if verdict.kind != "suggest":
+            return verdict
+        suggested = [c.node for c in verdict.candidates]
+        excluded = NOT_SCREENS | self.navigation
+        if suggested[0] in excluded:
+            return verdict
+        nodes = rerank_candidates(ranked, suggested, reading.best, excluded, rerank.k)
+        rows = rerank_features(
+            ranked, nodes, suggested, signals.coverage, reading.values, reading.best, self.entries, japanese
+        )
+        chosen = rerank.choose(rows)
+        if chosen == 0:
+            return verdict
+        node = nodes[chosen]
+        score = next((s for n, s in ranked if n == node), 0.0)
+        rest = tuple(c for c in verdict.candidates if _topic(c.node) != _topic(node))
+        return Verdict("suggest", (Candidate(node, round(score, 1)), *rest)[: self.thresholds.suggestions])
 
     def _offer(
         self,
