@@ -33,6 +33,7 @@ readings fed in) gives the proxy's verdicts with those final models. Figures and
 from __future__ import annotations
 
 import argparse
+import functools
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -229,7 +230,9 @@ class Proxy:
     found: dict[int, dict[str, float]]  # their features on G's order
 
 
-def _held(groups: Sequence[str], rows: Sequence[Row], found: dict[int, dict[str, float]], right: dict[int, bool]):
+def _held(
+    groups: Sequence[str], rows: Sequence[Row], found: dict[int, dict[str, float]], right: dict[int, bool]
+) -> dict[int, float]:
     """Each group's rows' probabilities from F's model fitted on the other groups' rows."""
     probs: dict[int, float] = {}
     for group in groups:
@@ -239,6 +242,10 @@ def _held(groups: Sequence[str], rows: Sequence[Row], found: dict[int, dict[str,
             if r.group == group:
                 probs[id(r)] = model.probability(found[id(r)])
     return probs
+
+
+def _fit_with(train: Sequence[Row], *, c: float, margin: float, k: int) -> Rerank:
+    return fit_rerank(train, c, margin, k)
 
 
 def proxy(
@@ -337,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
         grid += [(c, m, k) for k in (3, 8) for c in (0.1, 1.0) for m in (0.0, 0.5, 1.0)]
     for c, margin, k in grid:
         some = prepare(rows, matcher, k)
-        got = proxy(rows, some, matcher, lambda train, c=c, m=margin, k=k: fit_rerank(train, c, m, k), main_cuts)
+        got = proxy(rows, some, matcher, functools.partial(_fit_with, c=c, margin=margin, k=k), main_cuts)
         print(f"G C{c} m{margin} k{k}".ljust(26), line(got.figures))
         print(f"  nested; cuts {got.cuts[0]:.3f}/{got.cuts[1]:.3f}".ljust(26), line(got.nested), flush=True)
     if not args.write:
