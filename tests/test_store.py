@@ -394,6 +394,27 @@ async def test_postgres_records_a_delivery_in_the_next_apply_s_transaction(
         await store.close()
 
 
+async def test_postgres_statements_lost_by_the_server_session_say_how_to_connect(pg_schema: str) -> None:
+    """Behind a transaction-mode pooler a later transaction meets a server session without the
+    bot's prepared statements: simulated with ``DEALLOCATE ALL`` on the pool's only connection.
+    The error says what to change, and the failed apply writes nothing."""
+    from retainment_bot.store import PostgresStore
+    from tests.telegram_harness import DATABASE_URL
+
+    store = PostgresStore(DATABASE_URL, min_size=1, max_size=1, schema=pg_schema)
+    await store.open()
+    try:
+        reply = Outgoing(7, "sendMessage", '{"chat_id": 7, "text": "a"}')
+        await store.apply(7, 1, 0, replying(reply))  # prepares the statements
+        async with store.pool.connection() as connection:
+            await connection.execute("DEALLOCATE ALL")
+        with pytest.raises(StoreError, match="session-mode"):
+            await store.apply(7, 2, 0, replying(reply))
+        assert await store.pending_replies() == 1  # the first apply's reply only
+    finally:
+        await store.close()
+
+
 async def test_postgres_a_delivery_whose_carrying_apply_fails_is_recorded_by_no_one_else(
     pg_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -93,6 +93,13 @@ class _Prepared:
         self.call = f"EXECUTE {name} ({', '.join(['%s'] * len(types))})"
 
 
+# Why the server may not know a statement this connection prepared: between the bot and it, a
+# pooler that gives each transaction another server session.
+LOST_PREPARED = (
+    "the server session lost the bot's prepared statements; DATABASE_URL must be a direct or "
+    "session-mode connection, not a transaction-mode pooler"
+)
+
 # The connections whose server has every one of ``PREPARED`` (a connection's prepared statements
 # last as long as its session; the pool never discards them).
 _READY: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], bool] = weakref.WeakKeyDictionary()
@@ -533,6 +540,8 @@ class PostgresStore:
                         yield connection
                 else:
                     yield connection
+        except psycopg.errors.InvalidSqlStatementName as exc:
+            raise StoreError(f"PostgreSQL store: {exc}: {LOST_PREPARED}") from exc
         except (psycopg.Error, TimeoutError) as exc:
             raise StoreError(f"PostgreSQL store: {type(exc).__name__}: {exc}") from exc
 
