@@ -35,7 +35,10 @@ ranking and the classifier's decision values finds its first screen likely right
 unsure, candidate G (:mod:`retainment_bot.engine.rerank`, ``search/rerank.json``;
 ``Thresholds.rerank`` switches it off) may re-order, putting first another candidate that a small
 linear model over each candidate's place in the ranking and the classifier's value for it finds
-likelier right, and its own check (F's model refitted on that order) may then answer it.
+likelier right, and its own check (F's model refitted on that order) may then answer it. Last,
+candidate H2 (:mod:`retainment_bot.engine.demote`, ``search/demote.json``; ``Thresholds.demote``
+switches it off) makes an answer with a content screen that a small logistic model finds likely
+wrong a suggestion of the same screens, the answered one first.
 """
 
 from __future__ import annotations
