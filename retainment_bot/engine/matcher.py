@@ -92,6 +92,11 @@ TEXT_HITS = 2
 FEW_LONGER = 40
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
+# The least a question needs for candidate T to guess a screen where the matcher has nothing: words
+# in Latin script, characters in Japanese script (chosen on the tuning part: shorter texts there
+# were out of scope as often as not).
+ALONE_WORDS = 3
+ALONE_CHARACTERS = 5
 # Half a node's score is against what any node explains, the rest being taken for filler; in
 # Latin text at most this share of the question's weight is taken for filler unexplained: a
 # question the index explains a fifth of ("nhap quoc tich nhat ban can nhung dieu kien gi":
@@ -227,6 +232,17 @@ class Thresholds:
     # all the above) that the demotion model (:mod:`retainment_bot.engine.demote`) finds likely
     # wrong is only suggested, the same screen first. ``False``: exactly the verdicts before H2.
     demote: bool = True
+    # Candidate T (session 11): where the matcher suggests nothing ("not understood" and the menu),
+    # the classifier's first choice, a content screen, is offered alone from this decision value
+    # (``alone_off_topic`` for a question with an off-topic word). It only offers a button, never
+    # answers. Infinite: never (the matcher as before T). Chosen on the tuning part, the
+    # classifier's values left one writer out: from -0.6 (and ``ALONE_WORDS``), 17 of the 24
+    # content questions the matcher had nothing for get a screen of the right topic (unsure->topic
+    # 92.9 -> 96.3%), and 6 of 40 out-of-scope ones a button; a lower value adds only out-of-scope
+    # questions. With an off-topic word it adds 2 content questions for 8 out-of-scope ones at any
+    # value: never.
+    alone: float = -0.6
+    alone_off_topic: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -552,7 +568,10 @@ class Matcher:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
             inside = self._smalltalk_inside(folded)
-            return (Verdict(inside) if inside else verdict), None
+            if inside:
+                return Verdict(inside), None
+        if verdict.kind == "none" and self.second_opinion is not None:
+            return self._alone(folded, self.second_opinion, ranked, off_topic, japanese), None
         return verdict, None
 
     def _opinions(
@@ -591,6 +610,31 @@ class Matcher:
         if rerank.confidence is not None and self.thresholds.confidence and self.thresholds.rerank_check:
             return self._confident(second, ranked, signals, japanese, reading, rerank.confidence), "rerank"
         return second, "rerank"
+
+    def _alone(
+        self,
+        folded: str,
+        opinion: SecondOpinion,
+        ranked: Sequence[tuple[str, float]],
+        off_topic: bool,
+        japanese: bool,
+    ) -> Verdict:
+        """Candidate T: the classifier's first choice offered alone where the matcher has nothing
+        to suggest, when it is a content screen and its decision value reaches ``alone`` (a cheap
+        button: the classifier never *answers* where the matcher has nothing, since alone it
+        answered more out-of-scope questions). A word or two ("ok", "5", "xxxxxx") is no question
+        to guess at: its n-grams alone reach the cut-off."""
+        least = self.thresholds.alone_off_topic if off_topic else self.thresholds.alone
+        if least == math.inf:
+            return Verdict("none")
+        if (len(_CJK.findall(folded)) if japanese else len(folded.split())) < (
+            ALONE_CHARACTERS if japanese else ALONE_WORDS
+        ):
+            return Verdict("none")
+        reading = opinion.read(folded)
+        if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
+            return Verdict("none")
+        return Verdict("suggest", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
 
     def _second(
         self,
