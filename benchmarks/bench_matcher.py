@@ -92,6 +92,7 @@ def main() -> None:
         second_opinion=engine.matcher.second_opinion,  # the classifier, as the bot has it
         confidence=engine.matcher.confidence,  # candidate F's model (None without the file)
         rerank=engine.matcher.rerank,  # candidate G's model (None without the file)
+        demote=engine.matcher.demote,  # candidate H2's model (None without the file)
     )
     built = (time.perf_counter() - wall, time.thread_time() - cpu)
     wall, cpu = time.perf_counter(), time.thread_time()

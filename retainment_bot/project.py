@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from retainment_bot.engine.calibration import Calibration
     from retainment_bot.engine.classifier import SecondOpinion
     from retainment_bot.engine.confidence import Confidence
+    from retainment_bot.engine.demote import Demote
     from retainment_bot.engine.matcher import Matcher, Phrase
     from retainment_bot.engine.model import Content
     from retainment_bot.engine.render import Translator
@@ -59,6 +60,8 @@ VERDICT_FILE = "search/verdict.json"
 CONFIDENCE_FILE = "search/confidence.json"
 # Candidate G's model (session 10): what F leaves unsure re-ordered, perhaps answered (engine/rerank.py).
 RERANK_FILE = "search/rerank.json"
+# Candidate H2's model (session 11): a likely-wrong answer only suggested (engine/demote.py).
+DEMOTE_FILE = "search/demote.json"
 # The matcher's second opinion (written by `python -m benchmarks.second_opinion --write`).
 CLASSIFIER_FILE = "search/classifier.npz"
 CLASSIFIER_COMMAND = "python -m benchmarks.second_opinion --write"
@@ -109,6 +112,7 @@ def build_matcher(
     second_opinion: SecondOpinion | None = None,
     confidence: Confidence | None = None,
     rerank: Rerank | None = None,
+    demote: Demote | None = None,
 ) -> Matcher:
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
     filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
@@ -118,7 +122,8 @@ def build_matcher(
     ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds.
     ``second_opinion`` (``search/classifier.npz``) may answer what the matcher would suggest, and
     with it ``confidence`` (``search/confidence.json``, candidate F) a likely-right suggestion,
-    and ``rerank`` (``search/rerank.json``, candidate G) what F leaves re-ordered."""
+    and ``rerank`` (``search/rerank.json``, candidate G) what F leaves re-ordered; ``demote``
+    (``search/demote.json``, candidate H2) only suggests a likely-wrong answer."""
     from retainment_bot.engine import ui
     from retainment_bot.engine.matcher import Matcher, content_phrases
     from retainment_bot.engine.render import interface_text
@@ -154,6 +159,7 @@ def build_matcher(
         second_opinion=second_opinion,
         confidence=confidence,
         rerank=rerank,
+        demote=demote,
     )
 
 
@@ -305,6 +311,8 @@ class Project:
         translation += found
         rerank, found = self.rerank()
         translation += found
+        demote, found = self.demote()
+        translation += found
         matcher = build_matcher(
             content,
             catalogs,
@@ -315,6 +323,7 @@ class Project:
             second_opinion=second_opinion,
             confidence=confidence,
             rerank=rerank,
+            demote=demote,
         )
         return Loaded(Engine(content, catalogs, matcher), problems, translation)
 
@@ -372,6 +381,18 @@ class Project:
             return Rerank.from_json(path.read_text(encoding="utf-8")), []
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             return None, [Problem(Location(RERANK_FILE, 0), f"{exc}: run `python -m benchmarks.fit_rerank --write`")]
+
+    def demote(self) -> tuple[Demote | None, list[Problem]]:
+        """Candidate H2's model from ``search/demote.json``, if the content has one."""
+        from retainment_bot.engine.demote import Demote
+
+        path = self.root / DEMOTE_FILE
+        if not path.exists():
+            return None, []
+        try:
+            return Demote.from_json(path.read_text(encoding="utf-8")), []
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            return None, [Problem(Location(DEMOTE_FILE, 0), f"{exc}: run `python -m benchmarks.fit_demote --write`")]
 
     def search_phrases(self) -> list[Phrase]:
         """Every phrase the matcher indexes: the content's, ``search/<lang>.yaml``'s and the

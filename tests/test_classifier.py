@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import os
 import pickle
 import re
@@ -242,11 +243,13 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
     screen is the classifier's first choice, now answered; a suggestion whose first screen is
     not, now answering the classifier's sure choice; an answer of another topic than the
     classifier's first choice, now suggested; or suggestions that lacked the classifier's first
-    choice, now offering it last. (Candidate G's re-ordering, switched off here, has its own test
-    in tests/test_rerank.py.)"""
+    choice, now offering it last. (Candidate G's re-ordering, H2's demotion and T's offer, switched
+    off here, have their own tests in tests/test_rerank.py, tests/test_demote.py and
+    tests/test_offer_alone.py.)"""
     assert engine.matcher is not None
     shipped = copy.copy(engine.matcher)
-    object.__setattr__(shipped, "thresholds", replace(shipped.thresholds, rerank=False))
+    # G's re-ordering, H2's demotion and T's offer where the matcher has nothing have their own tests.
+    object.__setattr__(shipped, "thresholds", replace(shipped.thresholds, rerank=False, demote=False, alone=math.inf))
     assert shipped.second_opinion is not None
     alone = copy.copy(shipped)
     object.__setattr__(alone, "second_opinion", None)

@@ -35,7 +35,10 @@ ranking and the classifier's decision values finds its first screen likely right
 unsure, candidate G (:mod:`retainment_bot.engine.rerank`, ``search/rerank.json``;
 ``Thresholds.rerank`` switches it off) may re-order, putting first another candidate that a small
 linear model over each candidate's place in the ranking and the classifier's value for it finds
-likelier right, and its own check (F's model refitted on that order) may then answer it.
+likelier right, and its own check (F's model refitted on that order) may then answer it. Last,
+candidate H2 (:mod:`retainment_bot.engine.demote`, ``search/demote.json``; ``Thresholds.demote``
+switches it off) makes an answer with a content screen that a small logistic model finds likely
+wrong a suggestion of the same screens, the answered one first.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ from retainment_bot.engine.calibration import Calibration, Signals, features
 from retainment_bot.engine.classifier import NOT_SCREENS, Reading, SecondOpinion
 from retainment_bot.engine.confidence import Confidence
 from retainment_bot.engine.confidence import features as confidence_features
+from retainment_bot.engine.demote import Answered, Demote
+from retainment_bot.engine.demote import Path as AnswerPath
+from retainment_bot.engine.demote import answered as demote_answered
 from retainment_bot.engine.model import Content
 from retainment_bot.engine.normalize import clip, compact, fold, hiragana
 from retainment_bot.engine.rerank import Rerank
@@ -86,6 +92,11 @@ TEXT_HITS = 2
 FEW_LONGER = 40
 # Characters of a question that are read; a longer one keeps its start and end.
 QUESTION_LIMIT = 600
+# The least a question needs for candidate T to guess a screen where the matcher has nothing: words
+# in Latin script, characters in Japanese script (chosen on the tuning part: shorter texts there
+# were out of scope as often as not).
+ALONE_WORDS = 3
+ALONE_CHARACTERS = 5
 # Half a node's score is against what any node explains, the rest being taken for filler; in
 # Latin text at most this share of the question's weight is taken for filler unexplained: a
 # question the index explains a fifth of ("nhap quoc tich nhat ban can nhung dieu kien gi":
@@ -217,6 +228,21 @@ class Thresholds:
     rerank: bool = True
     # ``False``: G re-orders only, its check never answers (top-1 and answers exactly as before G).
     rerank_check: bool = True
+    # Candidate H2 (session 11): with ``search/demote.json``, an answer with a content screen (after
+    # all the above) that the demotion model (:mod:`retainment_bot.engine.demote`) finds likely
+    # wrong is only suggested, the same screen first. ``False``: exactly the verdicts before H2.
+    demote: bool = True
+    # Candidate T (session 11): where the matcher suggests nothing ("not understood" and the menu),
+    # the classifier's first choice, a content screen, is offered alone from this decision value
+    # (``alone_off_topic`` for a question with an off-topic word). It only offers a button, never
+    # answers. Infinite: never (the matcher as before T). Chosen on the tuning part, the
+    # classifier's values left one writer out: from -0.6 (and ``ALONE_WORDS``), 17 of the 24
+    # content questions the matcher had nothing for get a screen of the right topic (unsure->topic
+    # 92.9 -> 96.3%), and 6 of 40 out-of-scope ones a button; a lower value adds only out-of-scope
+    # questions. With an off-topic word it adds 2 content questions for 8 out-of-scope ones at any
+    # value: never.
+    alone: float = -0.6
+    alone_off_topic: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -332,6 +358,7 @@ class Matcher:
     second_opinion: SecondOpinion | None = field(default=None, compare=False)
     confidence: Confidence | None = None
     rerank: Rerank | None = None
+    demote: Demote | None = None
     # Latin word or kanji -> how much it weighs in a question: less the more topics' phrases use it.
     distinct: Mapping[str, float] = field(default_factory=dict)
     # Worked out from the fields above once (__post_init__), so that a question does not: the
@@ -388,6 +415,7 @@ class Matcher:
         second_opinion: SecondOpinion | None = None,
         confidence: Confidence | None = None,
         rerank: Rerank | None = None,
+        demote: Demote | None = None,
     ) -> Matcher:
         """Index ``phrases`` (a node's duplicates are dropped); on a tie the node earlier in
         ``order`` wins. ``entries`` are the topics' first screens: general answers that may
@@ -400,7 +428,9 @@ class Matcher:
         with a ``second_opinion`` (:mod:`retainment_bot.engine.classifier`) a suggestion it agrees
         with is answered, and with a ``confidence`` model too (candidate F,
         :mod:`retainment_bot.engine.confidence`) a suggestion likely right, and with a ``rerank`` model
-        (candidate G, :mod:`retainment_bot.engine.rerank`) what F leaves re-ordered (and perhaps answered)."""
+        (candidate G, :mod:`retainment_bot.engine.rerank`) what F leaves re-ordered (and perhaps answered),
+        and with a ``demote`` model (candidate H2, :mod:`retainment_bot.engine.demote`) a likely-wrong
+        answer only suggested."""
         short = {fold(a): tuple(fold(b, keep_diacritics=True).split()) for a, b in (abbreviations or {}).items()}
         expansions = _expansions(short)
         folded_filler = {fold(w) for w in stopwords if fold(w)}
@@ -483,45 +513,128 @@ class Matcher:
             second_opinion=second_opinion,
             confidence=confidence,
             rerank=rerank,
+            demote=demote,
             distinct=distinct,
         )
 
     def match(self, text: str) -> Verdict:
         """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
+        demote = self.demote if self.thresholds.demote else None
+        verdict, answer = self.verdict(text, demote is not None)
+        if demote is None or answer is None or not demote.demotes(answer):
+            return verdict
+        return Verdict("suggest", verdict.candidates)
+
+    def verdict(self, text: str, demotable: bool = False) -> tuple[Verdict, Answered | None]:
+        """The verdict before candidate H2 and, when ``demotable`` and H2 may act on it (an
+        answer with a content screen, the classifier asked), the answer's features
+        (:func:`retainment_bot.engine.demote.answered`); else ``None``, nothing computed."""
         text = clip(text, QUESTION_LIMIT)
         written = fold(text, kana=False)
         folded = hiragana(written)
         small = self._smalltalk(folded)
         if small is not None:
-            return Verdict(small)
+            return Verdict(small), None
         kept = fold(text, keep_diacritics=True, kana=False)  # only its Latin words are read
         ranked, signals = self._ranking(text, written, kept, folded)
         off_topic = self._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
         japanese = bool(_CJK.search(text))
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
         if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
-            rerank = self.rerank if self.thresholds.rerank else None
-            confidence = self.confidence if self.thresholds.confidence else None
-            if verdict.kind == "answer" or off_topic or (confidence is None and rerank is None):
-                return self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese)
-            reading = self.second_opinion.read(folded)
-            second = self._second(folded, verdict, self.second_opinion, ranked, off_topic, japanese, reading)
-            if confidence is not None:
-                second = self._confident(second, ranked, signals, japanese, reading, confidence)
-            if rerank is None or second.kind != "suggest":
-                return second
-            # G acts on what F leaves unsure: re-ordered, then its own check (F's model refitted on
-            # G's order, on the questions F leaves) may answer the new first suggestion.
-            second = self._reranked(second, ranked, signals, japanese, reading, rerank)
-            if rerank.confidence is not None and self.thresholds.confidence and self.thresholds.rerank_check:
-                return self._confident(second, ranked, signals, japanese, reading, rerank.confidence)
-            return second
+            # Read once, where the opinion's rules read it anyway (not for the main menu answered).
+            reading = None
+            if verdict.kind == "suggest" or verdict.candidates[0].node not in self.navigation:
+                reading = self.second_opinion.read(folded)
+            second, path = self._opinions(
+                folded, verdict, self.second_opinion, ranked, signals, off_topic, japanese, reading
+            )
+            if not demotable or reading is None or second.kind != "answer":
+                return second, None
+            nodes = [c.node for c in second.candidates]
+            if nodes[0] in NOT_SCREENS or nodes[0] in self.navigation:
+                return second, None
+            found = confidence_features(
+                ranked,
+                nodes,
+                signals.coverage,
+                signals.explained,
+                signals.weight,
+                self.entries,
+                reading.values,
+                reading.best,
+            )
+            return second, demote_answered(found, path, japanese)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
             inside = self._smalltalk_inside(folded)
-            return Verdict(inside) if inside else verdict
-        return verdict
+            if inside:
+                return Verdict(inside), None
+        if verdict.kind == "none" and self.second_opinion is not None:
+            return self._alone(folded, self.second_opinion, ranked, off_topic, japanese), None
+        return verdict, None
+
+    def _opinions(
+        self,
+        folded: str,
+        verdict: Verdict,
+        opinion: SecondOpinion,
+        ranked: Sequence[tuple[str, float]],
+        signals: Signals,
+        off_topic: bool,
+        japanese: bool,
+        reading: Reading | None,
+    ) -> tuple[Verdict, AnswerPath]:
+        """The second opinion's rules, then F and G, on the matcher's own verdict; with who
+        answered (meaningful when the verdict returned answers)."""
+        if verdict.kind == "answer":
+            return self._second(folded, verdict, opinion, ranked, off_topic, japanese, reading), "matcher"
+        reading = reading or opinion.read(folded)
+        second = self._second(folded, verdict, opinion, ranked, off_topic, japanese, reading)
+        if second.kind == "answer":
+            agreed = second.candidates[0].node == verdict.candidates[0].node
+            return second, "agreement" if agreed else "preferred"
+        rerank = self.rerank if self.thresholds.rerank else None
+        confidence = self.confidence if self.thresholds.confidence else None
+        if off_topic:
+            return second, "matcher"
+        if confidence is not None:
+            second = self._confident(second, ranked, signals, japanese, reading, confidence)
+            if second.kind == "answer":
+                return second, "confidence"
+        if rerank is None or second.kind != "suggest":
+            return second, "matcher"
+        # G acts on what F leaves unsure: re-ordered, then its own check (F's model refitted on
+        # G's order, on the questions F leaves) may answer the new first suggestion.
+        second = self._reranked(second, ranked, signals, japanese, reading, rerank)
+        if rerank.confidence is not None and self.thresholds.confidence and self.thresholds.rerank_check:
+            return self._confident(second, ranked, signals, japanese, reading, rerank.confidence), "rerank"
+        return second, "rerank"
+
+    def _alone(
+        self,
+        folded: str,
+        opinion: SecondOpinion,
+        ranked: Sequence[tuple[str, float]],
+        off_topic: bool,
+        japanese: bool,
+    ) -> Verdict:
+        """Candidate T: the classifier's first choice offered alone where the matcher has nothing
+        to suggest, when it is a content screen and its decision value reaches ``alone`` (a cheap
+        button: the classifier never *answers* where the matcher has nothing, since alone it
+        answered more out-of-scope questions). A word or two ("ok", "5", "xxxxxx") is no question
+        to guess at: its n-grams alone reach the cut-off."""
+        least = self.thresholds.alone_off_topic if off_topic else self.thresholds.alone
+        if least == math.inf:
+            return Verdict("none")
+        if (len(_CJK.findall(folded)) if japanese else len(folded.split())) < (
+            ALONE_CHARACTERS if japanese else ALONE_WORDS
+        ):
+            return Verdict("none")
+        reading = opinion.read(folded)
+        if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
+            return Verdict("none")
+        return Verdict("suggest", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
 
     def _second(
         self,
@@ -563,7 +676,7 @@ class Matcher:
             return self._offer(verdict, reading.best, reading.value, ranked)
         if first in self.navigation:
             return verdict
-        reading = opinion.read(folded)
+        reading = reading or opinion.read(folded)
         own = reading.values.get(first, reading.value)
         if _topic(reading.best) != _topic(first) and reading.value - own >= limits.veto:
             return self._offer(Verdict("suggest", verdict.candidates), reading.best, reading.value, ranked)
