@@ -38,7 +38,8 @@ linear model over each candidate's place in the ranking and the classifier's val
 likelier right, and its own check (F's model refitted on that order) may then answer it. Last,
 candidate H2 (:mod:`retainment_bot.engine.demote`, ``search/demote.json``; ``Thresholds.demote``
 switches it off) makes an answer with a content screen that a small logistic model finds likely
-wrong a suggestion of the same screens, the answered one first.
+wrong a suggestion of the same screens, the answered one first. Where the ranking has nothing to
+suggest, candidate T (``Thresholds.alone``) offers the classifier's first choice as one button.
 """
 
 from __future__ import annotations
