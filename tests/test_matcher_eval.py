@@ -122,33 +122,40 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # test part (6,633 questions): top-1 81.9 / 81.6 / 77.0%, wrong 1.8 / 1.6 / 1.7%, out of scope
 # answered 5 / 8 / 10, unsure->topic 94.6 / 95.5 / 94.7%. H2 lowered several sets' top-1 floors by
 # a point or two (right answers it made suggestions) and their wrong ceilings.
+# Candidate D' (the classifier refitted on the whole tuning part) was judged on blind18 (whole): top-1
+# +2.9 points but Japanese wrong 1 -> 4 of 240: dropped by its rule; judged again as D'' on blind19
+# (whole): top-1 79.4% -> 84.6%, wrong 1.8% -> 1.4%: kept. blind18's and blind19's test halves joined
+# the test part (7,416 questions): top-1 85.0 / 85.3 / 80.1%, wrong 1.6 / 1.3 / 1.3%, out of scope
+# answered 6 / 7 / 10, unsure->topic 94.0 / 94.9 / 96.1%.
 TEST_FLOORS = {
-    "en": (0.81, 0.018, 5, 0.94),
-    "vi": (0.81, 0.017, 8, 0.95),
-    "ja": (0.77, 0.017, 10, 0.94),
+    "en": (0.85, 0.017, 6, 0.94),
+    "vi": (0.85, 0.013, 7, 0.94),
+    "ja": (0.80, 0.013, 10, 0.96),
 }
-# The test halves of blind3 to blind17 alone: the questions whose figures were first seen in
+# The test halves of blind3 to blind19 alone: the questions whose figures were first seen in
 # session 4 (blind3 once before round 4, once after; blind4 after it), session 5 (blind5, after
 # round 7), session 6 (blind6, after the second opinion's four rounds) and session 7 (blind7, at
 # its end), session 8 (blind8, whole, to judge round A; blind9 to blind12, whole, to judge round
 # C and candidates D, E and E'), session 10 (blind13 to blind16, whole, to judge candidates F, G, G'
-# and H), session 11 (blind17, whole, to judge candidates T and H2).
+# and H), session 11 (blind17 to blind19, whole, to judge candidates T, H2, D' and D'').
 FRESH_FLOORS = {
-    "blind3": {"en": (0.79, 0.016, 0, 0.95), "vi": (0.76, 0.031, 0, 0.95), "ja": (0.76, 0.016, 0, 1.00)},
-    "blind4": {"en": (0.82, 0.016, 0, 0.94), "vi": (0.76, 0.024, 0, 1.00), "ja": (0.72, 0.024, 0, 0.96)},
-    "blind5": {"en": (0.78, 0.008, 0, 0.91), "vi": (0.74, 0.008, 0, 0.93), "ja": (0.72, 0.008, 0, 0.96)},
-    "blind6": {"en": (0.79, 0.016, 0, 0.95), "vi": (0.81, 0.016, 2, 0.95), "ja": (0.75, 0.023, 2, 0.96)},
-    "blind7": {"en": (0.79, 0.024, 2, 0.90), "vi": (0.78, 0.023, 0, 0.95), "ja": (0.74, 0.000, 0, 0.89)},
-    "blind8": {"en": (0.73, 0.016, 0, 0.89), "vi": (0.80, 0.016, 2, 0.95), "ja": (0.78, 0.030, 1, 1.00)},
-    "blind9": {"en": (0.78, 0.008, 0, 0.95), "vi": (0.87, 0.008, 0, 1.00), "ja": (0.81, 0.023, 1, 0.95)},
-    "blind10": {"en": (0.77, 0.023, 0, 0.95), "vi": (0.75, 0.023, 1, 0.96), "ja": (0.80, 0.016, 1, 1.00)},
-    "blind11": {"en": (0.81, 0.008, 0, 1.00), "vi": (0.85, 0.008, 0, 1.00), "ja": (0.76, 0.008, 0, 0.92)},
-    "blind12": {"en": (0.78, 0.031, 0, 0.95), "vi": (0.83, 0.016, 0, 0.94), "ja": (0.69, 0.016, 0, 0.90)},
-    "blind13": {"en": (0.86, 0.016, 0, 1.00), "vi": (0.86, 0.000, 0, 1.00), "ja": (0.72, 0.031, 1, 0.89)},
-    "blind14": {"en": (0.80, 0.037, 1, 1.00), "vi": (0.74, 0.038, 2, 0.85), "ja": (0.80, 0.031, 2, 0.95)},
-    "blind15": {"en": (0.85, 0.031, 1, 1.00), "vi": (0.84, 0.000, 0, 1.00), "ja": (0.74, 0.031, 2, 0.96)},
-    "blind16": {"en": (0.84, 0.031, 1, 0.85), "vi": (0.81, 0.023, 1, 0.95), "ja": (0.80, 0.000, 0, 0.91)},
-    "blind17": {"en": (0.87, 0.023, 0, 1.00), "vi": (0.84, 0.031, 0, 0.85), "ja": (0.76, 0.016, 0, 0.95)},
+    "blind3": {"en": (0.83, 0.008, 0, 0.94), "vi": (0.82, 0.024, 0, 0.94), "ja": (0.76, 0.008, 0, 1.00)},
+    "blind4": {"en": (0.85, 0.016, 0, 1.00), "vi": (0.78, 0.016, 0, 0.95), "ja": (0.74, 0.016, 0, 1.00)},
+    "blind5": {"en": (0.83, 0.015, 0, 0.94), "vi": (0.79, 0.015, 0, 0.91), "ja": (0.75, 0.000, 0, 1.00)},
+    "blind6": {"en": (0.82, 0.016, 0, 0.94), "vi": (0.84, 0.016, 2, 0.94), "ja": (0.79, 0.016, 2, 1.00)},
+    "blind7": {"en": (0.83, 0.024, 2, 0.88), "vi": (0.82, 0.015, 0, 0.94), "ja": (0.75, 0.008, 0, 0.92)},
+    "blind8": {"en": (0.79, 0.016, 0, 0.90), "vi": (0.87, 0.016, 2, 0.92), "ja": (0.80, 0.015, 0, 0.95)},
+    "blind9": {"en": (0.82, 0.008, 0, 0.95), "vi": (0.89, 0.008, 0, 1.00), "ja": (0.86, 0.016, 1, 0.93)},
+    "blind10": {"en": (0.81, 0.023, 0, 0.94), "vi": (0.83, 0.023, 1, 0.94), "ja": (0.82, 0.008, 1, 1.00)},
+    "blind11": {"en": (0.86, 0.016, 1, 1.00), "vi": (0.87, 0.008, 0, 1.00), "ja": (0.80, 0.000, 0, 0.91)},
+    "blind12": {"en": (0.81, 0.023, 0, 0.94), "vi": (0.86, 0.008, 0, 0.93), "ja": (0.73, 0.008, 0, 0.88)},
+    "blind13": {"en": (0.88, 0.016, 0, 1.00), "vi": (0.87, 0.008, 0, 1.00), "ja": (0.75, 0.031, 1, 0.96)},
+    "blind14": {"en": (0.82, 0.030, 0, 1.00), "vi": (0.77, 0.023, 1, 0.87), "ja": (0.85, 0.008, 1, 0.94)},
+    "blind15": {"en": (0.85, 0.016, 1, 0.93), "vi": (0.89, 0.008, 0, 1.00), "ja": (0.78, 0.039, 2, 0.95)},
+    "blind16": {"en": (0.86, 0.023, 1, 0.84), "vi": (0.84, 0.015, 0, 1.00), "ja": (0.82, 0.000, 0, 0.95)},
+    "blind17": {"en": (0.89, 0.023, 0, 1.00), "vi": (0.86, 0.023, 0, 0.83), "ja": (0.81, 0.016, 0, 0.94)},
+    "blind18": {"en": (0.87, 0.024, 1, 0.91), "vi": (0.86, 0.016, 1, 1.00), "ja": (0.75, 0.023, 1, 0.96)},
+    "blind19": {"en": (0.85, 0.016, 0, 0.93), "vi": (0.83, 0.000, 0, 1.00), "ja": (0.87, 0.016, 1, 1.00)},
 }
 
 
