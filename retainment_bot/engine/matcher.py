@@ -551,20 +551,8 @@ class Matcher:
             )
             if not demotable or reading is None or second.kind != "answer":
                 return second, None
-            nodes = [c.node for c in second.candidates]
-            if nodes[0] in NOT_SCREENS or nodes[0] in self.navigation:
-                return second, None
-            found = confidence_features(
-                ranked,
-                nodes,
-                signals.coverage,
-                signals.explained,
-                signals.weight,
-                self.entries,
-                reading.values,
-                reading.best,
-            )
-            return second, demote_answered(found, path, japanese)
+            found = self._screen_features(second, ranked, signals, reading)
+            return second, None if found is None else demote_answered(found, path, japanese)
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
@@ -708,10 +696,20 @@ class Matcher:
         likely right; the other suggestions stay behind it."""
         if verdict.kind != "suggest":
             return verdict
+        found = self._screen_features(verdict, ranked, signals, reading)
+        if found is None:
+            return verdict
+        return Verdict("answer", verdict.candidates) if confidence.answers(found, japanese) else verdict
+
+    def _screen_features(
+        self, verdict: Verdict, ranked: Sequence[tuple[str, float]], signals: Signals, reading: Reading
+    ) -> dict[str, float] | None:
+        """F's features of ``verdict``'s candidates (:func:`retainment_bot.engine.confidence.features`),
+        which F and H2 read; ``None`` when its first candidate is no content screen."""
         nodes = [c.node for c in verdict.candidates]
         if nodes[0] in NOT_SCREENS or nodes[0] in self.navigation:
-            return verdict
-        found = confidence_features(
+            return None
+        return confidence_features(
             ranked,
             nodes,
             signals.coverage,
@@ -721,7 +719,6 @@ class Matcher:
             reading.values,
             reading.best,
         )
-        return Verdict("answer", verdict.candidates) if confidence.answers(found, japanese) else verdict
 
     def _reranked(
         self,
