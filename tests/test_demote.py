@@ -10,36 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from retainment_bot.engine.classifier import Reading
 from retainment_bot.engine.confidence import FEATURES as CONFIDENCE_FEATURES
 from retainment_bot.engine.demote import FEATURES, PATHS, Answered, Demote, answered
 from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.matcher import Matcher, Phrase
 from retainment_bot.project import DEMOTE_FILE, Project
 from tests.matcher_eval import load_cases
+from tests.test_confidence import PHRASES as CONFIDENCE_PHRASES
+from tests.test_confidence import Opinion
 
-PHRASES = [
-    Phrase("consent_form.start", "en", "consent form"),
-    Phrase("consent_form.ssw", "en", "consent form"),
-    Phrase("consent_form.ssw", "en", "specified skilled worker"),
-    Phrase("ssw.start", "en", "specified skilled worker"),
-    Phrase("titp.start", "en", "technical intern training"),
-    Phrase("titp.start", "en", "intern visa"),
-    Phrase("start.menu", "en", "main menu"),
-]
-
-
-class Opinion:
-    """A second opinion that reads every question the same way."""
-
-    def __init__(self, values: dict[str, float] | None = None) -> None:
-        self.values = values or {"out_of_scope": -0.5, "titp.start": 0.9, "consent_form.start": -0.6}
-        self.reads = 0
-
-    def read(self, folded: str) -> Reading:
-        self.reads += 1
-        best = max(self.values, key=self.values.__getitem__)
-        return Reading(best, self.values[best], self.values)
+PHRASES = [*CONFIDENCE_PHRASES, Phrase("start.menu", "en", "main menu")]
+# The classifier reads every question as titp.start, surely.
+SURE = {"out_of_scope": -0.5, "titp.start": 0.9, "consent_form.start": -0.6}
 
 
 def model(bias: float, latin: float = 0.5, japanese: float = 0.5) -> Demote:
@@ -51,7 +33,7 @@ def matcher(demote: Demote | None, opinion: Opinion | None = None) -> Matcher:
         PHRASES,
         entries=["consent_form.start", "ssw.start", "titp.start"],
         navigation=["start.menu"],
-        second_opinion=opinion or Opinion(),  # type: ignore[arg-type]
+        second_opinion=opinion or Opinion(SURE),  # type: ignore[arg-type]
         demote=demote,
     )
 
@@ -102,7 +84,7 @@ def test_a_demoted_answer_is_a_suggestion_with_the_same_first_screen() -> None:
     question = "intern visa"
     before = matcher(None).match(question)
     assert before.kind == "answer" and before.candidates[0].node == "titp.start"
-    opinion = Opinion()
+    opinion = Opinion(SURE)
     after = matcher(model(-30.0), opinion).match(question)
     assert after == type(after)("suggest", before.candidates)
     assert opinion.reads == 1  # the classifier reads the question once, as before H2
