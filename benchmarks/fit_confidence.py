@@ -3,7 +3,7 @@ tuning part of tests/eval only, and report its leave-one-writer-out figures.
 
     python -m benchmarks.fit_confidence                 # build the rows (cached), fit, report
     python -m benchmarks.fit_confidence --write         # and write search/confidence.json
-    python -m benchmarks.fit_confidence --rebuild       # recompute the rows (classifier fits)
+    python -m benchmarks.fit_confidence --rebuild       # recompute the rows (after a change to the matcher)
 
 Rows. Each tuning question is ranked once by the matcher (its own steps, before the classifier).
 The classifier's decision values for it are never in sample: each blind writer's file
@@ -23,7 +23,8 @@ out-of-scope questions than the shipped matcher does on the same proxy (ties go 
 probabilities: the honest figure for a new writer. Of a small grid (feature sets, products, C),
 the best top-1 at those cut-offs is written: one model fitted on every row, with the cut-offs.
 Results and what was dropped: ``benchmarks/notes-s10-verdict.md``. The rows are cached in
-``/tmp`` (``--rebuild`` after a change to the phrases, the classifier or the matcher).
+``/tmp`` (``--rebuild`` after a change to the matcher; the readings, shared with G's and H2's
+fittings, are cached by what they read: :func:`benchmarks.writer_out.held_out_readings`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 
 from retainment_bot.engine.classifier import NOT_SCREENS, Reading
 from retainment_bot.engine.confidence import FEATURES, Confidence, Model, features
@@ -46,8 +46,8 @@ from retainment_bot.engine.normalize import clip, fold, hiragana
 from retainment_bot.project import CONFIDENCE_FILE, Project
 from tests.matcher_eval import LANGUAGES, Case, Figures, judge
 
-from .second_opinion import ROOT, label_of
-from .writer_out import Fitted, Looked, Variant, with_opinion, writers
+from .second_opinion import ROOT
+from .writer_out import held_out_readings, with_opinion, writers
 
 CACHE = Path("/tmp/fit_confidence_rows.pkl")
 
@@ -75,26 +75,9 @@ class _Fixed:
         return self.reading
 
 
-def build_rows(matcher: Matcher, texts: list[str], labels: list[str]) -> list[Row]:
+def build_rows(matcher: Matcher, readings: dict[Case, Reading]) -> list[Row]:
+    """One row per tuning question, with its held-out reading (:func:`held_out_readings`)."""
     files = writers()
-    readings: dict[Case, Reading] = {}
-    variant = Variant()
-    blind = [(name, cases) for name, cases in files if name.startswith("blind")]
-    own = [case for name, cases in files if not name.startswith("blind") for case in cases]
-    for name, held in blind:
-        kept = [c for other, cases in files if other != name for c in cases]
-        fitted = Fitted(variant, texts + [c.question for c in kept], labels + [label_of(c) for c in kept], len(texts))
-        looked = Looked(fitted, [c.question for c in held])
-        readings.update({c: looked.read(fold(c.question)) for c in held})
-        print(f"  {name}", flush=True)
-    blind_cases = [c for _, cases in blind for c in cases]
-    for k, (kept_i, held_i) in enumerate(KFold(5, shuffle=True, random_state=0).split(own)):
-        kept = blind_cases + [own[i] for i in kept_i]
-        held = [own[i] for i in held_i]
-        fitted = Fitted(variant, texts + [c.question for c in kept], labels + [label_of(c) for c in kept], len(texts))
-        looked = Looked(fitted, [c.question for c in held])
-        readings.update({c: looked.read(fold(c.question)) for c in held})
-        print(f"  own fold {k}", flush=True)
     shipped = with_opinion(matcher, None, {})
     rows = []
     for name, cases in files:
@@ -261,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     assert matcher is not None
     if args.rebuild or not CACHE.exists():
         phrases = project.search_phrases()
-        rows = build_rows(matcher, [p.text for p in phrases], [p.node for p in phrases])
+        read = held_out_readings([p.text for p in phrases], [p.node for p in phrases])
+        rows = build_rows(matcher, read)
         CACHE.write_bytes(pickle.dumps(rows))
     rows = pickle.loads(CACHE.read_bytes())
     blind = [i for i, row in enumerate(rows) if row.writer.startswith("blind")]

@@ -3,10 +3,9 @@ tests/eval only, and report its proxy figures.
 
     python -m benchmarks.fit_demote                 # build the rows (cached), fit, report
     python -m benchmarks.fit_demote --write         # and write search/demote.json
-    python -m benchmarks.fit_demote --rebuild       # recompute the classifier's readings
 
 Rows. Every tuning question's classifier reading is never in sample
-(:func:`benchmarks.fit_rerank.readings`: each blind writer's file read by a classifier fitted on
+(:func:`benchmarks.writer_out.held_out_readings`: each blind writer's file read by a classifier fitted on
 the phrases and every other tuning file, the project's own questions out of fold, 5 folds). With
 that reading the matcher's whole verdict before H2 (:meth:`Matcher.verdict`: its own answer, the
 opinion's rules, F, G) is computed, and for every answer H2 may act on (a content screen) the
@@ -20,16 +19,15 @@ script (Latin, Japanese) the cut-off is the most demoting one at which, over the
 questions of the whole tuning part, right answers demoted are at most twice the wrong answers
 demoted (out-of-scope answered included). ``--write`` fits the model on every answer, writes it
 with those cut-offs and checks that the matcher loaded from the files gives the proxy's verdicts
-with the final model. Figures: ``benchmarks/notes-s11-demote.md``. Readings cached in ``/tmp``.
+with the final model. Figures: ``benchmarks/notes-s11-demote.md``. The readings are shared with F's
+and G's fittings (:func:`benchmarks.writer_out.held_out_readings`, cached by what they read).
 """
 
 from __future__ import annotations
 
 import argparse
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -42,11 +40,9 @@ from retainment_bot.project import DEMOTE_FILE, Project
 from tests.matcher_eval import LANGUAGES, Case, Figures, judge
 
 from .fit_confidence import _Fixed
-from .fit_rerank import readings
 from .second_opinion import ROOT
-from .writer_out import with_opinion, writers
+from .writer_out import held_out_readings, with_opinion, writers
 
-CACHE = Path("/tmp/fit_demote_readings.pkl")
 C = 1.0
 RATIO = 2.0  # right answers demoted per wrong answer demoted, at most
 
@@ -66,7 +62,7 @@ class Row:
 
 def groups() -> dict[Case, str]:
     """Each tuning question's group: its blind writer, or its fold of the project's own (as the
-    readings' folds: :func:`benchmarks.fit_rerank.readings`)."""
+    readings' folds: :func:`benchmarks.writer_out.held_out_readings`)."""
     files = writers()
     out = {c: name for name, cases in files if name.startswith("blind") for c in cases}
     own = [c for name, cases in files if not name.startswith("blind") for c in cases]
@@ -184,15 +180,12 @@ def report(rows: Sequence[Row], probs: dict[int, float], cuts: tuple[float, floa
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fit_demote")
     parser.add_argument("--write", action="store_true")
-    parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args(argv)
     project = Project(ROOT)
     matcher = project.engine(cached=False).matcher
     assert matcher is not None
-    if args.rebuild or not CACHE.exists():
-        phrases = project.search_phrases()
-        CACHE.write_bytes(pickle.dumps(readings([p.text for p in phrases], [p.node for p in phrases])))
-    read: dict[Case, Reading] = pickle.loads(CACHE.read_bytes())
+    phrases = project.search_phrases()
+    read = held_out_readings([p.text for p in phrases], [p.node for p in phrases])
     rows = build_rows(matcher, read)
     usable = sum(r.answer is not None for r in rows)
     print(f"{len(rows)} questions, {usable} answers H2 may act on, {sum(r.right for r in rows)} right")

@@ -4,12 +4,12 @@ figures of main (with F) and of G.
 
     python -m benchmarks.fit_rerank                 # build the rows (cached), fit, report
     python -m benchmarks.fit_rerank --write         # and write search/rerank.json
-    python -m benchmarks.fit_rerank --rebuild       # recompute the rows (classifier fits)
+    python -m benchmarks.fit_rerank --rebuild       # recompute the rows (after a change to the matcher)
     python -m benchmarks.fit_rerank --grid          # also a small grid of C, margin and k
 
 Rows. The classifier's decision values are never in sample, as for F
-(:func:`benchmarks.fit_confidence.build_rows`): each blind writer's file read by a classifier
-fitted on the phrases and every other tuning file, the project's own questions out of fold. Each
+(:func:`benchmarks.writer_out.held_out_readings`, shared and cached): each blind writer's file
+read by a classifier fitted on the phrases and every other tuning file, the others out of fold. Each
 question gets the shipped verdict without F and G (matcher + second opinion); the questions the
 matcher alone only suggests and the second opinion leaves a suggestion (no off-topic word, a
 content screen first) are F's and G's: their ranking, signals and the classifier's reading kept.
@@ -27,7 +27,8 @@ main's proxy. "Nested" lines judge each writer with cut-offs chosen on the other
 F leaves (held-out orders and probabilities, as in the proxy) with the proxy's cut-offs, writes
 ``search/rerank.json`` and checks that the matcher loaded from the files (the proxy's classifier
 readings fed in) gives the proxy's verdicts with those final models. Figures and what was dropped:
-``benchmarks/notes-s10-rerank.md``. Rows cached in ``/tmp`` (``--rebuild`` after a change).
+``benchmarks/notes-s10-rerank.md``. Rows cached in ``/tmp`` (``--rebuild`` after a change to the
+matcher or F; the classifier's readings are cached by what they read).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 
 from retainment_bot.engine.calibration import Signals
 from retainment_bot.engine.classifier import NOT_SCREENS, Reading
@@ -55,8 +55,8 @@ from retainment_bot.project import RERANK_FILE, Project
 from tests.matcher_eval import LANGUAGES, Case, Figures, judge
 
 from .fit_confidence import INTERACTIONS, SETS, _Fixed
-from .second_opinion import ROOT, label_of
-from .writer_out import Fitted, Looked, Variant, with_opinion, writers
+from .second_opinion import ROOT
+from .writer_out import held_out_readings, with_opinion, writers
 
 CACHE = Path("/tmp/fit_rerank_rows.pkl")
 F_NAMES = (*SETS["all"], *INTERACTIONS["small"])
@@ -79,26 +79,6 @@ class Row:
     @property
     def group(self) -> str:
         return self.writer if self.writer.startswith("blind") else OWN
-
-
-def readings(texts: list[str], labels: list[str]) -> dict[Case, Reading]:
-    """Every tuning question's classifier reading, never in sample (as F's rows)."""
-    files = writers()
-    found: dict[Case, Reading] = {}
-    blind = [(name, cases) for name, cases in files if name.startswith("blind")]
-    own = [case for name, cases in files if not name.startswith("blind") for case in cases]
-    folds: list[tuple[list[Case], list[Case]]] = []
-    for name, held in blind:
-        folds.append(([c for other, cases in files if other != name for c in cases], held))
-    blind_cases = [c for _, cases in blind for c in cases]
-    for kept_i, held_i in KFold(5, shuffle=True, random_state=0).split(own):
-        folds.append((blind_cases + [own[i] for i in kept_i], [own[i] for i in held_i]))
-    for kept, held in folds:
-        fitted = Fitted(Variant(), texts + [c.question for c in kept], labels + [label_of(c) for c in kept], len(texts))
-        looked = Looked(fitted, [c.question for c in held])
-        found.update({c: looked.read(fold(c.question)) for c in held})
-        print(f"  {len(found)} read", flush=True)
-    return found
 
 
 def build_rows(matcher: Matcher, read: dict[Case, Reading]) -> list[Row]:
@@ -332,7 +312,7 @@ def main(argv: list[str] | None = None) -> None:
     main_cuts = (matcher.confidence.latin.cutoff, matcher.confidence.japanese.cutoff)
     if args.rebuild or not CACHE.exists():
         phrases = project.search_phrases()
-        read = readings([p.text for p in phrases], [p.node for p in phrases])
+        read = held_out_readings([p.text for p in phrases], [p.node for p in phrases])
         CACHE.write_bytes(pickle.dumps(build_rows(matcher, read)))
     rows: list[Row] = pickle.loads(CACHE.read_bytes())
     usable = prepare(rows, matcher, args.k)

@@ -24,16 +24,22 @@ opinion's rules run per setting, checked against :meth:`Matcher.match` on the fi
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import copy
+import hashlib
+import os
+import pickle
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from retainment_bot.engine.classifier import NGRAMS, Reading, prepare
@@ -145,6 +151,48 @@ class Looked:
 def writers() -> list[tuple[str, list[Case]]]:
     """The tuning part's files: name (``blind5_vi``) and questions."""
     return [(path.stem, _file_cases(path.stem)) for path in sorted(EVAL.joinpath("tune").glob("*_*.yaml"))]
+
+
+def held_out_readings(texts: list[str], labels: list[str], jobs: int | None = None) -> dict[Case, Reading]:
+    """Every tuning question's classifier reading, never in sample: each blind writer's file
+    (``blindN_LANG``) read by a classifier fitted on the phrases (``texts``, ``labels``) and every
+    other tuning file; the other files' questions (the project's own, the training writers')
+    out of fold (5 folds, the blind files always trained on). F's, G's and H2's fittings read the
+    same: the readings are cached in the temporary directory under a digest of everything the
+    fits read (a minute and a half a fit: one set serves the three), and the fits run in ``jobs``
+    processes (all cores by default)."""
+    files = writers()
+    blind = [(name, cases) for name, cases in files if name.startswith("blind")]
+    own = [case for name, cases in files if not name.startswith("blind") for case in cases]
+    folds: list[tuple[list[Case], list[Case]]] = []
+    for name, held in blind:
+        folds.append(([c for other, cases in files if other != name for c in cases], held))
+    blind_cases = [c for _, cases in blind for c in cases]
+    for kept_i, held_i in KFold(5, shuffle=True, random_state=0).split(own):
+        folds.append((blind_cases + [own[i] for i in kept_i], [own[i] for i in held_i]))
+    # Sorted labels: a frozenset's order changes with each process's string hashing.
+    read = [(name, [(c.lang, c.question, sorted(c.expected)) for c in cases]) for name, cases in files]
+    digest = hashlib.sha256(pickle.dumps((Variant(), texts, labels, read))).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"retainment-readings-{digest}.pkl"
+    if cache.exists():
+        found: dict[Case, Reading] = pickle.loads(cache.read_bytes())
+        print(f"  {len(found)} readings from {cache}", flush=True)
+        return found
+    found = {}
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs or os.cpu_count()) as pool:
+        futures = [pool.submit(_read_fold, texts, labels, kept, held) for kept, held in folds]
+        for future in concurrent.futures.as_completed(futures):
+            found.update(future.result())
+            print(f"  {len(found)} read", flush=True)
+    cache.write_bytes(pickle.dumps(found))
+    return found
+
+
+def _read_fold(texts: list[str], labels: list[str], kept: list[Case], held: list[Case]) -> dict[Case, Reading]:
+    """``held``'s readings by a classifier fitted on the phrases and ``kept`` (one process's work)."""
+    fitted = Fitted(Variant(), texts + [c.question for c in kept], labels + [label_of(c) for c in kept], len(texts))
+    looked = Looked(fitted, [c.question for c in held])
+    return {c: looked.read(fold(c.question)) for c in held}
 
 
 def _file_cases(stem: str) -> list[Case]:
