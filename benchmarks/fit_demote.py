@@ -3,6 +3,7 @@ tests/eval only, and report its proxy figures.
 
     python -m benchmarks.fit_demote                 # build the rows (cached), fit, report
     python -m benchmarks.fit_demote --write         # and write search/demote.json
+    python -m benchmarks.fit_demote --ratio 1       # cut-offs for another trade (default 2)
 
 Rows. Every tuning question's classifier reading is never in sample
 (:func:`benchmarks.writer_out.held_out_readings`: each blind writer's file read by a classifier fitted on
@@ -103,9 +104,9 @@ def held_out(rows: Sequence[Row]) -> dict[int, float]:
     return probs
 
 
-def choose(rows: Sequence[Row], probs: dict[int, float], japanese: bool) -> float:
+def choose(rows: Sequence[Row], probs: dict[int, float], japanese: bool, ratio: float = RATIO) -> float:
     """The script's most demoting cut-off (demote below it) at which right answers demoted are at
-    most :data:`RATIO` times the wrong ones (ties in probability demoted together)."""
+    most ``ratio`` times the wrong ones (ties in probability demoted together)."""
     mine = sorted((p, i) for i, p in probs.items() if rows[i].japanese == japanese)
     right = wrong = 0
     cut = 0.0
@@ -113,7 +114,7 @@ def choose(rows: Sequence[Row], probs: dict[int, float], japanese: bool) -> floa
         right += rows[i].right
         wrong += not rows[i].right
         following = mine[index + 1][0] if index + 1 < len(mine) else 1.0
-        if following > p and right <= RATIO * wrong:
+        if following > p and right <= ratio * wrong:
             cut = (p + following) / 2
     return cut
 
@@ -139,12 +140,12 @@ def demoted(rows: Sequence[Row], probs: dict[int, float], cuts: tuple[float, flo
     return sum(r.right for r in hit), sum(not r.right for r in hit)
 
 
-def nested(rows: Sequence[Row], probs: dict[int, float]) -> dict[str, Figures]:
+def nested(rows: Sequence[Row], probs: dict[int, float], ratio: float = RATIO) -> dict[str, Figures]:
     """Each group judged with cut-offs chosen on the other groups' held-out probabilities."""
     out = {key: Figures() for key in (*LANGUAGES, "all")}
     for group in sorted({r.group for r in rows}):
         others = {i: p for i, p in probs.items() if rows[i].group != group}
-        cuts = (choose(rows, others, False), choose(rows, others, True))
+        cuts = (choose(rows, others, False, ratio), choose(rows, others, True, ratio))
         for i, row in enumerate(rows):
             if row.group == group:
                 v = verdict_with(row, probs.get(i), cuts[row.japanese])
@@ -180,6 +181,7 @@ def report(rows: Sequence[Row], probs: dict[int, float], cuts: tuple[float, floa
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fit_demote")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--ratio", type=float, default=RATIO, help="right answers demoted per wrong one, at most")
     args = parser.parse_args(argv)
     project = Project(ROOT)
     matcher = project.engine(cached=False).matcher
@@ -193,9 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     report(rows, probs, (0.0, 0.0), "main (no demotion)")
     for cut in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         report(rows, probs, (cut, cut), f"cut {cut}")
-    cuts = (choose(rows, probs, False), choose(rows, probs, True))
-    report(rows, probs, cuts, "CHOSEN (per script, right <= 2 x wrong)")
-    print(f"  nested cut-offs: {line(nested(rows, probs))}", flush=True)
+    cuts = (choose(rows, probs, False, args.ratio), choose(rows, probs, True, args.ratio))
+    report(rows, probs, cuts, f"CHOSEN (per script, right <= {args.ratio:g} x wrong)")
+    print(f"  nested cut-offs: {line(nested(rows, probs, args.ratio))}", flush=True)
     if not args.write:
         return
     final = fit(rows)
