@@ -39,7 +39,9 @@ likelier right, and its own check (F's model refitted on that order) may then an
 candidate H2 (:mod:`retainment_bot.engine.demote`, ``search/demote.json``; ``Thresholds.demote``
 switches it off) makes an answer with a content screen that a small logistic model finds likely
 wrong a suggestion of the same screens, the answered one first. Where the ranking has nothing to
-suggest, candidate T (``Thresholds.alone``) offers the classifier's first choice as one button.
+suggest, candidate T (``Thresholds.alone``) offers the classifier's first choice as one button;
+and where the matcher only suggests or has nothing, candidate M (``Thresholds.menu``) answers the
+main menu when the classifier reads the question as asking for it.
 """
 
 from __future__ import annotations
@@ -244,6 +246,12 @@ class Thresholds:
     # value: never.
     alone: float = -0.6
     alone_off_topic: float = math.inf
+    # Candidate M (session 12): where the matcher only suggests or has nothing, a question the
+    # classifier reads as a navigation screen (the main menu: "go back to the top", "show the
+    # options again") from this decision value is answered with it; never with an off-topic word.
+    # Left one writer out, all 99 tuning questions it reads so ask for the menu, and 27 of them
+    # were not answered. 0 is the linear model's own boundary. Infinite: never (as before M).
+    menu: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -621,9 +629,20 @@ class Matcher:
         ):
             return Verdict("none")
         reading = opinion.read(folded)
+        menu = self._menu(reading, ranked)
+        if menu is not None:
+            return menu
         if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
             return Verdict("none")
         return Verdict("suggest", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
+
+    def _menu(self, reading: Reading, ranked: Sequence[tuple[str, float]]) -> Verdict | None:
+        """Candidate M: the navigation screen the classifier reads (the main menu) answered, from
+        ``Thresholds.menu``; ``None`` when it reads anything else. The callers never ask with an
+        off-topic word."""
+        if reading.best not in self.navigation or reading.value < self.thresholds.menu:
+            return None
+        return Verdict("answer", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
 
     def _second(
         self,
@@ -657,6 +676,9 @@ class Matcher:
                 return Verdict("answer", verdict.candidates)
             if off_topic:
                 return self._offer(verdict, reading.best, reading.value, ranked, limits.offered_off_topic)
+            menu = self._menu(reading, ranked)
+            if menu is not None:
+                return menu
             choice, sure = reading.best, limits.preferred_japanese if japanese else limits.preferred
             if choice != first and reading.value >= sure and choice not in NOT_SCREENS | self.navigation:
                 rest = tuple(c for c in verdict.candidates if _topic(c.node) != _topic(choice))
