@@ -200,7 +200,7 @@ class Thresholds:
     # its first suggestion, that choice is answered from this decision value: out of fold, such
     # disagreements were won by the classifier whenever it was this sure (session 7, round 4;
     # lower in Japanese script, as ``agreement_japanese`` is: round 5).
-    preferred: float = 0.3
+    preferred: float = 0.1  # 0.3 before candidate L (session 12)
     preferred_japanese: float = 0.0  # 0.2 before candidate J (session 12)
     veto: float = 0.3
     # An answer in Japanese script whose classifier's first choice is another content screen, one
