@@ -86,8 +86,9 @@ def test_a_suggestion_the_classifier_agrees_with_is_answered() -> None:
 def test_a_classifier_that_prefers_another_screen_has_it_answered_only_when_sure() -> None:
     alone = matcher(None).match(BOTH)
     # "intern" and "skilled" cancel out: ssw.start's decision value is its head start.
-    assert matcher(SecondOpinion(model_file("ssw.start", lead=0.2))).match(BOTH) == alone, "below ``preferred``"
-    preferred = matcher(SecondOpinion(model_file("ssw.start", lead=0.5))).match(BOTH)
+    below = Thresholds().preferred / 2  # a head start short of ``preferred``
+    assert matcher(SecondOpinion(model_file("ssw.start", lead=below))).match(BOTH) == alone, "below ``preferred``"
+    preferred = matcher(SecondOpinion(model_file("ssw.start", lead=Thresholds().preferred + 0.2))).match(BOTH)
     assert preferred.kind == "answer" and preferred.candidates[0].node == "ssw.start"
     assert "titp.start" in [c.node for c in preferred.candidates[1:]], "the other topics stay suggestions"
     # Out of scope is no screen to answer.
@@ -243,13 +244,15 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
     screen is the classifier's first choice, now answered; a suggestion whose first screen is
     not, now answering the classifier's sure choice; an answer of another topic than the
     classifier's first choice, now suggested; or suggestions that lacked the classifier's first
-    choice, now offering it last. (Candidate G's re-ordering, H2's demotion and T's offer, switched
-    off here, have their own tests in tests/test_rerank.py, tests/test_demote.py and
-    tests/test_offer_alone.py.)"""
+    choice, now offering it last. (Candidate F's confident answers, G's re-ordering, H2's demotion,
+    T's offer and M's main menu, switched off here, have their own tests in tests/test_confidence.py,
+    tests/test_rerank.py, tests/test_demote.py, tests/test_offer_alone.py and
+    tests/test_menu_understood.py.)"""
     assert engine.matcher is not None
     shipped = copy.copy(engine.matcher)
-    # G's re-ordering, H2's demotion and T's offer where the matcher has nothing have their own tests.
-    object.__setattr__(shipped, "thresholds", replace(shipped.thresholds, rerank=False, demote=False, alone=math.inf))
+    # F, G, H2, T and M have their own tests.
+    changed = replace(shipped.thresholds, confidence=False, rerank=False, demote=False, alone=math.inf, menu=math.inf)
+    object.__setattr__(shipped, "thresholds", changed)
     assert shipped.second_opinion is not None
     alone = copy.copy(shipped)
     object.__setattr__(alone, "second_opinion", None)

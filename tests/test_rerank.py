@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from retainment_bot.engine.confidence import Confidence, Model
 from retainment_bot.engine.engine import Engine
-from retainment_bot.engine.matcher import Matcher
+from retainment_bot.engine.matcher import Matcher, Thresholds
 from retainment_bot.engine.rerank import FEATURES, Rerank, candidates, features
 from retainment_bot.project import RERANK_FILE, Project
 from tests.matcher_eval import load_cases
@@ -134,7 +135,14 @@ def test_f_decides_first_and_gs_check_answers_what_it_leaves() -> None:
 def test_an_off_topic_question_and_the_main_menu_are_left_alone() -> None:
     assert nodes(matcher(by_classifier()), QUESTION + " and the weather")[0] == "consent_form.start"
     menu = Opinion({"out_of_scope": -0.2, "menu.start": 5.0, "consent_form.start": -0.6})
-    built = Matcher.build(PHRASES, second_opinion=menu, rerank=by_classifier(), navigation=["menu.start"])  # type: ignore[arg-type]
+    # Candidate M would answer the menu the classifier is this sure of: off, to see what G does.
+    built = Matcher.build(
+        PHRASES,
+        second_opinion=menu,  # type: ignore[arg-type]
+        rerank=by_classifier(),
+        navigation=["menu.start"],
+        thresholds=Thresholds(menu=math.inf),
+    )
     assert "menu.start" not in nodes(built)
 
 
