@@ -159,8 +159,8 @@ def held_out_readings(texts: list[str], labels: list[str], jobs: int | None = No
     other tuning file; the other files' questions (the project's own, the training writers')
     out of fold (5 folds, the blind files always trained on). F's, G's and H2's fittings read the
     same: the readings are cached in the temporary directory under a digest of everything the
-    fits read (a minute and a half a fit: one set serves the three), and the fits run in ``jobs``
-    processes (all cores by default)."""
+    fits read (about 66 fits of 10 to 20 s each on this machine: one set serves the three), and
+    the fits run in ``jobs`` processes (all cores by default)."""
     files = writers()
     blind = [(name, cases) for name, cases in files if name.startswith("blind")]
     own = [case for name, cases in files if not name.startswith("blind") for case in cases]

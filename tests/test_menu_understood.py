@@ -14,14 +14,14 @@ UNKNOWN = "which paper do i bring"  # no phrase shares a word with it: the match
 TIED = "specified skilled worker"  # two screens of two topics list it: the matcher only suggests
 
 
-def matcher(opinion: Opinion, menu: float = 0.0) -> Matcher:
+def matcher(opinion: Opinion, menu: float = 0.0, alone_off_topic: float = math.inf) -> Matcher:
     return Matcher.build(
         [*PHRASES, Phrase(MENU, "en", "main menu")],
         thanks=["thanks", "thank you"],
         off_topic=["wife"],
         entries=["consent_form.start", "ssw.start", "titp.start"],
         navigation=[MENU],
-        thresholds=Thresholds(menu=menu, alone=-0.6),
+        thresholds=Thresholds(menu=menu, alone=-0.6, alone_off_topic=alone_off_topic),
         second_opinion=opinion,  # type: ignore[arg-type]
     )
 
@@ -54,6 +54,9 @@ def test_never_with_an_off_topic_word() -> None:
     assert matcher(menu_reading(2.0)).match("my wife came too, which paper").kind == "none"
     verdict = matcher(menu_reading(2.0)).match("my wife is a specified skilled worker")
     assert verdict.kind == "suggest" and MENU not in [c.node for c in verdict.candidates]
+    # Even where T may offer a button to a question with an off-topic word, M does not answer it.
+    opened = matcher(menu_reading(2.0), alone_off_topic=-1.0).match("my wife came too, which paper")
+    assert opened.kind != "answer"
 
 
 def test_a_word_or_two_is_still_no_question_to_guess_at() -> None:

@@ -630,7 +630,7 @@ class Matcher:
         ):
             return Verdict("none")
         reading = opinion.read(folded)
-        menu = self._menu(reading, ranked)
+        menu = None if off_topic else self._menu(reading, ranked)
         if menu is not None:
             return menu
         if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
@@ -639,8 +639,8 @@ class Matcher:
 
     def _menu(self, reading: Reading, ranked: Sequence[tuple[str, float]]) -> Verdict | None:
         """Candidate M: the navigation screen the classifier reads (the main menu) answered, from
-        ``Thresholds.menu``; ``None`` when it reads anything else. The callers never ask with an
-        off-topic word."""
+        ``Thresholds.menu``; ``None`` when it reads anything else. Never asked for a question with
+        an off-topic word."""
         if reading.best not in self.navigation or reading.value < self.thresholds.menu:
             return None
         return Verdict("answer", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
