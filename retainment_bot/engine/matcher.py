@@ -253,6 +253,10 @@ class Thresholds:
     # Left one writer out, all 99 tuning questions it reads so ask for the menu, and 27 of them
     # were not answered. 0 is the linear model's own boundary. Infinite: never (as before M).
     menu: float = 0.0
+    # Candidate K (session 12): a first suggestion tied at the matcher's top score with a screen of
+    # another topic is answered by F or G's check only from this classifier value for it.
+    # ``-math.inf``: as before K.
+    tie: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -717,12 +721,24 @@ class Matcher:
         """Candidate F: a suggestion (of a question the matcher alone only suggested, without an
         off-topic word) answered when ``confidence`` finds its first screen, a content screen,
         likely right; the other suggestions stay behind it."""
-        if verdict.kind != "suggest":
+        if verdict.kind != "suggest" or self._unbroken_tie(verdict.candidates[0].node, ranked, reading):
             return verdict
         found = self._screen_features(verdict, ranked, signals, reading)
         if found is None:
             return verdict
         return Verdict("answer", verdict.candidates) if confidence.answers(found, japanese) else verdict
+
+    def _unbroken_tie(self, node: str, ranked: Sequence[tuple[str, float]], reading: Reading) -> bool:
+        """Candidate K: whether ``node`` ties at the matcher's top score with a screen of another
+        topic (one phrase they all list: "designated activities" is how to apply, the extension
+        and the report alike) and the classifier's value for it stays below ``Thresholds.tie``:
+        then F and G's check leave the question a suggestion, the bot asks which."""
+        scores = dict(ranked)
+        top = ranked[0][1] if ranked else 0.0
+        if scores.get(node) != top:
+            return False
+        tied = any(score == top and _topic(other) != _topic(node) for other, score in ranked)
+        return tied and reading.values.get(node, -math.inf) < self.thresholds.tie
 
     def _screen_features(
         self, verdict: Verdict, ranked: Sequence[tuple[str, float]], signals: Signals, reading: Reading
