@@ -33,6 +33,7 @@ def matcher(rerank: Rerank | None, confidence: Confidence | None = None, opinion
         PHRASES,
         off_topic=["weather"],
         entries=["consent_form.start", "ssw.start", "titp.start"],
+        thresholds=Thresholds(tie=-math.inf),  # a weak classifier's ties: candidate K aside (test_tie_asks)
         second_opinion=opinion or Opinion(VALUES),  # type: ignore[arg-type]
         confidence=confidence,
         rerank=rerank,
