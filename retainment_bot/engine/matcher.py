@@ -262,7 +262,7 @@ class Thresholds:
     # this decision value (``overrule_japanese`` in Japanese script), and an answer it contests (in
     # Japanese script: its choice within ``contested_japanese`` points) from ``overrule_contested``;
     # the matcher's answer stays behind it. Infinite: never (the choice only suggested, as before O).
-    overrule: float = math.inf
+    overrule: float = 0.35
     overrule_japanese: float = math.inf
     overrule_contested: float = math.inf
 
