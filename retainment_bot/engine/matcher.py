@@ -257,6 +257,14 @@ class Thresholds:
     # another topic is answered by F or G's check only from this classifier value for it.
     # ``-math.inf``: as before K.
     tie: float = 0.0
+    # Candidate O (session 13): an answer the classifier vetoes (its first choice, a content screen
+    # of another topic, beats the answered screen by ``veto``) is answered with that choice from
+    # this decision value (``overrule_japanese`` in Japanese script), and an answer it contests (in
+    # Japanese script: its choice within ``contested_japanese`` points) from ``overrule_contested``;
+    # the matcher's answer stays behind it. Infinite: never (the choice only suggested, as before O).
+    overrule: float = 0.35
+    overrule_japanese: float = math.inf
+    overrule_contested: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -590,7 +598,9 @@ class Matcher:
         """The second opinion's rules, then F and G, on the matcher's own verdict; with who
         answered (meaningful when the verdict returned answers)."""
         if verdict.kind == "answer":
-            return self._second(folded, verdict, opinion, ranked, off_topic, japanese, reading), "matcher"
+            second = self._second(folded, verdict, opinion, ranked, off_topic, japanese, reading)
+            overruled = second.kind == "answer" and second.candidates[0].node != verdict.candidates[0].node
+            return second, "preferred" if overruled else "matcher"  # candidate O: the classifier's choice
         reading = reading or opinion.read(folded)
         second = self._second(folded, verdict, opinion, ranked, off_topic, japanese, reading)
         if second.kind == "answer":
@@ -694,20 +704,28 @@ class Matcher:
             return verdict
         reading = reading or opinion.read(folded)
         own = reading.values.get(first, reading.value)
-        if _topic(reading.best) != _topic(first) and reading.value - own >= limits.veto:
+        rival, screen = reading.best, reading.best not in NOT_SCREENS | self.navigation
+        if _topic(rival) != _topic(first) and reading.value - own >= limits.veto:
+            if screen and reading.value >= (limits.overrule_japanese if japanese else limits.overrule):
+                return self._overruled(verdict, rival, ranked)
             return self._offer(Verdict("suggest", verdict.candidates), reading.best, reading.value, ranked)
-        rival, close = reading.best, limits.contested_japanese if japanese else limits.contested
+        close = limits.contested_japanese if japanese else limits.contested
         scores = dict(ranked)
-        if (
-            rival != first
-            and rival not in NOT_SCREENS | self.navigation
-            and ranked[0][1] - scores.get(rival, -math.inf) < close
-        ):
+        if rival != first and screen and ranked[0][1] - scores.get(rival, -math.inf) < close:
+            if reading.value >= limits.overrule_contested:
+                return self._overruled(verdict, rival, ranked)
             # Contested: the answer and the classifier's choice are suggested first, then the rest.
             rest = tuple(c for c in verdict.candidates[1:] if c.node != rival)
             both = (verdict.candidates[0], Candidate(rival, round(scores[rival], 1)))
             return Verdict("suggest", (*both, *rest)[: limits.suggestions])
         return verdict
+
+    def _overruled(self, verdict: Verdict, choice: str, ranked: Sequence[tuple[str, float]]) -> Verdict:
+        """Candidate O: the classifier's ``choice`` answered over the matcher's answer, which
+        follows it (then its other candidates)."""
+        chosen = Candidate(choice, round(dict(ranked).get(choice, 0.0), 1))
+        rest = tuple(c for c in verdict.candidates if c.node != choice)
+        return Verdict("answer", (chosen, *rest)[: self.thresholds.suggestions])
 
     def _confident(
         self,
