@@ -65,7 +65,9 @@ def matcher(opinion: SecondOpinion | None, preferred: float = Thresholds.preferr
         PHRASES,
         off_topic=["weather"],
         entries=["consent_form.start", "ssw.start", "titp.start"],
-        thresholds=Thresholds(preferred=preferred),
+        # Candidate O (a vetoed answer answered with the classifier's sure choice) has its own
+        # tests (tests/test_overrule.py): here a veto only suggests.
+        thresholds=Thresholds(preferred=preferred, overrule=math.inf),
         second_opinion=opinion,
     )
 
@@ -245,13 +247,23 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
     not, now answering the classifier's sure choice; an answer of another topic than the
     classifier's first choice, now suggested; or suggestions that lacked the classifier's first
     choice, now offering it last. (Candidate F's confident answers, G's re-ordering, H2's demotion,
-    T's offer and M's main menu, switched off here, have their own tests in tests/test_confidence.py,
-    tests/test_rerank.py, tests/test_demote.py, tests/test_offer_alone.py and
-    tests/test_menu_understood.py.)"""
+    T's offer, M's main menu and O's overruled answers, switched off here, have their own tests in
+    tests/test_confidence.py, tests/test_rerank.py, tests/test_demote.py, tests/test_offer_alone.py,
+    tests/test_menu_understood.py and tests/test_overrule.py.)"""
     assert engine.matcher is not None
     shipped = copy.copy(engine.matcher)
-    # F, G, H2, T and M have their own tests.
-    changed = replace(shipped.thresholds, confidence=False, rerank=False, demote=False, alone=math.inf, menu=math.inf)
+    # F, G, H2, T, M and O have their own tests.
+    changed = replace(
+        shipped.thresholds,
+        confidence=False,
+        rerank=False,
+        demote=False,
+        alone=math.inf,
+        menu=math.inf,
+        overrule=math.inf,
+        overrule_japanese=math.inf,
+        overrule_contested=math.inf,
+    )
     object.__setattr__(shipped, "thresholds", changed)
     assert shipped.second_opinion is not None
     alone = copy.copy(shipped)
