@@ -267,8 +267,8 @@ class Thresholds:
     # added); Japanese script off (OJ: +2.5 points on the test part but 7 more wrong answers, over
     # its rule's bound: tests/eval/README.md, session 13).
     overrule: float = 0.35
-    overrule_japanese: float = math.inf
-    overrule_contested: float = math.inf
+    overrule_japanese: float = 0.2
+    overrule_contested: float = -0.5
 
 
 @dataclass(frozen=True)
