@@ -5,8 +5,11 @@ content screen, the answer only becomes a suggestion, as before O."""
 
 from __future__ import annotations
 
+import copy
 import math
+from dataclasses import replace
 
+from retainment_bot.engine.engine import Engine
 from retainment_bot.engine.matcher import Matcher, Phrase, Thresholds
 from tests.test_confidence import PHRASES, Opinion
 
@@ -90,3 +93,14 @@ def test_a_vetoed_japanese_answer_reads_its_own_value() -> None:
     opinion = Opinion({"titp.start": 0.3, "ssw.start": -0.5})  # a veto: 0.8 ahead
     assert japanese(opinion, overrule_japanese=0.2, overrule=math.inf).match(ASKED_JA).kind == "answer"
     assert japanese(opinion, overrule_japanese=0.4, overrule=0.0).match(ASKED_JA).kind == "suggest"
+
+
+def test_the_shipped_bot_answers_the_screen_the_classifier_contests_with(engine: Engine) -> None:
+    """ "WAASAとCINGAの関係は": the matcher ranks about.waasa first (it names WAASA), the classifier
+    reads what WAASA does with CINGA (about.activity), a screen the matcher ranks close: answered."""
+    assert engine.matcher is not None
+    verdict = engine.matcher.match("WAASAとCINGAの関係は")
+    assert verdict.kind == "answer" and nodes(verdict) == ["about.activity", "about.waasa"]
+    before = copy.copy(engine.matcher)
+    object.__setattr__(before, "thresholds", replace(engine.matcher.thresholds, overrule_contested=math.inf))
+    assert nodes(before.match("WAASAとCINGAの関係は")) == ["about.waasa", "about.activity"]
