@@ -200,7 +200,8 @@ def test_an_answer_contested_by_the_classifiers_close_choice_is_only_suggested_b
             PHRASES,
             off_topic=["weather"],
             entries=["consent_form.start", "ssw.start", "titp.start"],
-            thresholds=Thresholds(contested=contested),
+            # Candidate O would answer the contesting choice (tests/test_overrule.py): off here.
+            thresholds=Thresholds(contested=contested, overrule_contested=math.inf),
             second_opinion=SecondOpinion(model_file("ssw.start", lead=0.2)),
         )
 
