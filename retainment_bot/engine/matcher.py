@@ -679,7 +679,8 @@ class Matcher:
         off-topic word in the question, by default), and so is the
         classifier's clear first choice when the matcher's first suggestion is another screen; an
         answer of another topic than the classifier's clear first choice is only suggested, and so
-        is one (in Japanese script) whose classifier's choice the matcher ranks close to it; and
+        is one (in Japanese script) whose classifier's choice the matcher ranks close to it, unless
+        that choice is sure enough to be answered instead (candidate O: ``Thresholds.overrule``); and
         suggestions without the classifier's first choice offer it last (an off-topic
         question's too: it is never answered, but its buttons may still miss the right topic).
         ``folded`` is the question as :func:`fold` gives it; ``reading`` the classifier's reading
