@@ -227,3 +227,67 @@ def test_the_footer_button_is_translated_and_absent_without_a_notice(engine: Eng
     assert button.label != "☎️ Today's rules · who to ask"
     menu = engine.step(engine.new_state("en"), Start()).replies[-1]
     assert not any((b.data or "").startswith("go:") for b in menu.flat_buttons)
+
+
+def test_a_screen_no_menu_button_leads_to_is_named_by_its_first_line(engine: Engine) -> None:
+    """The measure's full notice is reached by typing ("is this still available now?") or offered by
+    the classifier; a suggestion button once showed its id, "contact.measure"."""
+    assert engine.title("en", "contact.measure") == "The measure today"
+    assert engine.title("vi", "contact.measure") == "Biện pháp này hiện nay"
+    assert engine.title("ja", "contact.measure") == "この措置の現在の状況"
+    # Too long for a button: the aside in brackets goes first.
+    assert engine.title("en", "eligibility.reason") == "What happened at your accepting organization?"
+    assert engine.title("ja", "eligibility.reason") == "受入れ機関で何がありましたか。"
+    # The review site links with the whole line.
+    assert engine.title("en", "eligibility.reason", columns=None).startswith("What happened at your accepting organization (")
+
+
+def test_every_screen_typed_text_can_offer_has_a_name_that_fits_a_button(engine: Engine) -> None:
+    """Whatever the matcher's phrases or the classifier's labels can put on a suggestion button is
+    named in every language, never by its node id; a name made from a long first line fits."""
+    from retainment_bot.engine.classifier import NOT_SCREENS
+    from retainment_bot.engine.engine import TITLE_COLUMNS
+    from retainment_bot.engine.matcher import content_phrases
+    from retainment_bot.engine.render import shortened
+
+    assert engine.matcher is not None and engine.matcher.second_opinion is not None
+    reachable = {phrase.node for phrase in content_phrases(engine.content, engine.translator)}
+    reachable |= set(engine.matcher.second_opinion.model.classes) - NOT_SCREENS
+    assert "contact.measure" in reachable  # the classifier's label: the case that showed its id
+    for node in sorted(reachable):
+        for lang in engine.languages:
+            name, whole = engine.title(lang, node), engine.title(lang, node, columns=None)
+            assert name and name != node, (node, lang)
+            if name != whole:  # named by its first line, which was too long
+                assert name == shortened(whole, TITLE_COLUMNS), (node, lang, name)
+                assert shortened(name, TITLE_COLUMNS) == name, (node, lang, name)  # it fits
+
+
+def test_suggestion_buttons_never_show_a_node_id(engine: Engine) -> None:
+    """Typed questions the bot is unsure of get suggestion buttons named as a reader would."""
+    import re
+
+    node_id = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
+    asked = [
+        "is this still available now? can i apply today",
+        "bay gio con xin duoc khong",
+        "今も申請できますか",
+        "what happened at the company matters?",
+        "the measure today",
+    ]
+    for lang in engine.languages:
+        for text in asked:
+            state = replace(engine.new_state(lang), lang_chosen=True)
+            for reply in engine.step(state, Typed(text)).replies:
+                labels = [button.label for button in reply.flat_buttons]
+                assert not [label for label in labels if node_id.match(label)], (lang, text, labels)
+
+
+def test_a_shortened_name_drops_its_asides_then_cuts_at_a_space() -> None:
+    from retainment_bot.engine.render import shortened
+
+    assert shortened("Short enough", 20) == "Short enough"
+    assert shortened("Where to send it (by post, to Tokyo) and when", 30) == "Where to send it and when"
+    assert shortened("one two three four five six seven", 16) == "one two three…"
+    # A wide character counts two columns: ten of them fill twenty.
+    assert shortened("受入れ機関で何がありましたか。", 20) == "受入れ機関で何があ…"

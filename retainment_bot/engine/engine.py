@@ -23,10 +23,12 @@ from retainment_bot.engine.render import (
     Translator,
     button_data,
     content_rows,
+    first_line,
     interface_text,
     language_name,
     node_text,
     notice_row,
+    shortened,
 )
 from retainment_bot.engine.ui import UiText
 
@@ -42,6 +44,9 @@ TYPO_THRESHOLD = 85.0
 PART_THRESHOLD = 90.0
 # Longer messages are cut (their start and end kept) before anything reads them.
 TYPED_LIMIT = 600
+# A screen named by its text's first line (:meth:`Engine.title`) is cut to this many columns: about
+# what the content's longest button labels take.
+TITLE_COLUMNS = 64
 PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)(?:-([a-z]{2,3}))?$")
 CONTENT_BUTTON = re.compile(r"^([a-z0-9_]+\.[a-z0-9_]+):([0-9]{1,3}):([0-9a-f]{4})$")
 
@@ -348,8 +353,11 @@ class Engine:
             replies.append(Reply(node_id, text, rows))
         return tuple(replies)
 
-    def title(self, lang: str, node_id: str) -> str:
-        """A short name for a node: its topic's title, or the label of the menu button leading to it."""
+    def title(self, lang: str, node_id: str, columns: int | None = TITLE_COLUMNS) -> str:
+        """A short name for a node: its topic's title, or the label of the menu button leading to
+        it, or else the first line of its text cut to ``columns`` (``None``: whole). A screen no
+        menu button leads to (the measure's full notice, the eligibility check's questions) is
+        still offered by typed questions and the classifier; its id is no name to show."""
         for topic in self.content.topics.values():
             if topic.entry == node_id:
                 return self.translator.translate(lang, node_id, topic.title)
@@ -357,7 +365,11 @@ class Engine:
             for button in node.buttons:
                 if button.goto == node_id and button.value is None:
                     return self.translator.translate(lang, node.id, button.label)
-        return node_id
+        found = self.content.nodes.get(node_id)
+        line = first_line(self.content, self.translator, found, lang) if found is not None else ""
+        if not line:
+            return node_id
+        return line if columns is None else shortened(line, columns)
 
     def _back(self, state: State) -> Outcome:
         if not state.history:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from retainment_bot.engine.html import strip_html
 from retainment_bot.engine.model import Button, Content, Node, Notice
 from retainment_bot.engine.ui import UiText
 
 JAPANESE = "ja"
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 NO_NOTICE = "none"
+# An aside in brackets, left out of a shortened name ("accepting organization (the company or ...)").
+_ASIDE = re.compile(r"\s*[(（][^()（）]*[)）]")
 
 
 class Translator(Protocol):
@@ -149,6 +153,38 @@ def node_text(content: Content, translator: Translator, node: Node, lang: str) -
         translated = translator.translate(lang, f"notice.{notice.name}", notice.text)
         text += "\n\n" + fill(translated, dated, fallback=fill(notice.text, dated))
     return text
+
+
+def first_line(content: Content, translator: Translator, node: Node, lang: str) -> str:
+    """The first line a reader sees of ``node``'s own text in ``lang`` (tags removed, snippets
+    filled, no notice); empty when it has none."""
+    values = dict(content.snippets)
+    source = node.text or ""
+    text = strip_html(fill(translator.translate(lang, node.id, source), values, fallback=fill(source, values)))
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def shortened(text: str, columns: int) -> str:
+    """``text`` in at most ``columns`` columns (a wide character, as in Japanese, counts two): its
+    asides in brackets left out first, then cut, ending in "…" (at a space when one falls in the
+    second half of what is kept)."""
+    if _width(text) <= columns:
+        return text
+    text = _ASIDE.sub("", text)
+    width = 0
+    for index, char in enumerate(text):
+        width += _width(char)
+        if width > columns - 1:  # the "…" takes the last column
+            kept = text[:index]
+            space = kept.rfind(" ")
+            if space > len(kept) // 2:
+                kept = kept[:space]
+            return kept.rstrip(" ,.;:、。(（") + "…"
+    return text
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def notice_row(content: Content, translator: Translator, lang: str, node: Node, prefix: str) -> tuple[ReplyButton, ...]:

@@ -6,8 +6,6 @@ page shows exactly the text and buttons a user gets, not a re-implementation of 
 
 from __future__ import annotations
 
-import html
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,20 +31,13 @@ from retainment_bot.errors import Location
 from retainment_bot.i18n.catalog import Catalogs
 from retainment_bot.site.strings import StringState, string_state
 
-TAG = re.compile(r"<[^>]+>")
 UI_SOURCE = Location("retainment_bot/engine/ui.py")
 NAVIGATION = {BACK_DATA: ui.BACK, MENU_DATA: ui.MENU, LANGUAGES_DATA: ui.LANGUAGE}
 
 
 def short_title(engine: Engine, node_id: str, lang: str = "en") -> str:
-    """A node's name for links: its title as the bot names it, else the first line of its text."""
-    title = engine.title(lang, node_id)
-    node = engine.content.nodes.get(node_id)
-    if title != node_id or node is None or node.text is None:
-        return title
-    text = engine.translator.translate(lang, node.id, node.text)
-    first = next((line for line in TAG.sub("", text).splitlines() if line.strip()), node_id)
-    return html.unescape(first.strip())
+    """A node's name for links: its title as the bot names it, else the whole first line of its text."""
+    return engine.title(lang, node_id, columns=None)
 
 
 def page(node_id: str) -> str:
