@@ -239,7 +239,9 @@ def test_a_screen_no_menu_button_leads_to_is_named_by_its_first_line(engine: Eng
     assert engine.title("en", "eligibility.reason") == "What happened at your accepting organization?"
     assert engine.title("ja", "eligibility.reason") == "受入れ機関で何がありましたか。"
     # The review site links with the whole line.
-    assert engine.title("en", "eligibility.reason", columns=None).startswith("What happened at your accepting organization (")
+    assert engine.title("en", "eligibility.reason", columns=None).startswith(
+        "What happened at your accepting organization ("
+    )
 
 
 def test_every_screen_typed_text_can_offer_has_a_name_that_fits_a_button(engine: Engine) -> None:

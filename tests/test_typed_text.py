@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from retainment_bot.engine.engine import LANGUAGE_PREFIX, TYPED_LIMIT, Engine, Press, Start, State, Typed
-from retainment_bot.engine.language import detect, language_named
+from retainment_bot.engine.language import asks_for_languages, detect, language_named
 from retainment_bot.engine.normalize import clip
 from retainment_bot.engine.redact import KEEP, redact
 from tests.conftest import run_bot
@@ -56,19 +56,59 @@ def test_a_few_shared_words_are_no_clear_language(text: str) -> None:
         ("vietnamese", "vi"),
         ("ベトナム語", "vi"),
         ("switch to English please", "en"),
+        # Names inside a request, as workers type them (each once went to the search instead:
+        # "can you speak vietnamese" was answered with "Ask a person").
+        ("toi muon doi sang tieng viet", "vi"),
+        ("can you speak vietnamese", "vi"),
+        ("i want english", "en"),
+        ("nihongo de onegai shimasu", "ja"),
+        ("日本語にしてください", "ja"),
+        ("英語でお願いします", "en"),
+        ("ベトナム語で", "vi"),
     ],
 )
 def test_typed_language_names_are_recognised(text: str, lang: str) -> None:
     assert language_named(text) == lang
 
 
-@pytest.mark.parametrize("text", ["japanese visa for my wife", "where is the english list", "visa"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "japanese visa for my wife",
+        "where is the english list",
+        "visa",
+        "hoc tieng nhat o dau",
+        "英語の試験は必要ですか",
+        "日本語能力試験",
+        "please",
+        "ください",
+    ],
+)
 def test_a_question_mentioning_a_language_is_not_a_language_name(text: str) -> None:
     assert language_named(text) is None
+    assert not asks_for_languages(text)
+
+
+@pytest.mark.parametrize("text", ["change language", "language", "doi ngon ngu", "言語を変更したい", "言語"])
+def test_a_request_for_another_language_without_a_name_opens_the_choice(engine: Engine, text: str) -> None:
+    assert asks_for_languages(text) and language_named(text) is None
+    state = started(engine, "en")
+    for where in ("eligibility.status", "consent_form.start", None):
+        outcome = engine.step(replace(state, node=where), Typed(text))
+        (picker,) = outcome.replies
+        assert {b.data for b in picker.flat_buttons} >= {f"{LANGUAGE_PREFIX}{lang}" for lang in ("en", "vi", "ja")}
+        assert outcome.state.node == where  # nothing else changed: Back returns to the screen
 
 
 @pytest.mark.parametrize(
-    ("start", "typed", "lang"), [("en", "日本語", "ja"), ("ja", "Tieng Viet", "vi"), ("vi", "english", "en")]
+    ("start", "typed", "lang"),
+    [
+        ("en", "日本語", "ja"),
+        ("ja", "Tieng Viet", "vi"),
+        ("vi", "english", "en"),
+        ("en", "toi muon doi sang tieng viet", "vi"),
+        ("vi", "日本語にしてください", "ja"),
+    ],
 )
 def test_a_typed_language_name_switches_the_language_anywhere(
     engine: Engine, start: str, typed: str, lang: str

@@ -268,10 +268,11 @@ class Engine:
         return self._go(state, button.goto)
 
     def _typed(self, state: State, text: str) -> Outcome:
-        """A language's name, then a typed answer to the current screen, then a search of every
-        topic, answered in the language the question is written in when that is clear. On a
-        question screen, text that answers none of its buttons keeps the user on the question."""
-        from retainment_bot.engine.language import detect, language_named
+        """A language's name (or a request for the choice of language), then a typed answer to the
+        current screen, then a search of every topic, answered in the language the question is
+        written in when that is clear. On a question screen, text that answers none of its
+        buttons keeps the user on the question."""
+        from retainment_bot.engine.language import asks_for_languages, detect, language_named
 
         text = clip(text, TYPED_LIMIT)
         if text.lstrip().startswith("/"):
@@ -279,6 +280,8 @@ class Engine:
         named = language_named(text)
         if named in self.languages:
             return self._set_language(state, named)
+        if asks_for_languages(text):
+            return Outcome(state, (self._language_picker(state),))
         screen = self._render_current(state)
         asking = self._resolve(state, state.node or self.content.menu).ask is not None
         chosen = self._match_button(state, screen, text, loosely=asking)

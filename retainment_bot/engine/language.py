@@ -46,11 +46,19 @@ _WORDS = {
         "company job work lost visa stay please help if this that there get want need"
     ),
 }
-# Words a message is allowed around a language name ("switch to English please").
+# Words a message is allowed around a language name ("can you speak Vietnamese", "toi muon doi
+# sang tieng viet", "nihongo de onegai shimasu"): requests, pronouns, politeness. A message with
+# other words is a question that mentions a language ("japanese visa for my wife").
 _AROUND = _words(
-    "switch change to in into language please pls lang speak use set doi chuyen sang ngon ngu dung "
-    "noi bang tieng hay xin de ni wo onegai shimasu kudasai"
+    "switch change to in into language languages please pls plz lang speak use set reply answer "
+    "write talk show can could you i me my we want would like need the a an for with do is only "
+    "instead now ok okay bot version "
+    "doi chuyen sang qua ngon ngu dung noi bang tieng hay xin de toi minh em muon cho duoc dc "
+    "khong ko co giup voi tra loi hien thi nhe di a oi vui long "
+    "ni wo onegai shimasu kudasai hanashite kaete henkou shite hoshii ii desu"
 )
+# The words that ask for another language without naming one ("change language", "doi ngon ngu").
+_LANGUAGE_WORDS = frozenset({"language", "languages", "lang", "ngu", "gengo"})
 # Language names as people type them, folded (no diacritics, katakana as hiragana, no spaces).
 _NAMES = {
     "en": ("english", "eng", "en", "tienganh", "anh", "eigo", "英語", "いんぐりっしゅ", "えいご"),
@@ -98,13 +106,47 @@ _NAMED = {compact(name): lang for lang, names in _NAMES.items() for name in name
 # A name with a few words around it ("please switch the language to Vietnamese") is never longer;
 # a longer message is a question, and folding it only to find that out cost ~0.1 ms.
 _LONGEST_REQUEST = 80
+# Japanese writes no spaces: a request is the word for language, a name in Japanese script, then
+# only particles and request endings ("日本語にしてください", "言語を変更したい", "英語でお願いします"),
+# as compact() leaves them (katakana as hiragana).
+_JAPANESE_NAMES = "|".join(sorted((name for name in _NAMED if not name.isascii()), key=len, reverse=True))
+_JAPANESE_REQUEST = re.compile(
+    rf"(?:言語|げんご)?[をはの]?(?P<name>{_JAPANESE_NAMES})?[でにへ]?"
+    r"(?:変えて|かえて|変更|へんこう|切り替え|切りかえ|きりかえ|話して|はなして|答えて|こたえて|表示|ひょうじ"
+    r"|お願い|おねがい|ください|下さい|ほしい|欲しい|できますか|できる|します|したい|して|がいい|です|ます|か|ね|よ)*"
+)
+
+
+def _request(text: str) -> tuple[bool, str | None]:
+    """Whether ``text`` only asks about the language, and the language it names (if any)."""
+    if len(text) > _LONGEST_REQUEST:
+        return False, None
+    squeezed = compact(text)
+    if squeezed and not squeezed.isascii():
+        found = _JAPANESE_REQUEST.fullmatch(squeezed)
+        if found is None or found.group() in ("", "か", "ね", "よ"):
+            return False, None
+        name = found.group("name")
+        asks = name is not None or squeezed.startswith(("言語", "げんご"))
+        return asks, _NAMED[name] if name else None
+    folded = fold(text).split()
+    words = [w for w in folded if w not in _AROUND]
+    if not words:  # only request words: a request when one of them is "language"
+        return bool(_LANGUAGE_WORDS.intersection(folded)), None
+    if len(words) > 3:
+        return False, None
+    named = _NAMED.get(compact(" ".join(words)))
+    return named is not None, named
 
 
 def language_named(text: str) -> str | None:
-    """The language a message names and nothing else ("日本語", "Tieng Viet", "switch to English")."""
-    if len(text) > _LONGEST_REQUEST:
-        return None
-    words = [w for w in fold(text).split() if w not in _AROUND]
-    if not words or len(words) > 3:
-        return None
-    return _NAMED.get(compact(" ".join(words)))
+    """The language a message names and nothing else ("日本語", "Tieng Viet", "switch to English",
+    "can you speak vietnamese", "日本語にしてください")."""
+    return _request(text)[1]
+
+
+def asks_for_languages(text: str) -> bool:
+    """Whether a message asks to change the language without naming one ("change language",
+    "doi ngon ngu", "言語を変更したい")."""
+    asks, named = _request(text)
+    return asks and named is None
