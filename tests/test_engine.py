@@ -168,6 +168,15 @@ def test_changing_language_rerenders_the_current_screen_and_is_remembered(engine
     assert engine.step(outcome.state, SetLanguage("klingon")).replies[-1].node is None
 
 
+@pytest.mark.parametrize(
+    ("command", "lang"), [("/language vietnamese", "vi"), ("/language Tiếng Việt", "vi"), ("/language 日本語", "ja")]
+)
+def test_the_language_command_takes_a_language_name(engine: Engine, command: str, lang: str) -> None:
+    state = engine.step(engine.new_state("en"), Start("ssw")).state
+    outcome = engine.step(state, parse_command(command))
+    assert outcome.state.lang == lang and outcome.replies[-1].node == "ssw.start"
+
+
 def test_show_in_japanese_gives_the_answer_in_the_user_language_then_japanese(engine: Engine) -> None:
     state = engine.step(engine.new_state("vi"), Start("extension")).state
     screen = engine.step(state, Start("extension")).replies[-1]

@@ -31,6 +31,14 @@ def started(engine: Engine, lang: str) -> State:
         ("求人企業として登録するには", "ja"),
         ("とくていぎのう", "ja"),
         ("my company went bankrupt, can I stay in Japan?", "en"),
+        ("dong y thu gui di dau", "vi"),
+        # A Japanese term quoted in a Vietnamese or English question (each once switched to Japanese),
+        ("tai mau 同意書 o dau", "vi"),
+        ("where do i send the 同意書", "en"),
+        # and Latin words in a Japanese question, which stays Japanese.
+        ("which visa OK? ざいりゅうしかく の しゅるい おしえて", "ja"),
+        ("WAASAってなに", "ja"),
+        ("特定活動のpassportはいりますか", "ja"),
     ],
 )
 def test_the_language_of_a_question_is_recognised(text: str, lang: str) -> None:

@@ -381,6 +381,10 @@ class Engine:
         return self._go(replace(state, history=tuple(rest)), previous, push=False)
 
     def _set_language(self, state: State, lang: str) -> Outcome:
+        if lang not in self.languages:  # "/language vietnamese", "/language Tiếng Việt"
+            from retainment_bot.engine.language import language_named
+
+            lang = language_named(lang) or lang
         if lang not in self.languages:
             return Outcome(state, (self._language_picker(state),))
         state = replace(state, lang=lang, lang_chosen=True)

@@ -16,6 +16,8 @@ from retainment_bot.engine.normalize import compact, fold
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _KANJI = re.compile(r"[\u3400-\u9fff]")
+# Japanese script and its punctuation, full-width forms included.
+_JAPANESE_RUN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f]+")
 # Letters that only Vietnamese uses among the three languages (tones and ă, â, ê, ô, ơ, ư, đ).
 _VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
 # A word made of kana syllables, as Hepburn or Kunrei romaji writes them.
@@ -33,7 +35,7 @@ _WORDS = {
         "toi minh em anh chi ban la co khong ko k dc duoc bi cua nhat viec lam cong cty tts thi ma "
         "nhung roi sao nao gi j ntn muon can xin giup nguoi nuoc ve o lai hay voi cho dang den phai "
         "thuc tap sinh het han gia dinh tien luong nghi mat duoc oi a nha nhe vay bao nhieu lau "
-        "tieng viet nam chua moi tu dau"
+        "tieng viet nam chua moi tu dau gui nop giay thu dong di"
     ),
     "ja": _words(
         "wa ga wo ni de desu masu ka kara made mo ne yo nan nani doko dou shitai dekimasu dekiru "
@@ -81,12 +83,25 @@ _NAMES = {
 
 def detect(text: str) -> tuple[str | None, bool]:
     """The language ``text`` is written in (``None`` if unknown) and whether the guess is clear."""
-    if _KANA.search(text):
-        return "ja", True
+    if _KANA.search(text) or _KANJI.search(text):
+        # A Vietnamese or English question that quotes a Japanese term ("tai mau 同意書 o dau",
+        # "where do i send the 同意書") is in the language of its own words, when they are clear and
+        # outweigh the Japanese (a Japanese character says about as much as two letters).
+        latin = _JAPANESE_RUN.sub(" ", text)
+        around = _by_letters(latin)
+        letters = sum(char.isalpha() for char in latin)
+        if around[1] and around[0] != "ja" and 2 * letters >= 3 * (len(text) - len(latin)):
+            return around
+        if _KANA.search(text):
+            return "ja", True
+        return "ja", len(_KANJI.findall(text)) >= 2
+    return _by_letters(text)
+
+
+def _by_letters(text: str) -> tuple[str | None, bool]:
+    """:func:`detect` for text in Latin script: Vietnamese letters, then each language's words."""
     if _VIETNAMESE.search(text):
         return "vi", True
-    if _KANJI.search(text):
-        return "ja", len(_KANJI.findall(text)) >= 2
     words = [w for w in fold(text).split() if w.isalpha()]
     if not words:
         return None, False
