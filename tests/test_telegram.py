@@ -67,6 +67,20 @@ async def test_a_full_conversation_in_vietnamese(api: FakeBotApi, engine: Engine
         assert len(answered) >= 5
 
 
+async def test_a_typed_request_to_erase_asks_to_confirm_then_erases(
+    api: FakeBotApi, engine: Engine, store: Store
+) -> None:
+    """ "xoa du lieu cua toi" is answered as /forget is: nothing is erased before Yes."""
+    async with running(engine, store, settings_for(api)):
+        await send(api, message(USER, "/start", lang="vi"))
+        assert await store.load(USER) is not None
+        (confirm,) = await send(api, message(USER, "xoa du lieu cua toi", lang="vi"))
+        assert {b.get("callback_data", "") for b in confirm.buttons} == {"forget:yes", "forget:no"}
+        assert await store.load(USER) is not None
+        await send(api, press(USER, "forget:yes", lang="vi"))
+        assert await store.load(USER) is None
+
+
 async def test_a_deep_link_opens_the_topic_in_its_language(api: FakeBotApi, engine: Engine, store: Store) -> None:
     async with running(engine, store, settings_for(api)):
         (reply,) = await send(api, message(USER, "/start consent_form-vi", lang="en"))

@@ -37,6 +37,7 @@ from retainment_bot.engine.engine import (
     Unreadable,
 )
 from retainment_bot.engine.html import split_message, strip_html
+from retainment_bot.engine.privacy import asks_to_forget
 from retainment_bot.engine.render import Reply, ReplyButton, interface_text
 from retainment_bot.engine.ui import MENU, UiText
 from retainment_bot.settings import Settings
@@ -81,9 +82,13 @@ class Handlers:
         return self._step(update, ShowLanguages())
 
     async def text(self, update: Update, context: Context) -> Plan | None:
-        """Typed text and unknown commands: a button's words, or "I did not understand"."""
+        """Typed text and unknown commands: a request to erase the user's data (asked to confirm,
+        as /forget is), a button's words, a question, or "I did not understand"."""
         assert update.effective_message is not None
-        return self._step(update, Typed(update.effective_message.text or ""))
+        text = update.effective_message.text or ""
+        if asks_to_forget(text):
+            return self._answer(update, self._confirm_forget)
+        return self._step(update, Typed(text))
 
     async def button(self, update: Update, context: Context) -> Plan | None:
         """A button press: answer the query, then run the engine on its data."""
