@@ -165,6 +165,16 @@ def test_a_japanese_question_in_an_english_chat_is_answered_in_japanese(engine: 
         ("eligibility.wish", "ko", "no"),
         ("eligibility.returnee", "yep", "yes"),
         ("eligibility.returnee", "iie", "no"),
+        # Answers in a sentence of their own, the button's words among others (each once kept
+        # the user on the question with "please answer the question").
+        ("eligibility.start", "mat viec vi covid", "job"),
+        ("eligibility.start", "コロナで仕事がなくなった", "job"),
+        ("eligibility.reason", "cty pha san", "bankruptcy"),
+        ("eligibility.reason", "倒産しました", "bankruptcy"),
+        ("eligibility.reason", "hop dong het han", "fixed_term"),
+        ("eligibility.reason", "not caused by covid", "not_covid"),
+        ("eligibility.status", "i am a trainee", "titp"),
+        ("eligibility.status", "技能実習生です", "titp"),
     ],
 )
 def test_other_words_answer_a_question_of_the_check(engine: Engine, node: str, typed: str, value: str) -> None:
@@ -175,15 +185,26 @@ def test_other_words_answer_a_question_of_the_check(engine: Engine, node: str, t
     assert outcome.state.answer(asked) == value
 
 
-@pytest.mark.parametrize("typed", ["what is this", "covid", "asdfgh", "I am not sure"])
-def test_anything_else_keeps_the_user_on_the_question_with_a_hint(engine: Engine, typed: str) -> None:
-    state = replace(started(engine, "en"), node="eligibility.status")
+@pytest.mark.parametrize(
+    ("node", "typed"),
+    [
+        ("eligibility.status", "what is this"),
+        ("eligibility.status", "covid"),
+        ("eligibility.status", "asdfgh"),
+        ("eligibility.status", "I am not sure"),
+        # One word shared with one answer ("not") is no answer; nor are words two answers share.
+        ("eligibility.reason", "I am not sure"),
+        ("eligibility.reason", "covid"),
+    ],
+)
+def test_anything_else_keeps_the_user_on_the_question_with_a_hint(engine: Engine, node: str, typed: str) -> None:
+    state = replace(started(engine, "en"), node=node)
     outcome = engine.step(state, Typed(typed))
     hint, screen = outcome.replies
     assert "answer the question" in hint.text
-    assert screen.node == "eligibility.status" and outcome.state.node == "eligibility.status"
-    answers = [b.data for b in screen.flat_buttons if (b.data or "").startswith("eligibility.status:")]
-    assert len(answers) == len(engine.content.nodes["eligibility.status"].buttons)
+    assert screen.node == node and outcome.state.node == node
+    answers = [b.data for b in screen.flat_buttons if (b.data or "").startswith(f"{node}:")]
+    assert len(answers) == len(engine.content.nodes[node].buttons)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from retainment_bot.engine import ui
 from retainment_bot.engine.later import Later
 from retainment_bot.engine.links import deep_link, share_link
 from retainment_bot.engine.model import MENU_TOPIC, Content, Node
-from retainment_bot.engine.normalize import clip, compact
+from retainment_bot.engine.normalize import clip, compact, fold
 from retainment_bot.engine.render import (
     JAPANESE,
     Reply,
@@ -140,6 +140,20 @@ def _unanswered(text: str) -> str | None:
 
     kept = redact(text)
     return kept if kept and not kept.startswith("/") else None
+
+
+# Words that say nothing about which answer is meant ("because", "the"); with every word of one
+# or two letters ("i", "my", "do", "bi"), they are left out of an answer in other words.
+_FILLER = frozenset({"the", "and", "was", "were", "because", "that", "this", "with", "for", "has", "had", "have"})
+_JAPANESE_RUN = re.compile(r"[\u30a1-\u30fa\u30fc\u3400-\u9fff]{2,}")
+
+
+def _answer_words(text: str) -> set[str]:
+    """The words of ``text`` that may name an answer: Latin words of three letters or more
+    (folded, no filler) and runs of two kanji or katakana or more."""
+    written = fold(text, kana=False)
+    latin = {word for word in written.split() if word.isascii() and len(word) >= 3 and word not in _FILLER}
+    return latin | set(_JAPANESE_RUN.findall(written.replace(" ", "")))
 
 
 def parse_command(text: str) -> Event:
@@ -507,7 +521,29 @@ class Engine:
                 for name, data in choices.items()
                 if len(name) >= len(typed) and fuzz.partial_ratio(typed, name) >= PART_THRESHOLD
             }
+        if not found and loosely:
+            return self._answer_in_words(state, buttons, text)
         return found.pop() if len(found) == 1 else None
+
+    def _answer_in_words(self, state: State, buttons: list[ReplyButton], text: str) -> str | None:
+        """The button an answer in other words names ("mat viec vi covid", "cty pha san",
+        "コロナで仕事がなくなった"): the one whose names, in every language, share the most of
+        the text's words (Japanese: its runs of kanji or katakana, found inside a name's), when
+        it shares more than any other button, at least half of them, and two (or the only one)."""
+        words = _answer_words(text)
+        if not words:
+            return None
+        shared: list[tuple[int, str]] = []
+        for button in buttons:
+            assert button.data is not None
+            names = _answer_words(" ".join(self._names(state, button.data)))
+            runs = [name for name in names if not name.isascii()]
+            hits = sum(word in names or (not word.isascii() and any(word in run for run in runs)) for word in words)
+            shared.append((hits, button.data))
+        shared.sort(reverse=True)
+        (best, data), second = shared[0], shared[1][0] if len(shared) > 1 else 0
+        enough = best >= 2 or (best == 1 and len(words) == 1)
+        return data if enough and best > second and 2 * best >= len(words) else None
 
     def _choices(self, state: State, datas: tuple[str, ...]) -> dict[str, str]:
         """Each folded name a user may type for one of these buttons -> the button's data
