@@ -302,3 +302,26 @@ def test_a_shortened_name_drops_its_asides_then_cuts_at_a_space() -> None:
     assert shortened("one two three four five six seven", 16) == "one two three…"
     # A wide character counts two columns: ten of them fill twenty.
     assert shortened("受入れ機関で何がありましたか。", 20) == "受入れ機関で何があ…"
+
+
+def test_a_question_about_something_not_covered_is_told_to_ask_a_person(engine: Engine) -> None:
+    """Unsure of a question with a word no screen covers, the bot says it cannot answer that and
+    offers the person to ask, in the user's language (the content's ``elsewhere`` notice); before,
+    "how to renew driver license in japan" only got "not sure" and an unrelated screen."""
+    for lang, words in (("en", "ask a person"), ("vi", "nhân viên tư vấn"), ("ja", "問い合わせ先")):
+        state = replace(engine.new_state(lang), lang_chosen=True)
+        (suggestion,) = engine.step(state, Typed("how to renew driver license in japan")).replies
+        assert words in suggestion.text
+        datas = [b.data for b in suggestion.flat_buttons]
+        assert "go:contact.start" in datas and datas[-1] == "nav:menu"  # the suggestions, the person, the menu
+        assert len(datas) >= 3
+        # Nothing to suggest at all: the same note, then the menu.
+        note, menu = engine.step(state, Typed("how to open a bank account")).replies
+        assert words in note.text and [b.data for b in note.flat_buttons] == ["go:contact.start"]
+        assert menu.node == "start.menu"
+
+
+def test_an_unsure_question_about_the_measure_gets_no_such_note(engine: Engine) -> None:
+    state = replace(engine.new_state("en"), lang_chosen=True)
+    (suggestion,) = engine.step(state, Typed("apply at tokyo nyukan or my local office?")).replies
+    assert suggestion.node is None and suggestion.text == "I am not sure what you mean. Is it one of these?"

@@ -47,6 +47,8 @@ TYPED_LIMIT = 600
 # A screen named by its text's first line (:meth:`Engine.title`) is cut to this many columns: about
 # what the content's longest button labels take.
 TITLE_COLUMNS = 64
+# The content's notice shown when the bot is unsure of a question about something it does not cover.
+ELSEWHERE = "elsewhere"
 PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)(?:-([a-z]{2,3}))?$")
 CONTENT_BUTTON = re.compile(r"^([a-z0-9_]+\.[a-z0-9_]+):([0-9]{1,3}):([0-9a-f]{4})$")
 
@@ -330,8 +332,14 @@ class Engine:
         return Outcome(state, (Reply(None, self._ui(state, ui.ANSWER_HINT_OR), rows), screen))
 
     def _search_typed(self, state: State, text: str) -> Outcome:
-        """Search every topic for a typed question: answer, suggest, or show the menu."""
+        """Search every topic for a typed question: answer, suggest, or show the menu. Unsure of
+        a question with a word no screen covers, the bot also says (the content's ``elsewhere``
+        notice) that it cannot answer that, with a button to a person to ask."""
         verdict = self.matcher.match(text) if self.matcher else None
+        elsewhere = self._elsewhere(state, text) if verdict is None or verdict.kind in ("none", "suggest") else None
+        if (verdict is None or verdict.kind == "none") and elsewhere is not None:
+            outcome = self._go(state, self.content.menu)
+            return Outcome(outcome.state, (elsewhere, *outcome.replies), unanswered=_unanswered(text))
         if verdict is None or verdict.kind == "none":
             outcome = self._note_then_menu(state, ui.NOT_UNDERSTOOD)
             return replace(outcome, unanswered=_unanswered(text))
@@ -341,13 +349,31 @@ class Engine:
             return self._note_then_menu(state, ui.THANKS_REPLY)
         if verdict.kind == "answer":
             return self._go(state, verdict.candidates[0].node)
-        rows = tuple(
+        rows: tuple[tuple[ReplyButton, ...], ...] = tuple(
             (ReplyButton(self.title(state.lang, candidate.node), data=f"{GO_PREFIX}{candidate.node}"),)
             for candidate in verdict.candidates
         )
         menu = (ReplyButton(self._ui(state, ui.MENU), data=MENU_DATA),)
-        suggestion = Reply(None, self._ui(state, ui.SUGGEST), (*rows, menu))
+        note = self._ui(state, ui.SUGGEST)
+        if elsewhere is not None:
+            note, rows = f"{elsewhere.text}\n\n{note}", (*rows, *elsewhere.buttons)
+        suggestion = Reply(None, note, (*rows, menu))
         return Outcome(state, (suggestion,), unanswered=_unanswered(text))
+
+    def _elsewhere(self, state: State, text: str) -> Reply | None:
+        """The content's ``elsewhere`` notice with its button, when ``text`` has a word no screen
+        covers (:meth:`Matcher.is_off_topic`); ``None`` otherwise or without the notice."""
+        notice = self.content.notices.get(ELSEWHERE)
+        if notice is None or self.matcher is None or not self.matcher.is_off_topic(text):
+            return None
+        context = f"notice.{notice.name}"
+        rows: tuple[tuple[ReplyButton, ...], ...] = ()
+        if notice.more is not None and notice.button is not None:
+            button = ReplyButton(
+                self.translator.translate(state.lang, context, notice.button), data=f"{GO_PREFIX}{notice.more}"
+            )
+            rows = ((button,),)
+        return Reply(None, self.translator.translate(state.lang, context, notice.text), rows)
 
     def search(self, lang: str, query: str, limit: int = 20) -> tuple[Reply, ...]:
         """Answers for ``query`` without a conversation (Telegram's inline mode): the matched
