@@ -199,6 +199,8 @@ class Engine:
     _button_names: dict[tuple[str, ...], dict[str, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # The words of each button's names (:func:`_answer_words`), by its data: the same in every state.
+    _button_words: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -562,7 +564,9 @@ class Engine:
         shared: list[tuple[int, str]] = []
         for button in buttons:
             assert button.data is not None
-            names = _answer_words(" ".join(self._names(state, button.data)))
+            names = self._button_words.get(button.data)
+            if names is None:
+                names = self._button_words[button.data] = _answer_words(" ".join(self._names(state, button.data)))
             runs = [name for name in names if not name.isascii()]
             hits = sum(word in names or (not word.isascii() and any(word in run for run in runs)) for word in words)
             shared.append((hits, button.data))
