@@ -199,6 +199,8 @@ class Engine:
     _button_names: dict[tuple[str, ...], dict[str, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Each node's name (:meth:`title`) by language, node and width.
+    _titles: dict[tuple[str, str, int | None], str] = field(default_factory=dict, init=False, repr=False, compare=False)
     # The words of each button's names (:func:`_answer_words`), by its data: the same in every state.
     _button_words: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -290,15 +292,15 @@ class Engine:
         current screen, then a search of every topic, answered in the language the question is
         written in when that is clear. On a question screen, text that answers none of its
         buttons keeps the user on the question."""
-        from retainment_bot.engine.language import asks_for_languages, detect, language_named
+        from retainment_bot.engine.language import detect, language_request
 
         text = clip(text, TYPED_LIMIT)
         if text.lstrip().startswith("/"):
             return self._note_then_menu(state, ui.NOT_UNDERSTOOD)  # an unknown command
-        named = language_named(text)
+        asks, named = language_request(text)
         if named in self.languages:
             return self._set_language(state, named)
-        if asks_for_languages(text):
+        if asks and named is None:
             return Outcome(state, (self._language_picker(state),))
         screen = self._render_current(state)
         asking = self._resolve(state, state.node or self.content.menu).ask is not None
@@ -336,15 +338,17 @@ class Engine:
     def _search_typed(self, state: State, text: str) -> Outcome:
         """Search every topic for a typed question: answer, suggest, or show the menu. Unsure of
         a question with a word no screen covers, the bot also says (the content's ``elsewhere``
-        notice) that it cannot answer that, with a button to a person to ask."""
-        verdict = self.matcher.match(text) if self.matcher else None
-        elsewhere = self._elsewhere(state, text) if verdict is None or verdict.kind in ("none", "suggest") else None
-        if (verdict is None or verdict.kind == "none") and elsewhere is not None:
+        notice) that it cannot answer that, with a button to a person to ask (the matcher says
+        whether the question names something off topic in the same pass)."""
+        if self.matcher is None:
+            return replace(self._note_then_menu(state, ui.NOT_UNDERSTOOD), unanswered=_unanswered(text))
+        verdict, off_topic = self.matcher.judge(text)
+        elsewhere = self._elsewhere(state) if off_topic and verdict.kind in ("none", "suggest") else None
+        if verdict.kind == "none":
+            if elsewhere is None:
+                return replace(self._note_then_menu(state, ui.NOT_UNDERSTOOD), unanswered=_unanswered(text))
             outcome = self._go(state, self.content.menu)
             return Outcome(outcome.state, (elsewhere, *outcome.replies), unanswered=_unanswered(text))
-        if verdict is None or verdict.kind == "none":
-            outcome = self._note_then_menu(state, ui.NOT_UNDERSTOOD)
-            return replace(outcome, unanswered=_unanswered(text))
         if verdict.kind == "greeting":
             return self._note_then_menu(state, ui.GREETING_REPLY)
         if verdict.kind == "thanks":
@@ -362,19 +366,17 @@ class Engine:
         suggestion = Reply(None, note, (*rows, menu))
         return Outcome(state, (suggestion,), unanswered=_unanswered(text))
 
-    def _elsewhere(self, state: State, text: str) -> Reply | None:
-        """The content's ``elsewhere`` notice with its button, when ``text`` has a word no screen
-        covers (:meth:`Matcher.is_off_topic`); ``None`` otherwise or without the notice."""
+    def _elsewhere(self, state: State) -> Reply | None:
+        """The content's ``elsewhere`` notice with its button (``None`` without the notice), for a
+        question the bot is unsure of that names something no screen covers."""
         notice = self.content.notices.get(ELSEWHERE)
-        if notice is None or self.matcher is None or not self.matcher.is_off_topic(text):
+        if notice is None:
             return None
         context = f"notice.{notice.name}"
         rows: tuple[tuple[ReplyButton, ...], ...] = ()
         if notice.more is not None and notice.button is not None:
-            button = ReplyButton(
-                self.translator.translate(state.lang, context, notice.button), data=f"{GO_PREFIX}{notice.more}"
-            )
-            rows = ((button,),)
+            label = self.translator.translate(state.lang, context, notice.button)
+            rows = ((ReplyButton(label, data=f"{GO_PREFIX}{notice.more}"),),)
         return Reply(None, self.translator.translate(state.lang, context, notice.text), rows)
 
     def search(self, lang: str, query: str, limit: int = 20) -> tuple[Reply, ...]:
@@ -402,7 +404,15 @@ class Engine:
         """A short name for a node: its topic's title, or the label of the menu button leading to
         it, or else the first line of its text cut to ``columns`` (``None``: whole). A screen no
         menu button leads to (the measure's full notice, the eligibility check's questions) is
-        still offered by typed questions and the classifier; its id is no name to show."""
+        still offered by typed questions and the classifier; its id is no name to show. Worked
+        out once per language and node (every content screen's share button names it)."""
+        key = (lang, node_id, columns)
+        found = self._titles.get(key)
+        if found is None:
+            found = self._titles[key] = self._title(lang, node_id, columns)
+        return found
+
+    def _title(self, lang: str, node_id: str, columns: int | None) -> str:
         for topic in self.content.topics.values():
             if topic.entry == node_id:
                 return self.translator.translate(lang, node_id, topic.title)

@@ -16,7 +16,8 @@ from retainment_bot.engine.normalize import compact, fold
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _KANJI = re.compile(r"[\u3400-\u9fff]")
-# Japanese script and its punctuation, full-width forms included.
+# Japanese script and its punctuation, full-width forms included; a Latin letter.
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _JAPANESE_RUN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f]+")
 # Letters that only Vietnamese uses among the three languages (tones and ă, â, ê, ô, ơ, ư, đ).
 _VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
@@ -87,11 +88,12 @@ def detect(text: str) -> tuple[str | None, bool]:
         # A Vietnamese or English question that quotes a Japanese term ("tai mau 同意書 o dau",
         # "where do i send the 同意書") is in the language of its own words, when they are clear and
         # outweigh the Japanese (a Japanese character says about as much as two letters).
-        latin = _JAPANESE_RUN.sub(" ", text)
-        around = _by_letters(latin)
-        letters = sum(char.isalpha() for char in latin)
-        if around[1] and around[0] != "ja" and 2 * letters >= 3 * (len(text) - len(latin)):
-            return around
+        if _LATIN.search(text):
+            latin = _JAPANESE_RUN.sub(" ", text)
+            around = _by_letters(latin)
+            letters = sum(char.isalpha() for char in latin)
+            if around[1] and around[0] != "ja" and 2 * letters >= 3 * (len(text) - len(latin)):
+                return around
         if _KANA.search(text):
             return "ja", True
         return "ja", len(_KANJI.findall(text)) >= 2
@@ -132,11 +134,13 @@ _JAPANESE_REQUEST = re.compile(
 )
 
 
-def _request(text: str) -> tuple[bool, str | None]:
-    """Whether ``text`` only asks about the language, and the language it names (if any)."""
+def language_request(text: str) -> tuple[bool, str | None]:
+    """Whether ``text`` only asks about the language, and the language it names (if any): what
+    :func:`language_named` and :func:`asks_for_languages` read, in one pass."""
     if len(text) > _LONGEST_REQUEST:
         return False, None
-    squeezed = compact(text)
+    folded = fold(text)
+    squeezed = folded.replace(" ", "")  # compact(text)
     if squeezed and not squeezed.isascii():
         found = _JAPANESE_REQUEST.fullmatch(squeezed)
         if found is None or found.group() in ("", "か", "ね", "よ"):
@@ -144,10 +148,10 @@ def _request(text: str) -> tuple[bool, str | None]:
         name = found.group("name")
         asks = name is not None or squeezed.startswith(("言語", "げんご"))
         return asks, _NAMED[name] if name else None
-    folded = fold(text).split()
-    words = [w for w in folded if w not in _AROUND]
+    every = folded.split()
+    words = [w for w in every if w not in _AROUND]
     if not words:  # only request words: a request when one of them is "language"
-        return bool(_LANGUAGE_WORDS.intersection(folded)), None
+        return bool(_LANGUAGE_WORDS.intersection(every)), None
     if len(words) > 3:
         return False, None
     named = _NAMED.get(compact(" ".join(words)))
@@ -157,11 +161,11 @@ def _request(text: str) -> tuple[bool, str | None]:
 def language_named(text: str) -> str | None:
     """The language a message names and nothing else ("日本語", "Tieng Viet", "switch to English",
     "can you speak vietnamese", "日本語にしてください")."""
-    return _request(text)[1]
+    return language_request(text)[1]
 
 
 def asks_for_languages(text: str) -> bool:
     """Whether a message asks to change the language without naming one ("change language",
     "doi ngon ngu", "言語を変更したい")."""
-    asks, named = _request(text)
+    asks, named = language_request(text)
     return asks and named is None

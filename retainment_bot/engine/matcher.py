@@ -546,22 +546,32 @@ class Matcher:
 
     def match(self, text: str) -> Verdict:
         """Decide what ``text`` asks for (a long text is cut first: the cost stays bounded)."""
+        return self.judge(text)[0]
+
+    def judge(self, text: str) -> tuple[Verdict, bool]:
+        """:meth:`match`'s verdict, and whether the question names something off topic (a word of
+        ``off_topic`` that no phrase of the best screen's topic explains), read in the same pass."""
         demote = self.demote if self.thresholds.demote else None
-        verdict, answer = self.verdict(text, demote is not None)
+        verdict, answer, off_topic = self._verdict(text, demote is not None)
         if demote is None or answer is None or not demote.demotes(answer):
-            return verdict
-        return Verdict("suggest", verdict.candidates)
+            return verdict, off_topic
+        return Verdict("suggest", verdict.candidates), off_topic
 
     def verdict(self, text: str, demotable: bool = False) -> tuple[Verdict, Answered | None]:
         """The verdict before candidate H2 and, when ``demotable`` and H2 may act on it (an
         answer with a content screen, the classifier asked), the answer's features
         (:func:`retainment_bot.engine.demote.answered`); else ``None``, nothing computed."""
+        verdict, answer, _ = self._verdict(text, demotable)
+        return verdict, answer
+
+    def _verdict(self, text: str, demotable: bool) -> tuple[Verdict, Answered | None, bool]:
+        """:meth:`verdict`, and whether the question names something off topic."""
         text = clip(text, QUESTION_LIMIT)
         written = fold(text, kana=False)
         folded = hiragana(written)
         small = self._smalltalk(folded)
         if small is not None:
-            return Verdict(small), None
+            return Verdict(small), None, False
         kept = fold(text, keep_diacritics=True, kana=False)  # only its Latin words are read
         ranked, signals = self._ranking(text, written, kept, folded)
         off_topic = self._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
@@ -576,18 +586,18 @@ class Matcher:
                 folded, verdict, self.second_opinion, ranked, signals, off_topic, japanese, reading
             )
             if not demotable or reading is None or second.kind != "answer":
-                return second, None
+                return second, None, off_topic
             found = self._screen_features(second, ranked, signals, reading)
-            return second, None if found is None else demote_answered(found, path, japanese)
+            return second, None if found is None else demote_answered(found, path, japanese), off_topic
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
             inside = self._smalltalk_inside(folded)
             if inside:
-                return Verdict(inside), None
+                return Verdict(inside), None, off_topic
         if verdict.kind == "none" and self.second_opinion is not None:
-            return self._alone(folded, self.second_opinion, ranked, off_topic, japanese), None
-        return verdict, None
+            return self._alone(folded, self.second_opinion, ranked, off_topic, japanese), None, off_topic
+        return verdict, None, off_topic
 
     def _opinions(
         self,
