@@ -147,7 +147,7 @@ def _unanswered(text: str) -> str | None:
 # Words that say nothing about which answer is meant ("because", "the"); with every word of one
 # or two letters ("i", "my", "do", "bi"), they are left out of an answer in other words.
 _FILLER = frozenset({"the", "and", "was", "were", "because", "that", "this", "with", "for", "has", "had", "have"})
-_JAPANESE_RUN = re.compile(r"[\u30a1-\u30fa\u30fc\u3400-\u9fff]{2,}")
+_KANJI_OR_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u3400-\u9fff]{2,}")
 
 
 def _answer_words(text: str) -> set[str]:
@@ -155,7 +155,7 @@ def _answer_words(text: str) -> set[str]:
     (folded, no filler) and runs of two kanji or katakana or more."""
     written = fold(text, kana=False)
     latin = {word for word in written.split() if word.isascii() and len(word) >= 3 and word not in _FILLER}
-    return latin | set(_JAPANESE_RUN.findall(written.replace(" ", "")))
+    return latin | set(_KANJI_OR_KATAKANA.findall(written.replace(" ", "")))
 
 
 def parse_command(text: str) -> Event:

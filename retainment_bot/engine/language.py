@@ -16,7 +16,7 @@ from retainment_bot.engine.normalize import compact, fold
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _KANJI = re.compile(r"[\u3400-\u9fff]")
-# Japanese script and its punctuation, full-width forms included; a Latin letter.
+# A Latin letter, accented ones included; Japanese script and its punctuation, full-width forms included.
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _JAPANESE_RUN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f]+")
 # Letters that only Vietnamese uses among the three languages (tones and ă, â, ê, ô, ơ, ư, đ).

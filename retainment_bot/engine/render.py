@@ -144,9 +144,7 @@ def node_notice(content: Content, node: Node) -> Notice | None:
 
 def node_text(content: Content, translator: Translator, node: Node, lang: str) -> str:
     """The node's text in ``lang`` with snippets filled in and its notice appended."""
-    source = node.text or ""
-    values = dict(content.snippets)
-    text = fill(translator.translate(lang, node.id, source), values, fallback=fill(source, values))
+    text = _own_text(content, translator, node, lang)
     notice = node_notice(content, node)
     if notice is not None:
         dated = {"as_of": format_as_of(node.as_of, lang) if node.as_of else ""}
@@ -155,12 +153,17 @@ def node_text(content: Content, translator: Translator, node: Node, lang: str) -
     return text
 
 
+def _own_text(content: Content, translator: Translator, node: Node, lang: str) -> str:
+    """The node's own text in ``lang`` with snippets filled in (no notice)."""
+    source = node.text or ""
+    values = dict(content.snippets)
+    return fill(translator.translate(lang, node.id, source), values, fallback=fill(source, values))
+
+
 def first_line(content: Content, translator: Translator, node: Node, lang: str) -> str:
     """The first line a reader sees of ``node``'s own text in ``lang`` (tags removed, snippets
     filled, no notice); empty when it has none."""
-    values = dict(content.snippets)
-    source = node.text or ""
-    text = strip_html(fill(translator.translate(lang, node.id, source), values, fallback=fill(source, values)))
+    text = strip_html(_own_text(content, translator, node, lang))
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
