@@ -67,7 +67,7 @@ def matcher(opinion: SecondOpinion | None, preferred: float = Thresholds.preferr
         entries=["consent_form.start", "ssw.start", "titp.start"],
         # Candidate O (a vetoed answer answered with the classifier's sure choice) has its own
         # tests (tests/test_overrule.py): here a veto only suggests.
-        thresholds=Thresholds(preferred=preferred, overrule=math.inf),
+        thresholds=Thresholds(preferred=preferred, overrule=math.inf, unsure_buttons=False, out_of_scope_veto=math.inf),
         second_opinion=opinion,
     )
 
@@ -248,12 +248,13 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
     not, now answering the classifier's sure choice; an answer of another topic than the
     classifier's first choice, now suggested; or suggestions that lacked the classifier's first
     choice, now offering it last. (Candidate F's confident answers, G's re-ordering, H2's demotion,
-    T's offer, M's main menu and O's overruled answers, switched off here, have their own tests in
+    T's offer, M's main menu, O's overruled answers, S's buttons and V's out-of-scope answers,
+    switched off here, have their own tests in
     tests/test_confidence.py, tests/test_rerank.py, tests/test_demote.py, tests/test_offer_alone.py,
-    tests/test_menu_understood.py and tests/test_overrule.py.)"""
+    tests/test_menu_understood.py, tests/test_overrule.py and tests/test_unsure_buttons.py.)"""
     assert engine.matcher is not None
     shipped = copy.copy(engine.matcher)
-    # F, G, H2, T, M and O have their own tests.
+    # F, G, H2, T, M, O, S and V have their own tests.
     changed = replace(
         shipped.thresholds,
         confidence=False,
@@ -264,6 +265,8 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
         overrule=math.inf,
         overrule_japanese=math.inf,
         overrule_contested=math.inf,
+        unsure_buttons=False,
+        out_of_scope_veto=math.inf,
     )
     object.__setattr__(shipped, "thresholds", changed)
     assert shipped.second_opinion is not None

@@ -86,7 +86,8 @@ def test_a_demoted_answer_is_a_suggestion_with_the_same_first_screen() -> None:
     assert before.kind == "answer" and before.candidates[0].node == "titp.start"
     opinion = Opinion(SURE)
     after = matcher(model(-30.0), opinion).match(question)
-    assert after == type(after)("suggest", before.candidates)
+    # The same candidates first (candidate S may add the classifier's next screens after them).
+    assert after.kind == "suggest" and after.candidates[: len(before.candidates)] == before.candidates
     assert opinion.reads == 1  # the classifier reads the question once, as before H2
     assert matcher(model(30.0)).match(question) == before  # likely right: still answered
     assert switched_off(matcher(model(-30.0))).match(question) == before
@@ -125,7 +126,9 @@ def test_on_the_tuning_part_h2_only_makes_answers_suggestions_of_the_same_screen
         before, after = off.match(case.question), engine.matcher.match(case.question)
         if before != after:
             changed += 1
-            assert before.kind == "answer" and after == type(after)("suggest", before.candidates)
+            # The same first screen (S may change the buttons after it).
+            assert before.kind == "answer" and after.kind == "suggest", case.question
+            assert after.candidates[0] == before.candidates[0], case.question
     assert changed > 0
 
 

@@ -152,10 +152,16 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # (top-1 +0.3 / +0.44 point where its rule asked 0.5, one more out-of-scope answer). blind34's test
 # half joined the test part (13,320 questions): top-1 92.0 / 91.3 / 91.4%, wrong 1.7 / 1.4 / 0.9%,
 # out of scope answered 9 / 5 / 4, unsure->topic 95.9 / 95.7 / 97.3%.
+# Session 15: candidate S (unsure buttons: the classifier's close choices and next screens) and
+# candidate V (an answer the classifier reads as out of scope only suggested) kept; blind35's and
+# blind36's test halves joined the test part (14,106 questions): top-1 91.8 / 91.0 / 91.3%, wrong
+# 1.6 / 1.4 / 0.9%, out of scope answered 9 / 5 / 4, unsure->topic 96.6 / 96.4 / 99.4%. V turned one
+# right answer into a suggestion on blind7 en, blind8 ja, blind10 en, blind13 vi, blind15 en and
+# blind29 ja: their top-1 floors fell with it (the floors are what ships).
 TEST_FLOORS = {
-    "en": (0.91, 0.017, 9, 0.95),
-    "vi": (0.91, 0.014, 5, 0.95),
-    "ja": (0.91, 0.010, 4, 0.97),
+    "en": (0.91, 0.017, 9, 0.96),
+    "vi": (0.90, 0.014, 5, 0.96),
+    "ja": (0.91, 0.010, 4, 0.99),
 }
 # The test halves of blind3 to blind34 alone: the questions whose figures were first seen in
 # session 4 (blind3 once before round 4, once after; blind4 after it), session 5 (blind5, after
@@ -164,21 +170,22 @@ TEST_FLOORS = {
 # C and candidates D, E and E'), session 10 (blind13 to blind16, whole, to judge candidates F, G, G'
 # and H), session 11 (blind17 to blind20, whole, to judge candidates T, H2, D', D'' and W), session
 # 12 (blind21 to blind29, whole, to judge candidates W2, R, W3, R1, R2, M, W4, J, L, J2, L2, K and
-# K'') and session 13 (blind30 to blind34, whole, to judge candidates OJ, OL, OJ', W5, W6 and W7).
+# K''), session 13 (blind30 to blind34, whole, to judge candidates OJ, OL, OJ', W5, W6 and W7) and
+# session 15 (blind35 and blind36, whole, to judge candidates S, S' and V).
 FRESH_FLOORS = {
     "blind3": {"en": (0.90, 0.016, 0, 0.88), "vi": (0.86, 0.031, 0, 0.90), "ja": (0.86, 0.024, 0, 1.00)},
     "blind4": {"en": (0.90, 0.031, 0, 1.00), "vi": (0.84, 0.032, 0, 0.92), "ja": (0.84, 0.024, 0, 1.00)},
     "blind5": {"en": (0.88, 0.038, 0, 1.00), "vi": (0.89, 0.008, 0, 0.91), "ja": (0.88, 0.000, 0, 1.00)},
     "blind6": {"en": (0.92, 0.016, 0, 1.00), "vi": (0.90, 0.008, 1, 0.90), "ja": (0.92, 0.008, 1, 1.00)},
-    "blind7": {"en": (0.89, 0.024, 2, 0.81), "vi": (0.89, 0.008, 0, 0.90), "ja": (0.88, 0.024, 0, 1.00)},
-    "blind8": {"en": (0.87, 0.016, 0, 0.91), "vi": (0.93, 0.008, 1, 1.00), "ja": (0.90, 0.008, 0, 0.90)},
+    "blind7": {"en": (0.88, 0.024, 2, 0.81), "vi": (0.89, 0.008, 0, 0.90), "ja": (0.88, 0.024, 0, 1.00)},
+    "blind8": {"en": (0.87, 0.016, 0, 0.91), "vi": (0.93, 0.008, 1, 1.00), "ja": (0.89, 0.008, 0, 0.90)},
     "blind9": {"en": (0.89, 0.008, 0, 1.00), "vi": (0.93, 0.008, 0, 1.00), "ja": (0.93, 0.016, 1, 0.85)},
-    "blind10": {"en": (0.90, 0.016, 0, 1.00), "vi": (0.89, 0.023, 1, 0.90), "ja": (0.93, 0.008, 0, 1.00)},
+    "blind10": {"en": (0.89, 0.016, 0, 1.00), "vi": (0.89, 0.023, 1, 0.90), "ja": (0.93, 0.008, 0, 1.00)},
     "blind11": {"en": (0.94, 0.008, 0, 1.00), "vi": (0.89, 0.008, 0, 1.00), "ja": (0.93, 0.000, 0, 1.00)},
     "blind12": {"en": (0.87, 0.016, 0, 0.91), "vi": (0.92, 0.016, 0, 1.00), "ja": (0.85, 0.008, 0, 0.92)},
-    "blind13": {"en": (0.91, 0.008, 0, 1.00), "vi": (0.90, 0.008, 0, 1.00), "ja": (0.92, 0.023, 0, 1.00)},
+    "blind13": {"en": (0.91, 0.008, 0, 1.00), "vi": (0.89, 0.008, 0, 1.00), "ja": (0.92, 0.023, 0, 1.00)},
     "blind14": {"en": (0.90, 0.030, 0, 1.00), "vi": (0.84, 0.031, 1, 0.93), "ja": (0.93, 0.016, 1, 1.00)},
-    "blind15": {"en": (0.90, 0.023, 1, 1.00), "vi": (0.94, 0.015, 0, 1.00), "ja": (0.90, 0.016, 0, 0.88)},
+    "blind15": {"en": (0.89, 0.023, 1, 1.00), "vi": (0.94, 0.015, 0, 1.00), "ja": (0.90, 0.016, 0, 0.88)},
     "blind16": {"en": (0.91, 0.031, 1, 1.00), "vi": (0.91, 0.015, 0, 1.00), "ja": (0.93, 0.000, 0, 1.00)},
     "blind17": {"en": (0.93, 0.023, 0, 1.00), "vi": (0.90, 0.023, 0, 1.00), "ja": (0.91, 0.000, 0, 1.00)},
     "blind18": {"en": (0.93, 0.039, 1, 1.00), "vi": (0.92, 0.000, 0, 1.00), "ja": (0.91, 0.016, 0, 1.00)},
@@ -192,12 +199,14 @@ FRESH_FLOORS = {
     "blind26": {"en": (0.93, 0.008, 1, 1.00), "vi": (0.94, 0.000, 0, 0.83), "ja": (0.90, 0.016, 0, 1.00)},
     "blind27": {"en": (0.91, 0.008, 0, 0.88), "vi": (0.92, 0.016, 0, 1.00), "ja": (0.93, 0.000, 0, 1.00)},
     "blind28": {"en": (0.92, 0.008, 1, 1.00), "vi": (0.88, 0.016, 0, 1.00), "ja": (0.88, 0.000, 0, 0.92)},
-    "blind29": {"en": (0.88, 0.008, 0, 1.00), "vi": (0.93, 0.016, 0, 0.83), "ja": (0.89, 0.016, 0, 1.00)},
+    "blind29": {"en": (0.88, 0.008, 0, 1.00), "vi": (0.93, 0.016, 0, 0.83), "ja": (0.88, 0.016, 0, 1.00)},
     "blind30": {"en": (0.93, 0.008, 0, 1.00), "vi": (0.94, 0.008, 0, 1.00), "ja": (0.90, 0.008, 0, 1.00)},
     "blind31": {"en": (0.93, 0.023, 1, 1.00), "vi": (0.93, 0.008, 0, 1.00), "ja": (0.92, 0.000, 0, 1.00)},
     "blind32": {"en": (0.97, 0.016, 0, 1.00), "vi": (0.90, 0.023, 0, 1.00), "ja": (0.94, 0.000, 0, 1.00)},
     "blind33": {"en": (0.90, 0.023, 0, 0.87), "vi": (0.90, 0.024, 1, 0.77), "ja": (0.94, 0.000, 0, 1.00)},
     "blind34": {"en": (0.92, 0.031, 0, 1.00), "vi": (0.93, 0.000, 0, 1.00), "ja": (0.93, 0.023, 0, 1.00)},
+    "blind35": {"en": (0.89, 0.031, 0, 0.87), "vi": (0.87, 0.024, 0, 1.00), "ja": (0.93, 0.008, 0, 1.00)},
+    "blind36": {"en": (0.92, 0.000, 0, 1.00), "vi": (0.91, 0.023, 1, 1.00), "ja": (0.90, 0.023, 0, 1.00)},
 }
 
 

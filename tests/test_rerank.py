@@ -33,7 +33,8 @@ def matcher(rerank: Rerank | None, confidence: Confidence | None = None, opinion
         PHRASES,
         off_topic=["weather"],
         entries=["consent_form.start", "ssw.start", "titp.start"],
-        thresholds=Thresholds(tie=-math.inf),  # a weak classifier's ties: candidate K aside (test_tie_asks)
+        # A weak classifier's ties: candidate K aside (test_tie_asks); S and V too (test_unsure_buttons).
+        thresholds=Thresholds(tie=-math.inf, unsure_buttons=False, out_of_scope_veto=math.inf),
         second_opinion=opinion or Opinion(VALUES),  # type: ignore[arg-type]
         confidence=confidence,
         rerank=rerank,
@@ -169,6 +170,9 @@ def test_on_the_tuning_part_g_only_reorders_suggestions_and_answers_their_new_fi
     first, the rest kept in order, those of its topic dropped) or its new first answered."""
     shipped = engine.matcher
     assert shipped is not None and shipped.rerank is not None
+    # S's buttons aside (tests/test_unsure_buttons.py): they come after G's order.
+    shipped = copy.copy(shipped)
+    object.__setattr__(shipped, "thresholds", replace(shipped.thresholds, unsure_buttons=False))
     without = copy.copy(shipped)
     object.__setattr__(without, "thresholds", replace(shipped.thresholds, rerank=False))
     changed = answered = 0

@@ -16,7 +16,7 @@ def matcher(opinion: Opinion, tie: float = 0.0) -> Matcher:
     return Matcher.build(
         PHRASES,
         entries=["consent_form.start", "ssw.start", "titp.start"],
-        thresholds=Thresholds(tie=tie),
+        thresholds=Thresholds(tie=tie, unsure_buttons=False, out_of_scope_veto=math.inf),  # S and V aside
         second_opinion=opinion,  # type: ignore[arg-type]
         confidence=sure(),  # F would answer any first suggestion
     )

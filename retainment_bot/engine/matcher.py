@@ -41,7 +41,11 @@ switches it off) makes an answer with a content screen that a small logistic mod
 wrong a suggestion of the same screens, the answered one first. Where the ranking has nothing to
 suggest, candidate T (``Thresholds.alone``) offers the classifier's first choice as one button;
 and where the matcher only suggests or has nothing, candidate M (``Thresholds.menu``) answers the
-main menu when the classifier reads the question as asking for it.
+main menu when the classifier reads the question as asking for it. Candidate V
+(``Thresholds.out_of_scope_veto``) only suggests an answer the classifier reads as out of scope
+rather than as its screen; and last, candidate S (``Thresholds.unsure_buttons``) sets the buttons of
+an unsure reply: the classifier's close choices after the matcher's first suggestion, a short list
+filled with its next screens.
 """
 
 from __future__ import annotations
@@ -270,6 +274,23 @@ class Thresholds:
     overrule: float = 0.35
     overrule_japanese: float = 0.2
     overrule_contested: float = -0.5
+    # Candidate S (session 15): the buttons of an unsure reply (never an answer). The classifier's
+    # first choice is offered again after G's re-ordering (which could push it out); a list of
+    # fewer than three topics is filled with the classifier's next content screens from
+    # ``offered``; and when its first choice, a content screen, and its best content screen of
+    # another topic are within ``runner_up`` of each other, both follow the matcher's first
+    # suggestion. Not for a question with an off-topic word (its first choice is still offered).
+    # Chosen on the tuning part, the classifier's values left one writer out: unsure questions
+    # without the right topic 36 -> 23, none lost (tests/eval/README.md, session 15). ``False`` /
+    # ``-math.inf``: never (the buttons as before S).
+    unsure_buttons: bool = True
+    runner_up: float = 0.1
+    # Candidate V (session 15): an answer with a content screen (after H2) is only suggested, the
+    # same screen first, when the classifier's ``out_of_scope`` value beats its value for that
+    # screen by this much ("the SSW exam, when?" answered with the SSW screen). Chosen on the
+    # tuning part, left one writer out: 21 right answers suggested for 6 wrong and 5 out-of-scope
+    # answers removed (tests/eval/README.md, session 15). Infinite: never.
+    out_of_scope_veto: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -551,21 +572,21 @@ class Matcher:
     def judge(self, text: str) -> tuple[Verdict, bool]:
         """:meth:`match`'s verdict, and whether the question names something off topic (a word of
         ``off_topic`` that no phrase of the best screen's topic explains), read in the same pass."""
-        demote = self.demote if self.thresholds.demote else None
-        verdict, answer, off_topic = self._verdict(text, demote is not None)
-        if demote is None or answer is None or not demote.demotes(answer):
-            return verdict, off_topic
-        return Verdict("suggest", verdict.candidates), off_topic
+        verdict, _, off_topic = self._verdict(text, self.demote if self.thresholds.demote else None)
+        return verdict, off_topic
 
     def verdict(self, text: str, demotable: bool = False) -> tuple[Verdict, Answered | None]:
         """The verdict before candidate H2 and, when ``demotable`` and H2 may act on it (an
         answer with a content screen, the classifier asked), the answer's features
         (:func:`retainment_bot.engine.demote.answered`); else ``None``, nothing computed."""
-        verdict, answer, _ = self._verdict(text, demotable)
+        verdict, answer, _ = self._verdict(text, None, demotable)
         return verdict, answer
 
-    def _verdict(self, text: str, demotable: bool) -> tuple[Verdict, Answered | None, bool]:
-        """:meth:`verdict`, and whether the question names something off topic."""
+    def _verdict(
+        self, text: str, demote: Demote | None, demotable: bool = False
+    ) -> tuple[Verdict, Answered | None, bool]:
+        """The verdict (after H2 when ``demote`` is given), the answer's features when
+        ``demotable`` (see :meth:`verdict`), and whether the question names something off topic."""
         text = clip(text, QUESTION_LIMIT)
         written = fold(text, kana=False)
         folded = hiragana(written)
@@ -585,10 +606,16 @@ class Matcher:
             second, path = self._opinions(
                 folded, verdict, self.second_opinion, ranked, signals, off_topic, japanese, reading
             )
-            if not demotable or reading is None or second.kind != "answer":
+            if reading is None:
                 return second, None, off_topic
-            found = self._screen_features(second, ranked, signals, reading)
-            return second, None if found is None else demote_answered(found, path, japanese), off_topic
+            answer = None
+            if (demotable or demote is not None) and second.kind == "answer":
+                found = self._screen_features(second, ranked, signals, reading)
+                answer = None if found is None else demote_answered(found, path, japanese)
+            demoted = demote is not None and answer is not None and demote.demotes(answer)
+            if demoted or (second.kind == "answer" and self._out_of_scope(second.candidates[0].node, reading)):
+                second = Verdict("suggest", second.candidates)
+            return self._unsure(second, reading, ranked, off_topic), answer if demotable else None, off_topic
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
@@ -664,7 +691,8 @@ class Matcher:
             return menu
         if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
             return Verdict("none")
-        return Verdict("suggest", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
+        alone = Verdict("suggest", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
+        return self._unsure(alone, reading, ranked, off_topic)
 
     def _menu(self, reading: Reading, ranked: Sequence[tuple[str, float]]) -> Verdict | None:
         """Candidate M: the navigation screen the classifier reads (the main menu) answered, from
@@ -842,6 +870,49 @@ class Matcher:
         score = round(dict(ranked).get(node, 0.0), 1)
         kept = verdict.candidates[: limits.suggestions - 1]
         return Verdict("suggest", (*kept, Candidate(node, score)))
+
+    def _out_of_scope(self, node: str, reading: Reading) -> bool:
+        """Candidate V: whether the classifier reads a question answered with content screen
+        ``node`` as out of scope by at least ``out_of_scope_veto`` more than as ``node``."""
+        if node in NOT_SCREENS or node in self.navigation:
+            return False
+        outside = reading.values.get("out_of_scope", -math.inf)
+        return outside - reading.values.get(node, -math.inf) >= self.thresholds.out_of_scope_veto
+
+    def _unsure(
+        self, verdict: Verdict, reading: Reading, ranked: Sequence[tuple[str, float]], off_topic: bool
+    ) -> Verdict:
+        """Candidate S: an unsure verdict's buttons, last. The classifier's first choice offered
+        (again: G's re-ordering may have pushed it out); without an off-topic word, a list of
+        fewer than ``suggestions`` topics filled with its next content screens from ``offered``,
+        and its first choice and its best content screen of another topic, when their values are
+        within ``runner_up``, put right after the matcher's first suggestion. The first
+        suggestion never changes; nor does an answer."""
+        limits = self.thresholds
+        if verdict.kind != "suggest" or not limits.unsure_buttons:
+            return verdict
+        least = limits.offered_off_topic if off_topic else limits.offered
+        verdict = self._offer(verdict, reading.best, reading.value, ranked, least)
+        if off_topic:
+            return verdict
+        excluded = NOT_SCREENS | self.navigation
+        choices = [item for item in sorted(reading.values.items(), key=_minus_second) if item[0] not in excluded]
+        scores = dict(ranked)
+        candidates = list(verdict.candidates)
+        shown = {_topic(c.node) for c in candidates}
+        for node, value in choices:
+            if len(candidates) >= limits.suggestions or value < limits.offered:
+                break
+            if _topic(node) not in shown:
+                shown.add(_topic(node))
+                candidates.append(Candidate(node, round(scores.get(node, 0.0), 1)))
+        if choices and choices[0][0] == reading.best:
+            first, value = choices[0]
+            other = next((item for item in choices[1:] if _topic(item[0]) != _topic(first)), None)
+            if other is not None and value - other[1] <= limits.runner_up:
+                both = [Candidate(node, round(scores.get(node, 0.0), 1)) for node in (first, other[0])]
+                candidates = _distinct([candidates[0], *both, *candidates[1:]])
+        return Verdict("suggest", tuple(candidates[: limits.suggestions]))
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every node the question matched, best first, with its score (0-100)."""
@@ -1455,6 +1526,22 @@ def _stem(word: str) -> str:
 
 
 _second = operator.itemgetter(1)
+
+
+def _minus_second(item: tuple[str, float]) -> float:
+    """A sort key: the larger value first."""
+    return -item[1]
+
+
+def _distinct(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """The first candidate of each topic, in order."""
+    shown: set[str] = set()
+    kept = []
+    for candidate in candidates:
+        if _topic(candidate.node) not in shown:
+            shown.add(_topic(candidate.node))
+            kept.append(candidate)
+    return kept
 
 
 def _topic(node: str) -> str:
