@@ -242,6 +242,25 @@ def test_a_question_about_the_check_itself_on_a_question_only_hints(engine: Engi
     assert not hint.flat_buttons and screen.node == "eligibility.status"
 
 
+@pytest.mark.parametrize(
+    ("lang", "typed", "reply"),
+    [
+        ("en", "ok thank you", "You're welcome! When you are ready"),
+        ("vi", "cam on nhieu", "Không có gì! Khi bạn sẵn sàng"),
+        ("ja", "ありがとうございます", "どういたしまして。準備ができたら"),
+        ("en", "hello", "Hello! When you are ready"),
+    ],
+)
+def test_thanks_or_a_greeting_on_a_question_gets_a_short_reply_and_the_question(
+    engine: Engine, lang: str, typed: str, reply: str
+) -> None:
+    state = replace(started(engine, lang), node="eligibility.status")
+    outcome = engine.step(state, Typed(typed))
+    note, screen = outcome.replies
+    assert note.text.startswith(reply) and not note.flat_buttons
+    assert screen.node == "eligibility.status" and outcome.state == state
+
+
 def test_a_huge_message_is_cut_before_it_is_read(engine: Engine) -> None:
     """Its start and end are kept: a long story asks its question at the end."""
     text = "my company went bankrupt because of covid " * 2500 + "where do I send the consent form"

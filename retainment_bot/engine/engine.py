@@ -323,9 +323,13 @@ class Engine:
     def _keep_asking(self, state: State, text: str, screen: Reply) -> Outcome:
         """Text that answers none of the question's buttons: the question again, with a hint. When
         the text reads as a question about another topic, the hint offers those screens too (Back
-        from them returns to the question), so a worker need not leave the check to ask."""
+        from them returns to the question), so a worker need not leave the check to ask; thanks or
+        a greeting gets its own short reply."""
         here = self._resolve(state, state.node or self.content.menu).topic
         verdict = self.matcher.match(text) if self.matcher else None
+        if verdict is not None and verdict.kind in ("greeting", "thanks"):
+            note = ui.THANKS_ON_QUESTION if verdict.kind == "thanks" else ui.GREETING_ON_QUESTION
+            return Outcome(state, (Reply(None, self._ui(state, note)), screen))
         found: tuple[str, ...] = ()
         if verdict is not None and verdict.kind in ("answer", "suggest"):
             chosen = verdict.candidates[:1] if verdict.kind == "answer" else verdict.candidates

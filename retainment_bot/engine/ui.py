@@ -81,6 +81,13 @@ SUGGEST = pgettext("reply", "I am not sure what you mean. Is it one of these?")
 # the language's own name. A button below switches back.
 LANGUAGE_FOLLOWED = pgettext("reply", "You wrote in {language}, so I answer in {language}.")
 ANSWER_HINT = pgettext("reply", "Please answer the question: tap one of its buttons, or type its number.")
+# TRANSLATORS: "thank you" or "hello" typed while a question waits for its answer; the question follows.
+THANKS_ON_QUESTION = pgettext(
+    "reply", "You're welcome! When you are ready, answer the question: tap one of its buttons, or type its number."
+)
+GREETING_ON_QUESTION = pgettext(
+    "reply", "Hello! When you are ready, answer the question: tap one of its buttons, or type its number."
+)
 # TRANSLATORS: shown above a question when the typed text answers none of its buttons but reads as
 # a question about another topic; this message's own buttons open those topics, the question follows.
 ANSWER_HINT_OR = pgettext(
