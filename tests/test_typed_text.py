@@ -175,6 +175,9 @@ def test_a_japanese_question_in_an_english_chat_is_answered_in_japanese(engine: 
         ("eligibility.reason", "not caused by covid", "not_covid"),
         ("eligibility.status", "i am a trainee", "titp"),
         ("eligibility.status", "技能実習生です", "titp"),
+        # A run typed longer than the name's (内定取: 採用内定 and 取り消された in the button).
+        ("eligibility.start", "内定取り消しになりました", "offer"),
+        ("eligibility.start", "コロナで内定取消", "offer"),
     ],
 )
 def test_other_words_answer_a_question_of_the_check(engine: Engine, node: str, typed: str, value: str) -> None:

@@ -158,6 +158,26 @@ def _answer_words(text: str) -> set[str]:
     return latin | set(_KANJI_OR_KATAKANA.findall(written.replace(" ", "")))
 
 
+def _inside(word: str, names: set[str], runs: list[str]) -> bool:
+    """Whether ``word`` is one of a button's words, or a Japanese run inside one of its runs."""
+    return word in names or (not word.isascii() and any(word in run for run in runs))
+
+
+def _named_most(words: set[str], shared: list[tuple[str, int]]) -> str | None:
+    """The button (data, words it shares) that shares more than any other, at least half of
+    ``words``, and two (or the only one); ``None`` when none does."""
+    ranked = sorted(shared, key=lambda item: item[1], reverse=True)
+    (data, best), second = ranked[0], ranked[1][1] if len(ranked) > 1 else 0
+    enough = best >= 2 or (best == 1 and len(words) == 1)
+    return data if enough and best > second and 2 * best >= len(words) else None
+
+
+def _in_runs(word: str, runs: list[str]) -> bool:
+    """Whether a run of kanji or katakana shares two characters in a row with one of ``runs``: a
+    run as typed often joins a name's run to the next kanji (内定取り消し: 内定取, in 採用内定)."""
+    return any(word[i : i + 2] in run for run in runs for i in range(len(word) - 1))
+
+
 def parse_command(text: str) -> Event:
     """Turn a typed line into an event: the bot's commands, or plain text."""
     command, _, argument = text.strip().partition(" ")
@@ -571,23 +591,29 @@ class Engine:
         """The button an answer in other words names ("mat viec vi covid", "cty pha san",
         "コロナで仕事がなくなった"): the one whose names, in every language, share the most of
         the text's words (Japanese: its runs of kanji or katakana, found inside a name's), when
-        it shares more than any other button, at least half of them, and two (or the only one)."""
+        it shares more than any other button, at least half of them, and two (or the only one).
+        Failing that, a Japanese run sharing two characters in a row with a name's counts (a run
+        as typed often joins a name's run to the next kanji: 内定取り消し, 採用内定)."""
         words = _answer_words(text)
         if not words:
             return None
-        shared: list[tuple[int, str]] = []
+        named: list[tuple[str, set[str], list[str]]] = []
         for button in buttons:
             assert button.data is not None
             names = self._button_words.get(button.data)
             if names is None:
                 names = self._button_words[button.data] = _answer_words(" ".join(self._names(state, button.data)))
-            runs = [name for name in names if not name.isascii()]
-            hits = sum(word in names or (not word.isascii() and any(word in run for run in runs)) for word in words)
-            shared.append((hits, button.data))
-        shared.sort(reverse=True)
-        (best, data), second = shared[0], shared[1][0] if len(shared) > 1 else 0
-        enough = best >= 2 or (best == 1 and len(words) == 1)
-        return data if enough and best > second and 2 * best >= len(words) else None
+            named.append((button.data, names, [name for name in names if not name.isascii()]))
+        inside = _named_most(
+            words, [(data, sum(_inside(w, names, runs) for w in words)) for data, names, runs in named]
+        )
+        if inside is not None or all(word.isascii() for word in words):
+            return inside
+        shared = [
+            (data, sum(w in names or (not w.isascii() and _in_runs(w, runs)) for w in words))
+            for data, names, runs in named
+        ]
+        return _named_most(words, shared)
 
     def _choices(self, state: State, datas: tuple[str, ...]) -> dict[str, str]:
         """Each folded name a user may type for one of these buttons -> the button's data
