@@ -576,8 +576,8 @@ class Matcher:
         return verdict, off_topic
 
     def verdict(self, text: str, demotable: bool = False) -> tuple[Verdict, Answered | None]:
-        """The verdict before candidate H2 and, when ``demotable`` and H2 may act on it (an
-        answer with a content screen, the classifier asked), the answer's features
+        """The verdict before candidate H2 (V and S applied) and, when ``demotable`` and H2 may act
+        on it (an answer with a content screen, the classifier asked), the answer's features
         (:func:`retainment_bot.engine.demote.answered`); else ``None``, nothing computed."""
         verdict, answer, _ = self._verdict(text, None, demotable)
         return verdict, answer
@@ -615,7 +615,8 @@ class Matcher:
             demoted = demote is not None and answer is not None and demote.demotes(answer)
             if demoted or (second.kind == "answer" and self._out_of_scope(second.candidates[0].node, reading)):
                 second = Verdict("suggest", second.candidates)
-            return self._unsure(second, reading, ranked, off_topic), answer if demotable else None, off_topic
+            features = answer if demotable and second.kind == "answer" else None  # V may have made it a suggestion
+            return self._unsure(second, reading, ranked, off_topic), features, off_topic
         if verdict.kind == "none" and not off_topic:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
