@@ -111,9 +111,18 @@ def test_back_returns_to_the_previous_screen_and_then_to_the_menu(engine: Engine
     assert engine.step(outcome.state, Back()).state.node == "start.menu"
 
 
-def test_typed_number_presses_that_button(engine: Engine) -> None:
+@pytest.mark.parametrize("typed", ["4", "４", "#4", "4.", "(4)", " 4 "])
+def test_typed_number_presses_that_button(engine: Engine, typed: str) -> None:
     state = engine.step(engine.new_state("en"), Start("eligibility")).state
-    assert engine.step(state, Typed("4")).state.node == "eligibility.not_group"
+    assert engine.step(state, Typed(typed)).state.node == "eligibility.not_group"
+
+
+@pytest.mark.parametrize("typed", ["-1", "1 2", "1.2", "0", "99"])
+def test_typed_digits_that_are_no_button_number_press_nothing(engine: Engine, typed: str) -> None:
+    state = engine.step(engine.new_state("en"), Start("eligibility")).state
+    outcome = engine.step(state, Typed(typed))
+    assert outcome.state.node == "eligibility.start"
+    assert outcome.state.answers == ()
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ however stale or forged, leads somewhere sensible with a short explanation, neve
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,8 @@ TITLE_COLUMNS = 64
 ELSEWHERE = "elsewhere"
 PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)(?:-([a-z]{2,3}))?$")
 CONTENT_BUTTON = re.compile(r"^([a-z0-9_]+\.[a-z0-9_]+):([0-9]{1,3}):([0-9a-f]{4})$")
+# A button's number typed (after NFKC): "2", "#2", "2.", "(2)".
+_NUMBER = re.compile(r"\s*[#(]?\s*([0-9]+)\s*[.)]?\s*")
 
 BACK_DATA, MENU_DATA, LANGUAGES_DATA = "nav:back", "nav:menu", "nav:lang"
 LANGUAGE_PREFIX, JAPANESE_PREFIX, GO_PREFIX = "lang:", "ja:", "go:"
@@ -570,7 +573,10 @@ class Engine:
         if not typed:
             return None
         if typed.isdigit():
-            number = int(typed)
+            # Only a number as such ("2", "２", "#2", "2."): "-1", "1 2" or "1.5" compact to digits
+            # too, and pressing a button for them would answer what nobody chose.
+            found = _NUMBER.fullmatch(unicodedata.normalize("NFKC", text))
+            number = int(found.group(1)) if found else 0
             return buttons[number - 1].data if 1 <= number <= len(buttons) else None
         choices = self._choices(state, tuple(button.data for button in buttons if button.data))
         if typed in choices:
