@@ -128,6 +128,24 @@ def test_off_topic_phrases_are_found_with_or_without_diacritics(engine: Engine, 
     assert engine.matcher.is_off_topic(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "off"),
+    [
+        ("夫がコロナで解雇されました。私も対象ですか", True),  # 夫 (husband) is off topic
+        ("私の夫は実習生です", True),
+        ("夫婦で日本にいます", True),
+        # 大丈夫 ("all right", "is it OK?") and 工夫 end with the same kanji and mean no husband.
+        ("会社がつぶれたけど、それでも大丈夫？", False),
+        ("書類の書き方を工夫したい", False),
+    ],
+)
+def test_a_one_kanji_off_topic_word_counts_only_where_no_kanji_comes_before_it(
+    engine: Engine, text: str, off: bool
+) -> None:
+    assert engine.matcher is not None
+    assert engine.matcher.is_off_topic(text) is off
+
+
 def test_a_typed_answer_to_the_current_question_wins_over_search(engine: Engine) -> None:
     """On the "wish to stay?" question, "no" presses No instead of searching for "no"."""
     shown, _, _ = ask(engine, "không", lang="vi", node="eligibility.wish")

@@ -78,6 +78,7 @@ from retainment_bot.engine.rerank import features as rerank_features
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _CJK_RUNS = re.compile(_CJK.pattern + "+")
+_KANJI = re.compile(r"[\u3400-\u9fff]")
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 _NOT_HIRAGANA = re.compile(r"[^\u3040-\u309f]")
 
@@ -250,7 +251,12 @@ class Thresholds:
     # questions. With an off-topic word it adds 2 content questions for 8 out-of-scope ones at any
     # value: never.
     alone: float = -0.6
-    alone_off_topic: float = math.inf
+    # Candidate X (session 16): with an off-topic word, only from this value and when the choice
+    # beats the classifier's own ``out_of_scope`` value by ``alone_off_topic_margin`` ("is a spouse
+    # visa covered?" has its off-topic word and asks about the measure all the same). Infinite:
+    # never (as before X).
+    alone_off_topic: float = 0.0
+    alone_off_topic_margin: float = 0.5
     # Candidate M (session 12): where the matcher only suggests or has nothing, a question the
     # classifier reads as a navigation screen (the main menu: "go back to the top", "show the
     # options again") from this decision value is answered with it; never with an off-topic word.
@@ -691,6 +697,8 @@ class Matcher:
         if menu is not None:
             return menu
         if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
+            return Verdict("none")
+        if off_topic and reading.value - reading.values.get("out_of_scope", -math.inf) < self.thresholds.alone_off_topic_margin:
             return Verdict("none")
         alone = Verdict("suggest", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
         return self._unsure(alone, reading, ranked, off_topic)
@@ -1317,7 +1325,7 @@ class Matcher:
                     found.add(plain)
         squeezed = folded.replace(" ", "")
         if self.off_topic_cjk and _any_of(self.off_topic_cjk).search(squeezed) is not None:
-            found |= {word for word in self.off_topic_cjk if word in squeezed}
+            found |= {word for word in self.off_topic_cjk if _pattern(word).search(squeezed) is not None}
         if not found or topic is None or not self.explained:
             return bool(found)
         spaced = f" {' '.join(bare)} "
@@ -1482,10 +1490,20 @@ def _inside(phrases: Iterable[tuple[Kind, str]]) -> tuple[tuple[Kind, str], ...]
 
 @lru_cache(maxsize=4)
 def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
-    """A pattern finding any of ``words``: one search instead of a hundred ``in``. Compiled on
-    first use (not kept in the matcher: an engine restored from its cache would compile it at
-    start)."""
-    return re.compile("|".join(map(re.escape, words)))
+    """A pattern finding any of ``words`` (as :func:`_pattern` finds each): one search instead of
+    a hundred. Compiled on first use (not kept in the matcher: an engine restored from its cache
+    would compile it at start)."""
+    return re.compile("|".join(_pattern(word).pattern for word in words))
+
+
+@lru_cache(maxsize=1024)
+def _pattern(word: str) -> re.Pattern[str]:
+    """A pattern finding the Japanese ``word`` in a question. A word of one kanji counts only where
+    no kanji comes before it: a compound's head is its last kanji, so 夫 (husband) ends 大丈夫
+    ("all right": the most common way to ask "is it OK?"), 工夫 and 農夫 without meaning a husband."""
+    if len(word) == 1 and _KANJI.match(word):
+        return re.compile(f"(?<!{_KANJI.pattern}){re.escape(word)}")
+    return re.compile(re.escape(word))
 
 
 def _expansions(short: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
