@@ -698,7 +698,8 @@ class Matcher:
             return menu
         if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
             return Verdict("none")
-        if off_topic and reading.value - reading.values.get("out_of_scope", -math.inf) < self.thresholds.alone_off_topic_margin:
+        beats = reading.value - reading.values.get("out_of_scope", -math.inf)
+        if off_topic and beats < self.thresholds.alone_off_topic_margin:
             return Verdict("none")
         alone = Verdict("suggest", (Candidate(reading.best, round(dict(ranked).get(reading.best, 0.0), 1)),))
         return self._unsure(alone, reading, ranked, off_topic)
