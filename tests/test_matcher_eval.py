@@ -160,8 +160,15 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # 1.6 / 1.4 / 0.9%, out of scope answered 9 / 5 / 4, unsure->topic 96.6 / 96.4 / 99.4%. V turned one
 # right answer into a suggestion on blind7 en, blind8 ja, blind10 en, blind13 vi, blind15 en and
 # blind29 ja: their top-1 floors fell with it (the floors are what ships).
+# Session 16: candidates Y (大丈夫 no longer off topic), X (the classifier's choice offered alone for
+# an off-topic question it reads as content) and Z (English "song" off the off-topic words: sống)
+# kept; blind37's test half joined the test part (14,499 questions): top-1 91.8 / 91.2 / 91.5%,
+# wrong 1.6 / 1.4 / 1.0%, out of scope answered 10 / 5 / 4 (blind37 en brought one more),
+# unsure->topic 96.7 / 96.1 / 99.4%. Y and Z answer right questions that were unsure with the right
+# topic; the unsure questions without it stay the same, so the share fell on blind26 vi (5 of 6 -> 4
+# of 5) and blind28 ja (12 of 13 -> 11 of 12): those floors fell with it.
 TEST_FLOORS = {
-    "en": (0.91, 0.017, 9, 0.96),
+    "en": (0.91, 0.017, 10, 0.96),
     "vi": (0.90, 0.014, 5, 0.96),
     "ja": (0.91, 0.010, 4, 0.99),
 }
@@ -173,7 +180,8 @@ TEST_FLOORS = {
 # and H), session 11 (blind17 to blind20, whole, to judge candidates T, H2, D', D'' and W), session
 # 12 (blind21 to blind29, whole, to judge candidates W2, R, W3, R1, R2, M, W4, J, L, J2, L2, K and
 # K''), session 13 (blind30 to blind34, whole, to judge candidates OJ, OL, OJ', W5, W6 and W7) and
-# session 15 (blind35 and blind36, whole, to judge candidates S, S' and V).
+# session 15 (blind35 and blind36, whole, to judge candidates S, S' and V) and session 16 (blind37,
+# whole, to judge candidates Y, X and Z).
 FRESH_FLOORS = {
     "blind3": {"en": (0.90, 0.016, 0, 0.88), "vi": (0.86, 0.031, 0, 0.90), "ja": (0.86, 0.024, 0, 1.00)},
     "blind4": {"en": (0.90, 0.031, 0, 1.00), "vi": (0.84, 0.032, 0, 0.92), "ja": (0.84, 0.024, 0, 1.00)},
@@ -198,9 +206,9 @@ FRESH_FLOORS = {
     "blind23": {"en": (0.93, 0.031, 1, 0.75), "vi": (0.91, 0.031, 0, 1.00), "ja": (0.94, 0.000, 0, 1.00)},
     "blind24": {"en": (0.92, 0.016, 0, 1.00), "vi": (0.90, 0.008, 0, 1.00), "ja": (0.92, 0.008, 0, 1.00)},
     "blind25": {"en": (0.94, 0.000, 0, 1.00), "vi": (0.94, 0.016, 0, 1.00), "ja": (0.90, 0.008, 0, 0.80)},
-    "blind26": {"en": (0.93, 0.008, 1, 1.00), "vi": (0.94, 0.000, 0, 0.83), "ja": (0.90, 0.016, 0, 1.00)},
+    "blind26": {"en": (0.93, 0.008, 1, 1.00), "vi": (0.94, 0.000, 0, 0.80), "ja": (0.90, 0.016, 0, 1.00)},
     "blind27": {"en": (0.91, 0.008, 0, 0.88), "vi": (0.92, 0.016, 0, 1.00), "ja": (0.93, 0.000, 0, 1.00)},
-    "blind28": {"en": (0.92, 0.008, 1, 1.00), "vi": (0.88, 0.016, 0, 1.00), "ja": (0.88, 0.000, 0, 0.92)},
+    "blind28": {"en": (0.92, 0.008, 1, 1.00), "vi": (0.88, 0.016, 0, 1.00), "ja": (0.88, 0.000, 0, 0.91)},
     "blind29": {"en": (0.88, 0.008, 0, 1.00), "vi": (0.93, 0.016, 0, 0.83), "ja": (0.88, 0.016, 0, 1.00)},
     "blind30": {"en": (0.93, 0.008, 0, 1.00), "vi": (0.94, 0.008, 0, 1.00), "ja": (0.90, 0.008, 0, 1.00)},
     "blind31": {"en": (0.93, 0.023, 1, 1.00), "vi": (0.93, 0.008, 0, 1.00), "ja": (0.92, 0.000, 0, 1.00)},
@@ -209,6 +217,7 @@ FRESH_FLOORS = {
     "blind34": {"en": (0.92, 0.031, 0, 1.00), "vi": (0.93, 0.000, 0, 1.00), "ja": (0.93, 0.023, 0, 1.00)},
     "blind35": {"en": (0.89, 0.031, 0, 0.87), "vi": (0.87, 0.024, 0, 1.00), "ja": (0.93, 0.008, 0, 1.00)},
     "blind36": {"en": (0.92, 0.000, 0, 1.00), "vi": (0.91, 0.023, 1, 1.00), "ja": (0.90, 0.023, 0, 1.00)},
+    "blind37": {"en": (0.89, 0.046, 1, 1.00), "vi": (0.90, 0.031, 0, 0.85), "ja": (0.91, 0.016, 0, 1.00)},
 }
 
 
