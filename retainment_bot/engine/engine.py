@@ -575,8 +575,8 @@ class Engine:
         if typed.isdigit():
             # Only a number as such ("2", "２", "#2", "2."): "-1", "1 2" or "1.5" compact to digits
             # too, and pressing a button for them would answer what nobody chose.
-            found = _NUMBER.fullmatch(unicodedata.normalize("NFKC", text))
-            number = int(found.group(1)) if found else 0
+            typed_number = _NUMBER.fullmatch(unicodedata.normalize("NFKC", text))
+            number = int(typed_number.group(1)) if typed_number else 0
             return buttons[number - 1].data if 1 <= number <= len(buttons) else None
         choices = self._choices(state, tuple(button.data for button in buttons if button.data))
         if typed in choices:
