@@ -71,7 +71,7 @@ def prepare(matcher: Matcher, cases: Sequence[Case]) -> list[Prepared]:
         folded = fold(case.question)
         small = matcher._smalltalk(folded)
         ranked, signals = matcher.ranking(case.question)
-        off = matcher.is_off_topic(case.question)
+        off = matcher.blocks_answer(case.question)
         japanese = bool(_CJK.search(case.question))
         row = None
         if not small and not off and ranked and ranked[0][1] >= limits.suggest:

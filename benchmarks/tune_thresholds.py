@@ -31,7 +31,7 @@ def main() -> None:
         folded = fold(case.question)
         small = matcher._smalltalk(folded)
         japanese = bool(_CJK.search(case.question))
-        prepared.append((case, small, matcher.rank(case.question), matcher.is_off_topic(case.question), japanese))
+        prepared.append((case, small, matcher.rank(case.question), matcher.blocks_answer(case.question), japanese))
     best: dict[tuple[str, int], tuple[int, tuple[int, ...], str]] = {}
     # The suggestion thresholds change only what is suggested, never what is answered.
     for script, answer, margin in itertools.product(("latin", "japanese"), range(30, 90, 5), range(2, 22, 4)):

@@ -257,6 +257,13 @@ class Thresholds:
     # never (as before X).
     alone_off_topic: float = 0.0
     alone_off_topic_margin: float = 0.5
+    # Candidate U (session 16): the ``aside`` words (the interface's broad list: family, statuses,
+    # tax, small talk) only mark a question for the ``elsewhere`` notice when the bot is unsure;
+    # they no longer keep it from being answered, as the search files' ``_off_topic`` phrases do.
+    # Left one writer out, they kept 116 tuning questions from a right answer and no out-of-scope
+    # or wrong answer from being given ("spouse visa, lost my job, am I covered?" asks about the
+    # measure). ``False``: they block as the others do (as before U).
+    aside: bool = True
     # Candidate M (session 12): where the matcher only suggests or has nothing, a question the
     # classifier reads as a navigation screen (the main menu: "go back to the top", "show the
     # options again") from this decision value is answered with it; never with an off-topic word.
@@ -397,6 +404,9 @@ class Matcher:
     off_topic: frozenset[str] = frozenset()
     off_topic_bare: frozenset[str] = frozenset()
     off_topic_cjk: tuple[str, ...] = ()
+    # Those of them (as found: without diacritics, Japanese compacted) that only mark a question for
+    # the notice (``Thresholds.aside``).
+    aside: frozenset[str] = frozenset()
     # Off-topic word -> the longer search phrases that contain it, each with its node's topic
     # ("tourist" is off topic, "tourist visa" a phrase of the eligibility check): found whole in
     # a question, the phrase explains the word when its topic is the one answered.
@@ -457,6 +467,7 @@ class Matcher:
         greetings: Iterable[str] = (),
         thanks: Iterable[str] = (),
         off_topic: Iterable[str] = (),
+        aside: Iterable[str] = (),
         stopwords: Iterable[str] = (),
         abbreviations: Mapping[str, str] | None = None,
         order: Iterable[str] = (),
@@ -528,7 +539,8 @@ class Matcher:
                 if chars.forms & form:
                     for gram in _bigrams(chars.text):
                         grams[form].setdefault(gram, []).append(index)
-        unwanted = [fold(word, keep_diacritics=True) for word in off_topic if word.strip()]
+        aside = [fold(word, keep_diacritics=True) for word in aside if word.strip()]
+        unwanted = [*(fold(word, keep_diacritics=True) for word in off_topic if word.strip()), *aside]
         explained = _explained(seen, [fold(word) for word in unwanted])
         topics: dict[str, set[str]] = {}
         for entry in latin_list:
@@ -555,6 +567,8 @@ class Matcher:
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
             off_topic_bare=frozenset(fold(w) for w in unwanted if not _CJK.search(w)),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
+            aside=frozenset(compact(w) if _CJK.search(w) else fold(w) for w in aside)
+            - {compact(w) if _CJK.search(w) else fold(w) for w in unwanted[: len(unwanted) - len(aside)]},
             explained=explained,
             stopwords=filler,
             abbreviations=short,
@@ -577,7 +591,8 @@ class Matcher:
 
     def judge(self, text: str) -> tuple[Verdict, bool]:
         """:meth:`match`'s verdict, and whether the question names something off topic (a word of
-        ``off_topic`` that no phrase of the best screen's topic explains), read in the same pass."""
+        ``off_topic`` or ``aside`` that no phrase of the best screen's topic explains), read in the
+        same pass."""
         verdict, _, off_topic = self._verdict(text, self.demote if self.thresholds.demote else None)
         return verdict, off_topic
 
@@ -601,7 +616,7 @@ class Matcher:
             return Verdict(small), None, False
         kept = fold(text, keep_diacritics=True, kana=False)  # only its Latin words are read
         ranked, signals = self._ranking(text, written, kept, folded)
-        off_topic = self._off_topic(folded, kept, _topic(ranked[0][0]) if ranked else None)
+        off_topic, named = self._off_topic_words(folded, kept, _topic(ranked[0][0]) if ranked else None)
         japanese = bool(_CJK.search(text))
         verdict = self.decide(ranked, off_topic, japanese=japanese, signals=signals)
         if self.second_opinion is not None and verdict.kind in ("answer", "suggest"):
@@ -613,7 +628,7 @@ class Matcher:
                 folded, verdict, self.second_opinion, ranked, signals, off_topic, japanese, reading
             )
             if reading is None:
-                return second, None, off_topic
+                return second, None, named
             answer = None
             if (demotable or demote is not None) and second.kind == "answer":
                 found = self._screen_features(second, ranked, signals, reading)
@@ -622,16 +637,16 @@ class Matcher:
             if demoted or (second.kind == "answer" and self._out_of_scope(second.candidates[0].node, reading)):
                 second = Verdict("suggest", second.candidates)
             features = answer if demotable and second.kind == "answer" else None  # V may have made it a suggestion
-            return self._unsure(second, reading, ranked, off_topic), features, off_topic
-        if verdict.kind == "none" and not off_topic:
+            return self._unsure(second, reading, ranked, off_topic), features, named
+        if verdict.kind == "none" and not named:
             # Nothing here is a question the bot knows: thanks or a greeting inside a longer
             # message ("ok thanks, very helpful") is then what the message says.
             inside = self._smalltalk_inside(folded)
             if inside:
-                return Verdict(inside), None, off_topic
+                return Verdict(inside), None, named
         if verdict.kind == "none" and self.second_opinion is not None:
-            return self._alone(folded, self.second_opinion, ranked, off_topic, japanese), None, off_topic
-        return verdict, None, off_topic
+            return self._alone(folded, self.second_opinion, ranked, off_topic, japanese), None, named
+        return verdict, None, named
 
     def _opinions(
         self,
@@ -1298,14 +1313,26 @@ class Matcher:
         return None
 
     def is_off_topic(self, text: str) -> bool:
-        """Whether ``text`` names something the bot does not cover (see ``off_topic``)."""
+        """Whether ``text`` names something the bot does not cover (see ``off_topic`` and
+        ``aside``): unsure of it, the bot says whom to ask."""
+        return self._off_topic_words(fold(text), fold(text, keep_diacritics=True, kana=False))[1]
+
+    def blocks_answer(self, text: str) -> bool:
+        """Whether an off-topic word keeps ``text`` from being answered (``aside`` words do not)."""
         return self._off_topic(fold(text), fold(text, keep_diacritics=True, kana=False))
 
     def _off_topic(self, folded: str, kept: str, topic: str | None = None) -> bool:
-        """Whether the question names something off topic. ``kept`` is the question folded with
-        its diacritics (see ``off_topic``). With the ``topic`` about to be answered, an off-topic
-        word inside a longer phrase of that topic found whole in the question does not count:
-        "tourist" is off topic, "i came on a tourist visa, am i covered" is not."""
+        """Whether a word the question names keeps it from being answered (see
+        :meth:`_off_topic_words`)."""
+        return self._off_topic_words(folded, kept, topic)[0]
+
+    def _off_topic_words(self, folded: str, kept: str, topic: str | None = None) -> tuple[bool, bool]:
+        """Whether an off-topic word keeps the question from being answered (one not ``aside``,
+        while ``Thresholds.aside``), and whether it names anything off topic at all. ``kept`` is
+        the question folded with its diacritics (see ``off_topic``). With the ``topic`` about to be
+        answered, an off-topic word inside a longer phrase of that topic found whole in the
+        question does not count: "tourist" is off topic, "i came on a tourist visa, am i covered"
+        is not."""
         # Latin words apart from the Japanese they are written against ("jlptの試験").
         tokens = _latin_words(kept)
         bare = _latin_words(folded)
@@ -1327,10 +1354,12 @@ class Matcher:
         squeezed = folded.replace(" ", "")
         if self.off_topic_cjk and _any_of(self.off_topic_cjk).search(squeezed) is not None:
             found |= {word for word in self.off_topic_cjk if _pattern(word).search(squeezed) is not None}
-        if not found or topic is None or not self.explained:
-            return bool(found)
-        spaced = f" {' '.join(bare)} "
-        return any(not self._explains(word, topic, spaced, squeezed) for word in found)
+        if found and topic is not None and self.explained:
+            spaced = f" {' '.join(bare)} "
+            found = {word for word in found if not self._explains(word, topic, spaced, squeezed)}
+        if not self.thresholds.aside:
+            return bool(found), bool(found)
+        return any(word not in self.aside for word in found), bool(found)
 
     def _explains(self, word: str, topic: str, spaced: str, squeezed: str) -> bool:
         """Whether a phrase of ``topic`` containing the off-topic ``word`` is in the question."""

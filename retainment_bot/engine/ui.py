@@ -62,11 +62,12 @@ STOPWORDS = pgettext(
     "will|would|should|how|what|when|where|which|who|why|please|pls|plz|about|tell|want|need|know|"
     "if|it|this|that|and|or|so|with|get|have|has|any|there|still|now|just|very|much",
 )
-# TRANSLATORS: words that show a question is about something this bot does not cover; with one of
-# them the bot suggests topics instead of answering. Add only words that cannot be about the measure.
-# Every language's words are looked for in every question, and a question typed without diacritics
-# meets them without theirs: English "song" stopped Vietnamese "song" (sống, to live: "e song o
-# Saitama"), so it is not listed.
+# TRANSLATORS: words that show a question may be about something this bot does not cover: when the
+# bot is unsure of such a question, it also says whom to ask. (They do not keep it from answering:
+# "spouse visa, lost my job, was I covered?" asks about the measure. Phrases that must keep it from
+# answering go in search/<lang>.yaml, _off_topic.) Every language's words are looked for in every
+# question, and a question typed without diacritics meets them without theirs: English "song" was
+# also Vietnamese "song" (sống, to live: "e song o Saitama"), so it is not listed.
 OFF_TOPIC = pgettext(
     "search",
     "wife|husband|spouse|girlfriend|boyfriend|marriage|married|child|children|baby|tax|taxes|"
