@@ -539,8 +539,9 @@ class Matcher:
                 if chars.forms & form:
                     for gram in _bigrams(chars.text):
                         grams[form].setdefault(gram, []).append(index)
+        blocking = [fold(word, keep_diacritics=True) for word in off_topic if word.strip()]
         aside = [fold(word, keep_diacritics=True) for word in aside if word.strip()]
-        unwanted = [*(fold(word, keep_diacritics=True) for word in off_topic if word.strip()), *aside]
+        unwanted = [*blocking, *aside]
         explained = _explained(seen, [fold(word) for word in unwanted])
         topics: dict[str, set[str]] = {}
         for entry in latin_list:
@@ -567,8 +568,7 @@ class Matcher:
             off_topic=frozenset(w for w in unwanted if not _CJK.search(w)),
             off_topic_bare=frozenset(fold(w) for w in unwanted if not _CJK.search(w)),
             off_topic_cjk=tuple(compact(w) for w in unwanted if _CJK.search(w)),
-            aside=frozenset(compact(w) if _CJK.search(w) else fold(w) for w in aside)
-            - {compact(w) if _CJK.search(w) else fold(w) for w in unwanted[: len(unwanted) - len(aside)]},
+            aside=frozenset(map(_as_found, aside)) - frozenset(map(_as_found, blocking)),
             explained=explained,
             stopwords=filler,
             abbreviations=short,
@@ -1353,7 +1353,11 @@ class Matcher:
                     found.add(plain)
         squeezed = folded.replace(" ", "")
         if self.off_topic_cjk and _any_of(self.off_topic_cjk).search(squeezed) is not None:
-            found |= {word for word in self.off_topic_cjk if _pattern(word).search(squeezed) is not None}
+            found |= {
+                word
+                for word in self.off_topic_cjk
+                if word in squeezed and (len(word) > 1 or _pattern(word).search(squeezed) is not None)
+            }
         if found and topic is not None and self.explained:
             spaced = f" {' '.join(bare)} "
             found = {word for word in found if not self._explains(word, topic, spaced, squeezed)}
@@ -1524,6 +1528,11 @@ def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
     a hundred. Compiled on first use (not kept in the matcher: an engine restored from its cache
     would compile it at start)."""
     return re.compile("|".join(_pattern(word).pattern for word in words))
+
+
+def _as_found(word: str) -> str:
+    """An off-topic word (folded, diacritics kept) as :meth:`Matcher._off_topic_words` finds it."""
+    return compact(word) if _CJK.search(word) else fold(word)
 
 
 @lru_cache(maxsize=1024)
