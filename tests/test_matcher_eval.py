@@ -174,6 +174,11 @@ TARGET_TOP1, TARGET_WRONG, TARGET_RIGHT_TOPIC = 0.90, 0.02, 0.97
 # fresh halves the same: unsure shares fell on blind4/5/6/10/14 vi and blind8/12/20/33/35 en with no
 # question losing its topic (their floors fell with it); blind3 vi answered one out-of-scope
 # question (wrong 3.1 -> 3.8%, out of scope answered 0 -> 1: its floor rose with it).
+# Then candidate N (家族滞在, "family visa", "permanent resident", "lương thấp" off the search files'
+# blocking lists) kept by blind39 and the test part; blind39's test half joined (15,286 questions):
+# top-1 92.5 / 92.3 / 92.3%, wrong 1.7 / 1.4 / 0.9%, out of scope answered 10 / 7 / 4, unsure->topic
+# 96.1 / 95.7 / 99.0%. N answered one unsure question (right topic) on blind8 en and on blind22 ja: their
+# unsure floors fell with it (the same one question without the topic each).
 TEST_FLOORS = {
     "en": (0.91, 0.017, 10, 0.96),
     "vi": (0.90, 0.014, 7, 0.95),
@@ -188,14 +193,15 @@ TEST_FLOORS = {
 # 12 (blind21 to blind29, whole, to judge candidates W2, R, W3, R1, R2, M, W4, J, L, J2, L2, K and
 # K''), session 13 (blind30 to blind34, whole, to judge candidates OJ, OL, OJ', W5, W6 and W7) and
 # session 15 (blind35 and blind36, whole, to judge candidates S, S' and V) and session 16 (blind37,
-# whole, to judge candidates Y, X and Z; blind38, whole, to judge candidates U and Q).
+# whole, to judge candidates Y, X and Z; blind38, whole, to judge candidates U and Q; blind39, whole,
+# to judge candidate N).
 FRESH_FLOORS = {
     "blind3": {"en": (0.90, 0.016, 0, 0.88), "vi": (0.86, 0.039, 1, 0.90), "ja": (0.86, 0.024, 0, 1.00)},
     "blind4": {"en": (0.90, 0.031, 0, 1.00), "vi": (0.84, 0.032, 0, 0.90), "ja": (0.84, 0.024, 0, 1.00)},
     "blind5": {"en": (0.88, 0.038, 0, 1.00), "vi": (0.89, 0.008, 0, 0.90), "ja": (0.88, 0.000, 0, 1.00)},
     "blind6": {"en": (0.92, 0.016, 0, 1.00), "vi": (0.90, 0.008, 1, 0.87), "ja": (0.92, 0.008, 1, 1.00)},
     "blind7": {"en": (0.88, 0.024, 2, 0.81), "vi": (0.89, 0.008, 0, 0.90), "ja": (0.88, 0.024, 0, 1.00)},
-    "blind8": {"en": (0.87, 0.016, 0, 0.90), "vi": (0.93, 0.008, 1, 1.00), "ja": (0.89, 0.008, 0, 0.90)},
+    "blind8": {"en": (0.87, 0.016, 0, 0.88), "vi": (0.93, 0.008, 1, 1.00), "ja": (0.89, 0.008, 0, 0.90)},
     "blind9": {"en": (0.89, 0.008, 0, 1.00), "vi": (0.93, 0.008, 0, 1.00), "ja": (0.93, 0.016, 1, 0.85)},
     "blind10": {"en": (0.89, 0.016, 0, 1.00), "vi": (0.89, 0.023, 1, 0.88), "ja": (0.93, 0.008, 0, 1.00)},
     "blind11": {"en": (0.94, 0.008, 0, 1.00), "vi": (0.89, 0.008, 0, 1.00), "ja": (0.93, 0.000, 0, 1.00)},
@@ -209,7 +215,7 @@ FRESH_FLOORS = {
     "blind19": {"en": (0.94, 0.016, 0, 1.00), "vi": (0.91, 0.000, 0, 1.00), "ja": (0.94, 0.008, 0, 1.00)},
     "blind20": {"en": (0.96, 0.008, 0, 0.50), "vi": (0.90, 0.031, 0, 1.00), "ja": (0.93, 0.016, 1, 1.00)},
     "blind21": {"en": (0.92, 0.016, 0, 1.00), "vi": (0.88, 0.023, 0, 1.00), "ja": (0.89, 0.008, 0, 1.00)},
-    "blind22": {"en": (0.91, 0.016, 0, 1.00), "vi": (0.91, 0.016, 0, 1.00), "ja": (0.91, 0.016, 0, 0.87)},
+    "blind22": {"en": (0.91, 0.016, 0, 1.00), "vi": (0.91, 0.016, 0, 1.00), "ja": (0.91, 0.016, 0, 0.85)},
     "blind23": {"en": (0.93, 0.031, 1, 0.75), "vi": (0.91, 0.031, 0, 1.00), "ja": (0.94, 0.000, 0, 1.00)},
     "blind24": {"en": (0.92, 0.016, 0, 1.00), "vi": (0.90, 0.008, 0, 1.00), "ja": (0.92, 0.008, 0, 1.00)},
     "blind25": {"en": (0.94, 0.000, 0, 1.00), "vi": (0.94, 0.016, 0, 1.00), "ja": (0.90, 0.008, 0, 0.80)},
@@ -226,6 +232,7 @@ FRESH_FLOORS = {
     "blind36": {"en": (0.92, 0.000, 0, 1.00), "vi": (0.91, 0.023, 1, 1.00), "ja": (0.90, 0.023, 0, 1.00)},
     "blind37": {"en": (0.89, 0.046, 1, 1.00), "vi": (0.90, 0.031, 0, 0.85), "ja": (0.91, 0.016, 0, 1.00)},
     "blind38": {"en": (0.91, 0.016, 0, 1.00), "vi": (0.94, 0.016, 0, 1.00), "ja": (0.96, 0.008, 0, 1.00)},
+    "blind39": {"en": (0.92, 0.024, 0, 0.83), "vi": (0.97, 0.000, 0, 1.00), "ja": (0.88, 0.008, 0, 0.91)},
 }
 
 
