@@ -58,15 +58,19 @@ class Case:
 def load_cases(part: str, only: str = "") -> list[Case]:
     """Every labelled question of one part (``questions_*.yaml``, ``blind_*.yaml``, ...), or only
     those of the files named ``{only}_*.yaml``."""
+    return [case for path in sorted((EVAL / part).glob(f"{only or '*'}_*.yaml")) for case in file_cases(path, part)]
+
+
+def file_cases(path: Path, part: str) -> list[Case]:
+    """The labelled questions of one file ``<name>_<lang>.yaml`` (a writer's file, split or not)."""
+    lang = path.stem.rsplit("_", 1)[1]
     cases = []
-    for path in sorted((EVAL / part).glob(f"{only or '*'}_*.yaml")):
-        lang = path.stem.rsplit("_", 1)[1]
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            expected = entry["expect"] if isinstance(entry["expect"], list) else [entry["expect"]]
-            expected = [str(node) for node in expected]
-            if any(node.startswith("eligibility.") for node in expected):
-                expected = [*expected, CHECK]
-            cases.append(Case(part, lang, str(entry["q"]), frozenset(expected)))
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        expected = entry["expect"] if isinstance(entry["expect"], list) else [entry["expect"]]
+        expected = [str(node) for node in expected]
+        if any(node.startswith("eligibility.") for node in expected):
+            expected = [*expected, CHECK]
+        cases.append(Case(part, lang, str(entry["q"]), frozenset(expected)))
     return cases
 
 

@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
+from benchmarks.judge_set import moves
 from benchmarks.load import Process
 from tests.conftest import ROOT
 
@@ -66,3 +69,44 @@ def test_the_memory_figures_tell_the_dictionary_apart(tmp_path: Path) -> None:
             popen.communicate(timeout=30)
     assert 1 < figures["ja"]["Dictionary"] < figures["ja"]["RssFile"]
     assert figures["none"]["Dictionary"] == 0
+
+
+def test_a_blind_set_is_judged_whole_against_another_revision(tmp_path: Path) -> None:
+    """``python -m benchmarks.judge_set`` builds the other revision's engine in a git worktree of
+    its own and prints both sides' figures and the moves between them (here HEAD: the same
+    questions, the figures of this checkout's committed state)."""
+    questions = {
+        "en": "where do i send the consent form",
+        "vi": "gui giay dong y o dau",
+        "ja": "同意書はどこに送りますか",
+    }
+    for lang, question in questions.items():
+        entries = [
+            {"q": question, "expect": "consent_form.start"},
+            {"q": "bitcoin price today", "expect": "out_of_scope"},
+        ]
+        (tmp_path / f"tiny_{lang}.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.judge_set", str(tmp_path / "tiny"), "--against", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    head, _, rest = result.stdout.partition("this checkout:\n")
+    assert head.startswith("HEAD:\n") and "moves (HEAD -> this checkout):" in rest
+    for side in (head, rest):
+        assert [line.split()[1] for line in side.splitlines() if line.startswith("tiny ")] == ["en", "vi", "ja", "all"]
+    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert len(worktrees.stdout.splitlines()) == 1  # its own worktree is gone
+
+
+def test_moves_count_the_questions_whose_outcome_changed() -> None:
+    before = {"en\ta": "unsure-topic", "en\tb": "right", "vi\tc": "oos-none", "vi\td": "unsure-topic"}
+    after = {"en\ta": "right", "en\tb": "right", "vi\tc": "oos-answered", "vi\td": "right"}
+    assert moves(before, after) == {
+        ("en", "unsure-topic", "right"): 1,
+        ("vi", "oos-none", "oos-answered"): 1,
+        ("vi", "unsure-topic", "right"): 1,
+    }
