@@ -86,6 +86,8 @@ def test_a_blind_set_is_judged_whole_against_another_revision(tmp_path: Path) ->
             {"q": "bitcoin price today", "expect": "out_of_scope"},
         ]
         (tmp_path / f"tiny_{lang}.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    worktrees = ["git", "worktree", "list", "--porcelain"]
+    before = subprocess.run(worktrees, capture_output=True, text=True, cwd=ROOT, check=True).stdout
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.judge_set", str(tmp_path / "tiny"), "--against", "HEAD"],
         capture_output=True,
@@ -98,8 +100,8 @@ def test_a_blind_set_is_judged_whole_against_another_revision(tmp_path: Path) ->
     assert head.startswith("HEAD:\n") and "moves (HEAD -> this checkout):" in rest
     for side in (head, rest):
         assert [line.split()[1] for line in side.splitlines() if line.startswith("tiny ")] == ["en", "vi", "ja", "all"]
-    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert len(worktrees.stdout.splitlines()) == 1  # its own worktree is gone
+    after = subprocess.run(worktrees, capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert after == before  # its own worktree is gone
 
 
 def test_moves_count_the_questions_whose_outcome_changed() -> None:
