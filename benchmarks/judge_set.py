@@ -28,8 +28,7 @@ from retainment_bot.engine.matcher import Candidate, Verdict
 from retainment_bot.project import Project
 from tests.matcher_eval import LANGUAGES, Case, Figures, file_cases, judge
 
-from .second_opinion import ROOT
-
+ROOT = Path(__file__).resolve().parent.parent  # the checkout (not the train extra's second_opinion)
 Outcomes = dict[str, str]  # "<lang>\t<question>" -> outcome
 # What the child process runs in the other revision's tree: questions on stdin, verdicts out.
 CHILD = """
