@@ -41,7 +41,9 @@ switches it off) makes an answer with a content screen that a small logistic mod
 wrong a suggestion of the same screens, the answered one first. Where the ranking has nothing to
 suggest, candidate T (``Thresholds.alone``) offers the classifier's first choice as one button;
 and where the matcher only suggests or has nothing, candidate M (``Thresholds.menu``) answers the
-main menu when the classifier reads the question as asking for it. Candidate V
+main menu when the classifier reads the question as asking for it, as it does where the
+classifier's veto of an answer reads the menu (M′, ``Thresholds.menu_veto``); a text of a word or two is
+read alone only from ``Thresholds.alone_short`` (candidate P). Candidate V
 (``Thresholds.out_of_scope_veto``) only suggests an answer the classifier reads as out of scope
 rather than as its screen; and last, candidate S (``Thresholds.unsure_buttons``) sets the buttons of
 an unsure reply: the classifier's close choices after the matcher's first suggestion, a short list
@@ -257,6 +259,12 @@ class Thresholds:
     # never (as before X).
     alone_off_topic: float = 0.0
     alone_off_topic_margin: float = 0.5
+    # Candidate P (session 17): a text of fewer than ``ALONE_WORDS`` words (``ALONE_CHARACTERS``
+    # in Japanese script) is read alone only from this value, content screen or main menu (M):
+    # "eligibilty check", "menu ください". Never with an off-topic word or without a letter ("5").
+    # Left one writer out: 4 of 6 such tuning questions get their screen, nothing else changes.
+    # Infinite: never (as before P: a short text was never read alone).
+    alone_short: float = 0.0
     # Candidate U (session 16): the ``aside`` words (the interface's broad list: family, statuses,
     # tax, small talk) only mark a question for the ``elsewhere`` notice when the bot is unsure;
     # they no longer keep it from being answered, as the search files' ``_off_topic`` phrases do.
@@ -271,6 +279,11 @@ class Thresholds:
     # Left one writer out, all 99 tuning questions it reads so ask for the menu, and 27 of them
     # were not answered. 0 is the linear model's own boundary. Infinite: never (as before M).
     menu: float = 0.0
+    # Candidate M′ (session 17): where the classifier vetoes the matcher's answer (``veto``) in
+    # favour of the main menu ("options list pls", "how go back first page"), the menu is answered
+    # from this value (never with an off-topic word); before M′ the answer became a suggestion of
+    # content screens only. Infinite: never (as before M′).
+    menu_veto: float = 0.0
     # Candidate K (session 12): a first suggestion tied at the matcher's top score with a screen of
     # another topic is answered by F or G's check only from this classifier value for it.
     # ``-math.inf``: as before K.
@@ -699,17 +712,21 @@ class Matcher:
         """Candidate T: the classifier's first choice offered alone where the matcher has nothing
         to suggest, when it is a content screen and its decision value reaches ``alone`` (a cheap
         button: the classifier never *answers* where the matcher has nothing, since alone it
-        answered more out-of-scope questions). A word or two ("ok", "5", "xxxxxx") is no question
-        to guess at: its n-grams alone reach the cut-off."""
+        answered more out-of-scope questions). A word or two ("menu pls", "eligibilty check") is
+        read only from ``alone_short`` (candidate P), never with an off-topic word, and never
+        without a letter ("5", "??"): a short text's few n-grams reach a low cut-off by chance."""
         least = self.thresholds.alone_off_topic if off_topic else self.thresholds.alone
         if least == math.inf:
             return Verdict("none")
-        if (len(_CJK.findall(folded)) if japanese else len(folded.split())) < (
+        short = (len(_CJK.findall(folded)) if japanese else len(folded.split())) < (
             ALONE_CHARACTERS if japanese else ALONE_WORDS
-        ):
-            return Verdict("none")
+        )
+        if short:
+            least = max(least, self.thresholds.alone_short)
+            if least == math.inf or off_topic or not any(map(str.isalpha, folded)):
+                return Verdict("none")
         reading = opinion.read(folded)
-        menu = None if off_topic else self._menu(reading, ranked)
+        menu = None if off_topic or (short and reading.value < least) else self._menu(reading, ranked)
         if menu is not None:
             return menu
         if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
@@ -778,6 +795,8 @@ class Matcher:
         if _topic(rival) != _topic(first) and reading.value - own >= limits.veto:
             if screen and reading.value >= (limits.overrule_japanese if japanese else limits.overrule):
                 return self._overruled(verdict, rival, ranked)
+            if rival in self.navigation and not off_topic and reading.value >= limits.menu_veto:
+                return self._overruled(verdict, rival, ranked)  # candidate M′: "back to the menu"
             return self._offer(Verdict("suggest", verdict.candidates), reading.best, reading.value, ranked)
         close = limits.contested_japanese if japanese else limits.contested
         scores = dict(ranked)
