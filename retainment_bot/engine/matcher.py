@@ -43,7 +43,7 @@ suggest, candidate T (``Thresholds.alone``) offers the classifier's first choice
 and where the matcher only suggests or has nothing, candidate M (``Thresholds.menu``) answers the
 main menu when the classifier reads the question as asking for it, as it does where the
 classifier's veto of an answer reads the menu (M′, ``Thresholds.menu_veto``); a text of a word or two is
-read alone only from ``Thresholds.alone_short`` (candidate P). Candidate V
+read alone only as asking for the menu (candidate P, ``Thresholds.menu_short``). Candidate V
 (``Thresholds.out_of_scope_veto``) only suggests an answer the classifier reads as out of scope
 rather than as its screen; and last, candidate S (``Thresholds.unsure_buttons``) sets the buttons of
 an unsure reply: the classifier's close choices after the matcher's first suggestion, a short list
@@ -259,12 +259,6 @@ class Thresholds:
     # never (as before X).
     alone_off_topic: float = 0.0
     alone_off_topic_margin: float = 0.5
-    # Candidate P (session 17): a text of fewer than ``ALONE_WORDS`` words (``ALONE_CHARACTERS``
-    # in Japanese script) is read alone only from this value, content screen or main menu (M):
-    # "eligibilty check", "menu ください". Never with an off-topic word or without a letter ("5").
-    # Left one writer out: 4 of 6 such tuning questions get their screen, nothing else changes.
-    # Infinite: never (as before P: a short text was never read alone).
-    alone_short: float = 0.0
     # Candidate U (session 16): the ``aside`` words (the interface's broad list: family, statuses,
     # tax, small talk) only mark a question for the ``elsewhere`` notice when the bot is unsure;
     # they no longer keep it from being answered, as the search files' ``_off_topic`` phrases do.
@@ -284,6 +278,12 @@ class Thresholds:
     # from this value (never with an off-topic word); before M′ the answer became a suggestion of
     # content screens only. Infinite: never (as before M′).
     menu_veto: float = 0.0
+    # Candidate P (session 17): a text of fewer than ``ALONE_WORDS`` words (``ALONE_CHARACTERS``
+    # in Japanese script) that the matcher has nothing for is answered with the main menu when the
+    # classifier reads it so from this value (and ``menu``): "start", "menu ください", "topにもどる".
+    # Never with an off-topic word or without a letter ("5"). A short text is read for nothing
+    # else: "ok", "fine", "dc" read as the check at 0.6-0.8. Infinite: never (as before P).
+    menu_short: float = 0.0
     # Candidate K (session 12): a first suggestion tied at the matcher's top score with a screen of
     # another topic is answered by F or G's check only from this classifier value for it.
     # ``-math.inf``: as before K.
@@ -712,21 +712,23 @@ class Matcher:
         """Candidate T: the classifier's first choice offered alone where the matcher has nothing
         to suggest, when it is a content screen and its decision value reaches ``alone`` (a cheap
         button: the classifier never *answers* where the matcher has nothing, since alone it
-        answered more out-of-scope questions). A word or two ("menu pls", "eligibilty check") is
-        read only from ``alone_short`` (candidate P), never with an off-topic word, and never
-        without a letter ("5", "??"): a short text's few n-grams reach a low cut-off by chance."""
+        answered more out-of-scope questions). A word or two is no question to guess at ("ok",
+        "fine" and "dc" read as the check at 0.6 to 0.8, above many real short questions): it is only
+        read as asking for the main menu ("start", "menu ください": candidate P, ``menu_short``), and
+        never with an off-topic word or without a letter ("5", "??")."""
         least = self.thresholds.alone_off_topic if off_topic else self.thresholds.alone
         if least == math.inf:
             return Verdict("none")
-        short = (len(_CJK.findall(folded)) if japanese else len(folded.split())) < (
+        if (len(_CJK.findall(folded)) if japanese else len(folded.split())) < (
             ALONE_CHARACTERS if japanese else ALONE_WORDS
-        )
-        if short:
-            least = max(least, self.thresholds.alone_short)
-            if least == math.inf or off_topic or not any(map(str.isalpha, folded)):
+        ):
+            if self.thresholds.menu_short == math.inf or off_topic or not any(map(str.isalpha, folded)):
                 return Verdict("none")
+            reading = opinion.read(folded)
+            short = self._menu(reading, ranked) if reading.value >= self.thresholds.menu_short else None
+            return short or Verdict("none")
         reading = opinion.read(folded)
-        menu = None if off_topic or (short and reading.value < least) else self._menu(reading, ranked)
+        menu = None if off_topic else self._menu(reading, ranked)
         if menu is not None:
             return menu
         if reading.best in NOT_SCREENS or reading.best in self.navigation or reading.value < least:
