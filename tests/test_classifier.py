@@ -248,13 +248,13 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
     not, now answering the classifier's sure choice; an answer of another topic than the
     classifier's first choice, now suggested; or suggestions that lacked the classifier's first
     choice, now offering it last. (Candidate F's confident answers, G's re-ordering, H2's demotion,
-    T's and X's offers, M's main menu, O's overruled answers, S's buttons and V's out-of-scope answers,
+    T's and X's offers, M's, M′'s and P's main menu, O's overruled answers, S's buttons and V's out-of-scope answers,
     switched off here, have their own tests in
     tests/test_confidence.py, tests/test_rerank.py, tests/test_demote.py, tests/test_offer_alone.py,
     tests/test_menu_understood.py, tests/test_overrule.py and tests/test_unsure_buttons.py.)"""
     assert engine.matcher is not None
     shipped = copy.copy(engine.matcher)
-    # F, G, H2, T, X, M, O, S and V have their own tests.
+    # F, G, H2, T, X, M, M′, P, O, S and V have their own tests.
     changed = replace(
         shipped.thresholds,
         confidence=False,
@@ -263,6 +263,8 @@ def test_the_shipped_matcher_changes_verdicts_only_as_its_rules_say(engine: Engi
         alone=math.inf,
         alone_off_topic=math.inf,
         menu=math.inf,
+        menu_veto=math.inf,
+        menu_short=math.inf,
         overrule=math.inf,
         overrule_japanese=math.inf,
         overrule_contested=math.inf,
