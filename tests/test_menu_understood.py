@@ -85,7 +85,7 @@ def test_a_word_or_two_is_answered_with_the_menu_it_asks_for() -> None:
 
 
 def test_a_word_or_two_is_read_for_the_menu_only() -> None:
-    """"ok" read as a screen (the shipped classifier reads it as the check) is no question to guess
+    """ "ok" read as a screen (the shipped classifier reads it as the check) is no question to guess
     at; nor a text without a letter, nor one with an off-topic word, nor a menu read below the value."""
     content = Opinion({"titp.start": 2.0, MENU: -1.0, "out_of_scope": -1.0})
     assert matcher(content).match("ok").kind == "none"
@@ -128,7 +128,7 @@ def test_the_shipped_bot_shows_the_menu_to_a_worker_who_asks_for_it_in_other_wor
 
 
 def test_the_shipped_bot_shows_the_menu_to_a_worker_who_types_start(engine: Engine) -> None:
-    """"start": the matcher alone suggested three screens sharing a word with it."""
+    """ "start": the matcher alone suggested three screens sharing a word with it."""
     state = engine.step(engine.new_state("en"), Start()).state
     outcome = engine.step(state, Typed("start"))
     assert outcome.replies[-1].node == MENU
