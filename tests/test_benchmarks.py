@@ -4,16 +4,23 @@ machine is shared and noisy); only that every update was answered once and every
 
 from __future__ import annotations
 
+import copy
+import math
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import yaml
 
+from benchmarks import proxy
 from benchmarks.judge_set import moves
 from benchmarks.load import Process
+from retainment_bot.engine.engine import Engine
 from tests.conftest import ROOT
+from tests.matcher_eval import load_cases
 
 
 def test_benchmark_command_answers_every_update_once_and_writes_every_table(tmp_path: Path) -> None:
@@ -112,3 +119,41 @@ def test_moves_count_the_questions_whose_outcome_changed() -> None:
         ("vi", "oos-none", "oos-answered"): 1,
         ("vi", "unsure-topic", "right"): 1,
     }
+
+
+def test_the_tuning_proxy_reads_as_the_matcher_does_and_counts_what_a_setting_moves(engine: Engine) -> None:
+    """``benchmarks.proxy`` answers the matcher's second opinion from readings made beforehand:
+    with the shipped classifier's own readings its verdicts are the live matcher's, under the
+    shipped thresholds and under a changed setting alike (so the held-out readings, which need
+    scikit-learn, go through the same wiring)."""
+    assert engine.matcher is not None
+    cases = load_cases("tune", "blind40")
+    opinion = proxy.Readings(proxy.in_sample(engine.matcher, cases))
+    changed = proxy.setting(["out_of_scope_veto=-1", "menu_veto=inf", "unsure_buttons=false"])
+    assert changed == {"out_of_scope_veto": -1.0, "menu_veto": math.inf, "unsure_buttons": False}
+    live = copy.copy(engine.matcher)
+    object.__setattr__(live, "thresholds", replace(engine.matcher.thresholds, **changed))
+    assert proxy.verdicts(proxy.under(engine.matcher, opinion, {}), cases) == proxy.verdicts(engine.matcher, cases)
+    moved = proxy.verdicts(proxy.under(engine.matcher, opinion, changed), cases)
+    assert moved == proxy.verdicts(live, cases)
+    assert moved != proxy.verdicts(engine.matcher, cases)  # the setting does move some of them
+    with pytest.raises(ValueError, match="no field 'veto_typo'"):
+        proxy.setting(["veto_typo=1"])
+
+
+def test_the_tuning_proxy_command_prints_both_sides_and_the_moves() -> None:
+    command = ["benchmarks.proxy", "--readings", "in-sample", "--only", "blind40", "--set", "out_of_scope_veto=-1"]
+    result = subprocess.run(
+        [sys.executable, "-m", *command, "--list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[:8]] == [
+        [side, lang] for side in ("shipped", "setting") for lang in ("en", "vi", "ja", "all")
+    ]
+    assert lines[8] == "moves (shipped -> out_of_scope_veto=-1):"
+    assert any("right -> unsure-topic" in line for line in lines[9:])
