@@ -101,6 +101,13 @@ def moves(before: Outcomes, after: Outcomes) -> Counter[tuple[str, str, str]]:
     return Counter((key.split("\t", 1)[0], before[key], after[key]) for key in after if before.get(key) != after[key])
 
 
+def moves_lines(before: Outcomes, after: Outcomes) -> list[str]:
+    """:func:`moves` as printed: one line per (language, outcome before, outcome after), or none."""
+    found = moves(before, after)
+    lines = [f"  {lang}  {was} -> {now}: {count}" for (lang, was, now), count in sorted(found.items())]
+    return lines or ["  none"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.judge_set", description=__doc__.split("\n\n")[0])
     parser.add_argument("prefix", type=Path, help="the set's files without _<lang>.yaml, e.g. /work/blind40/blind40")
@@ -113,11 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     their_figures, theirs = report(args.prefix.name, questions, elsewhere(questions, args.against))
     print(f"{args.against}:\n{their_figures}\nthis checkout:\n{figures}\nmoves ({args.against} -> this checkout):")
-    found = moves(theirs, outcomes)
-    for (lang, before, after), count in sorted(found.items()):
-        print(f"  {lang}  {before} -> {after}: {count}")
-    if not found:
-        print("  none")
+    print("\n".join(moves_lines(theirs, outcomes)))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from retainment_bot.engine.normalize import clip, fold, hiragana
 from retainment_bot.project import Project
 from tests.matcher_eval import Case, load_cases
 
-from .judge_set import moves, report
+from .judge_set import moves_lines, report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,11 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     other = verdicts(under(matcher, opinion, changed), cases)
     figures, after = report("setting", cases, other)
     print(f"{figures}\nmoves (shipped -> {' '.join(args.set)}):")
-    moved = moves(before, after)
-    for (lang, was, now), count in sorted(moved.items()):
-        print(f"  {lang}  {was} -> {now}: {count}")
-    if not moved:
-        print("  none")
+    print("\n".join(moves_lines(before, after)))
     if args.list:
         for case, old, new in zip(cases, shipped, other, strict=True):
             if old != new:
