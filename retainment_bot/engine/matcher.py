@@ -272,12 +272,16 @@ class Thresholds:
     # options again") from this decision value is answered with it; never with an off-topic word.
     # Left one writer out, all 99 tuning questions it reads so ask for the menu, and 27 of them
     # were not answered. 0 is the linear model's own boundary. Infinite: never (as before M).
-    menu: float = 0.0
+    # Candidate M″ (session 17) lowered it (and ``menu_veto``) 0 -> -0.4: left one writer out, 3
+    # more tuning questions asking for the menu answered ("how go back first page of bot, i lost",
+    # "何が聞けるのか一覧で見せてください"), none else moved; -0.6 answered "what can this app do
+    # for me" with the menu (about.start).
+    menu: float = -0.4
     # Candidate M′ (session 17): where the classifier vetoes the matcher's answer (``veto``) in
     # favour of the main menu ("options list pls", "how go back first page"), the menu is answered
     # from this value (never with an off-topic word); before M′ the answer became a suggestion of
     # content screens only. Infinite: never (as before M′).
-    menu_veto: float = 0.0
+    menu_veto: float = -0.4
     # Candidate P (session 17): a text of fewer than ``ALONE_WORDS`` words (``ALONE_CHARACTERS``
     # in Japanese script) that the matcher has nothing for is answered with the main menu when the
     # classifier reads it so from this value (and ``menu``): "start", "menu ください", "topにもどる".
