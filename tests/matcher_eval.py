@@ -36,7 +36,7 @@ CHECK = "eligibility.start"
 # The test part's blind sets, also reported alone (blind3 to blind7 sessions 4 to 7; blind8 to blind12
 # session 8; blind13 to blind16 session 10; blind17 to blind20 session 11; blind21 to blind29 session
 # 12; blind30 to blind34 session 13; blind35 and blind36 session 15; blind37 to blind39 session 16).
-FRESH = tuple(f"blind{n}" for n in range(3, 41))
+FRESH = tuple(f"blind{n}" for n in range(3, 42))
 
 
 @dataclass(frozen=True)
