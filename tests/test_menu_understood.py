@@ -1,11 +1,13 @@
 """Candidate M: a question the classifier reads as asking for the main menu ("go back to the top",
 "show the options again") is answered with it where the matcher only suggests or has nothing; M′:
 also where the classifier's veto takes back the matcher's answer in favour of the menu; P: a text of
-a word or two ("start", "menu ください") is read for the menu, and for nothing else."""
+a word or two ("start", "menu ください") is read for the menu, and for nothing else; M″: from -0.4."""
 
 from __future__ import annotations
 
+import copy
 import math
+from dataclasses import replace
 
 from retainment_bot.engine.engine import Engine, Start, Typed
 from retainment_bot.engine.matcher import Matcher, Phrase, Thresholds
@@ -132,3 +134,15 @@ def test_the_shipped_bot_shows_the_menu_to_a_worker_who_types_start(engine: Engi
     state = engine.step(engine.new_state("en"), Start()).state
     outcome = engine.step(state, Typed("start"))
     assert outcome.replies[-1].node == MENU
+
+
+def test_the_shipped_bot_answers_a_request_for_the_menu_it_reads_below_zero(engine: Engine) -> None:
+    """Candidate M″: "show the top menu again" in Japanese (a tuning question) is read as the menu
+    at a value below 0, above M's -0.4; before M″ it was "not understood"."""
+    assert engine.matcher is not None
+    question = "トップのmenuもう一回出して"
+    verdict = engine.matcher.match(question)
+    assert verdict.kind == "answer" and verdict.candidates[0].node == MENU
+    before = copy.copy(engine.matcher)
+    object.__setattr__(before, "thresholds", replace(engine.matcher.thresholds, menu=0.0, menu_veto=0.0))
+    assert before.match(question).kind == "none"
