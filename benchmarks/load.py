@@ -435,6 +435,12 @@ def spawn(
 
 # The settings a small host runs with (README): no Japanese analyser, no classifier.
 SMALL_HOST = {"BOT_JAPANESE_ANALYSER": "off", "BOT_SECOND_OPINION": "off"}
+# Memory with each of the two off alone, beside the small host's both: what each part costs.
+MEMORY_SETTINGS = {
+    "small host": SMALL_HOST,
+    "without the Japanese analyser": {"BOT_JAPANESE_ANALYSER": "off"},
+    "without the classifier": {"BOT_SECOND_OPINION": "off"},
+}
 
 
 def prepare_start(workdir: Path, settings: Mapping[str, str] | None = None) -> dict[str, str]:

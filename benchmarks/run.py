@@ -31,7 +31,7 @@ from pathlib import Path
 from benchmarks import stores
 from benchmarks.fakeapi import FakeApi
 from benchmarks.load import (
-    SMALL_HOST,
+    MEMORY_SETTINGS,
     Generator,
     Process,
     RunResult,
@@ -235,16 +235,18 @@ async def startup(plan: Plan, api: FakeApi, generator: Generator, workdir: Path)
                     figures.rss_after[kind] = process.memory_mib()
             finally:
                 await process.stop()
-    # Memory only: the small host's settings (README), from their own cached engine.
-    (workdir / "start-small").mkdir()
-    process = spawn("bot", api, workdir / "start-small", extra_env=prepare_start(workdir, SMALL_HOST))
-    try:
-        await first_reply(generator, process)
-        figures.rss_started["small"] = process.memory_mib()
-        await generator.run([process.port], 3600, plan.rss_updates)
-        figures.rss_after["small"] = process.memory_mib()
-    finally:
-        await process.stop()
+    # Memory only: the small host's settings (README), and each of its two alone, from their own
+    # cached engines.
+    for index, (name, settings) in enumerate(MEMORY_SETTINGS.items()):
+        (workdir / f"start-settings-{index}").mkdir()
+        process = spawn("bot", api, workdir / f"start-settings-{index}", extra_env=prepare_start(workdir, settings))
+        try:
+            await first_reply(generator, process)
+            figures.rss_started[name] = process.memory_mib()
+            await generator.run([process.port], 3600, plan.rss_updates)
+            figures.rss_after[name] = process.memory_mib()
+        finally:
+            await process.stop()
     return figures
 
 
@@ -368,10 +370,12 @@ def report(
                 lines.append(f"| {name} {when} (MiB) | {bot_mib:.0f} | {echo_mib:.0f} | {_ratio(bot_mib, echo_mib)} |")
             lines.append(f"| of the mapped files, SudachiPy's dictionary {when} (MiB) | "
                          f"{values['bot']['Dictionary']:.0f} | – | – |")  # fmt: skip
-            if "small" in values:
-                small, echo_rss = values["small"]["VmRSS"], values["echo"]["VmRSS"]
-                lines.append(f"| RSS {when}, small host (`BOT_JAPANESE_ANALYSER=off BOT_SECOND_OPINION=off`) (MiB) | "
-                             f"{small:.0f} | {echo_rss:.0f} | {_ratio(small, echo_rss)} |")  # fmt: skip
+            for name, settings in MEMORY_SETTINGS.items():
+                if name in values:
+                    rss, echo_rss = values[name]["VmRSS"], values["echo"]["VmRSS"]
+                    env = " ".join(f"{key}={value}" for key, value in settings.items())
+                    lines.append(f"| RSS {when}, {name} (`{env}`) (MiB) | "
+                                 f"{rss:.0f} | {echo_rss:.0f} | {_ratio(rss, echo_rss)} |")  # fmt: skip
         lines.append("")
     if core_rows is not None:
         lines += ["### 3. Engine and matcher (in process, CPU time; medians of per-round p50 and p99)", "",
