@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from retainment_bot.i18n.readings import Forms
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
-# "off": Japanese questions are matched as written only, never put in dictionary forms, so
-# SudachiPy's dictionary (8-75 MiB of mapped pages once used) is never loaded.
+# "on": a Japanese question is also put in dictionary forms with SudachiPy, whose dictionary then
+# maps 8-80 MiB. Off by default since session 18 (candidate A, tests/eval/README.md): with the
+# classifier, the forms gained half a point of Japanese top-1 and added wrong answers.
 ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
 # `off`: no second opinion (search/classifier.npz is not read, numpy never imported): for a small host.
 SECOND_OPINION_ENV = "BOT_SECOND_OPINION"
@@ -164,9 +165,15 @@ def build_matcher(
     )
 
 
-def _switch(name: str) -> bool:
-    """A setting that is on unless the environment says ``off`` (or 0, no, false)."""
-    return os.environ.get(name, "on").strip().lower() not in ("off", "0", "no", "false")
+def _switch(name: str, default: bool = True) -> bool:
+    """A setting from the environment: ``off`` (or 0, no, false) and ``on`` (or 1, yes, true);
+    ``default`` when it is unset."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("off", "0", "no", "false"):
+        return False
+    if value in ("on", "1", "yes", "true"):
+        return True
+    return default
 
 
 def content_labels(content: Content) -> set[str]:
@@ -203,17 +210,18 @@ class Project:
     """The content at ``root``: ``root/dialogues`` and ``root/locales``."""
 
     root: Path = field(default_factory=default_root)
-    japanese_analyser: bool = True
+    japanese_analyser: bool = False
     second_opinion_on: bool = True
 
     @classmethod
     def from_env(cls) -> Project:
         """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy;
-        ``$BOT_JAPANESE_ANALYSER=off`` matches Japanese questions as written only,
-        ``$BOT_SECOND_OPINION=off`` matches without the classifier (both for a small host)."""
+        ``$BOT_JAPANESE_ANALYSER=on`` also reads Japanese questions in dictionary forms,
+        ``$BOT_SECOND_OPINION=off`` matches without the classifier (for a small host)."""
         configured = os.environ.get(CONTENT_ENV)
         root = Path(configured) if configured else default_root()
-        return cls(root, japanese_analyser=_switch(ANALYSER_ENV), second_opinion_on=_switch(SECOND_OPINION_ENV))
+        analyser, second_opinion = _switch(ANALYSER_ENV, default=False), _switch(SECOND_OPINION_ENV)
+        return cls(root, japanese_analyser=analyser, second_opinion_on=second_opinion)
 
     @property
     def installed(self) -> bool:
