@@ -376,6 +376,9 @@ def report(
                     env = " ".join(f"{key}={value}" for key, value in settings.items())
                     lines.append(f"| RSS {when}, {name} (`{env}`) (MiB) | "
                                  f"{rss:.0f} | {echo_rss:.0f} | {_ratio(rss, echo_rss)} |")  # fmt: skip
+                    if values[name]["Dictionary"] >= 0.5:
+                        lines.append(f"| of which SudachiPy's dictionary, {name}, {when} (MiB) | "
+                                     f"{values[name]['Dictionary']:.0f} | – | – |")  # fmt: skip
         lines.append("")
     if core_rows is not None:
         lines += ["### 3. Engine and matcher (in process, CPU time; medians of per-round p50 and p99)", "",

@@ -108,7 +108,7 @@ def build_matcher(
     catalogs: Catalogs,
     extra: dict[str, dict[str, list[str]]] | None = None,
     forms: Mapping[str, Forms] | None = None,
-    japanese_analyser: bool = True,
+    japanese_analyser: bool = False,
     calibration: Calibration | None = None,
     second_opinion: SecondOpinion | None = None,
     confidence: Confidence | None = None,
@@ -118,8 +118,8 @@ def build_matcher(
     """The free-text index: the content's phrases plus the per-language files, and the small-talk,
     filler and off-topic word lists of every language. ``forms`` are the Japanese phrases'
     readings and dictionary forms (``search/readings.json``); a phrase missing there is put in
-    dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=False``
-    never puts a question in dictionary forms (SudachiPy is then never loaded for questions).
+    dictionary form with SudachiPy at start (``check`` reports it). ``japanese_analyser=True`` also
+    puts a Japanese question in dictionary forms (off by default: candidate A′, session 18).
     ``calibration`` (``search/verdict.json``) decides when to answer; without it, the thresholds.
     ``second_opinion`` (``search/classifier.npz``) may answer what the matcher would suggest, and
     with it ``confidence`` (``search/confidence.json``, candidate F) a likely-right suggestion,

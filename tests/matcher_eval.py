@@ -35,8 +35,9 @@ SPECIAL = frozenset({"greeting", "thanks", "out_of_scope"})
 CHECK = "eligibility.start"
 # The test part's blind sets, also reported alone (blind3 to blind7 sessions 4 to 7; blind8 to blind12
 # session 8; blind13 to blind16 session 10; blind17 to blind20 session 11; blind21 to blind29 session
-# 12; blind30 to blind34 session 13; blind35 and blind36 session 15; blind37 to blind39 session 16).
-FRESH = tuple(f"blind{n}" for n in range(3, 42))
+# 12; blind30 to blind34 session 13; blind35 and blind36 session 15; blind37 to blind39 session 16;
+# blind40 and blind41 session 17; blind42 and blind43 session 18).
+FRESH = tuple(f"blind{n}" for n in range(3, 44))
 
 
 @dataclass(frozen=True)

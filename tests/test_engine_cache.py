@@ -96,8 +96,8 @@ def test_editing_a_dialogue_rebuilds_the_engine(scratch: Path, cache_dir: Path) 
 
 
 def test_the_analyser_setting_has_its_own_cache(scratch: Path, cache_dir: Path) -> None:
-    with_analyser = Project(scratch).engine(cached=True)
-    without = Project(scratch, japanese_analyser=False).engine(cached=True)
+    with_analyser = Project(scratch, japanese_analyser=True).engine(cached=True)
+    without = Project(scratch).engine(cached=True)
     assert with_analyser.matcher is not None and with_analyser.matcher.analyser is not None
     assert without.matcher is not None and without.matcher.analyser is None
 

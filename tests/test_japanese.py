@@ -55,3 +55,22 @@ def test_the_pages_loading_read_are_let_go_and_the_forms_are_the_same() -> None:
 def test_a_file_not_mapped_is_left_alone() -> None:
     """Nothing is let go, and nothing fails, for a file this process has not mapped."""
     assert japanese._release("no-such-dictionary.dic") == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [(None, False), ("on", True), ("1", True), (" YES ", True), ("off", False), ("0", False)]
+)
+def test_the_analyser_is_off_unless_the_environment_turns_it_on(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, on: bool
+) -> None:
+    """Candidate A (session 18): off by default; the classifier's second opinion stays on."""
+    from retainment_bot.project import ANALYSER_ENV, SECOND_OPINION_ENV, Project
+
+    monkeypatch.delenv(SECOND_OPINION_ENV, raising=False)
+    if value is None:
+        monkeypatch.delenv(ANALYSER_ENV, raising=False)
+    else:
+        monkeypatch.setenv(ANALYSER_ENV, value)
+    project = Project.from_env()
+    assert project.japanese_analyser is on
+    assert project.second_opinion_on

@@ -100,13 +100,14 @@ def test_starting_the_cli_loads_no_library_only_a_subcommand_needs() -> None:
     assert not loaded & {"matplotlib", "segno", "PIL", "telegram", "psycopg", "psycopg_pool", "tornado", "numpy"}
 
 
-def test_loading_the_bot_loads_no_japanese_analyser() -> None:
+def test_with_the_japanese_analyser_on_it_loads_at_the_first_japanese_question() -> None:
     """The phrases' readings and dictionary forms come from search/readings.json: pykakasi is for
-    `python -m retainment_bot i18n readings` only, and SudachiPy loads on the first Japanese question that
-    needs it (8-75 MiB mapped), not at start."""
+    `python -m retainment_bot i18n readings` only. With BOT_JAPANESE_ANALYSER=on, SudachiPy loads
+    on the first Japanese question that needs it (8-80 MiB mapped), not at start."""
     code = (
-        "import sys; from retainment_bot.project import Project; from retainment_bot.engine.engine import Typed; "
-        "engine = Project().engine(); before = {m.split('.')[0] for m in sys.modules}; "
+        "import os, sys; os.environ['BOT_JAPANESE_ANALYSER'] = 'on'; from retainment_bot.project import Project; "
+        "from retainment_bot.engine.engine import Typed; "
+        "engine = Project.from_env().engine(); before = {m.split('.')[0] for m in sys.modules}; "
         "engine.step(engine.new_state('ja'), Typed('受け入れてくれる会社が見付からなかったです')); "
         "after = {m.split('.')[0] for m in sys.modules}; both = {'pykakasi', 'sudachipy'}; "
         "print(' '.join(sorted(before & both)), '|', ' '.join(sorted(after & both)))"
@@ -118,15 +119,23 @@ def test_loading_the_bot_loads_no_japanese_analyser() -> None:
     assert after_question.split() == ["sudachipy"]
 
 
-def test_with_the_japanese_analyser_off_a_japanese_question_loads_no_analyser() -> None:
-    """BOT_JAPANESE_ANALYSER=off (for a small host) matches Japanese as written: no SudachiPy."""
+@pytest.mark.parametrize("setting", [None, "off", "no"])
+def test_by_default_or_off_a_japanese_question_loads_no_analyser(setting: str | None) -> None:
+    """The default since session 18 (candidate A), and BOT_JAPANESE_ANALYSER=off: Japanese is
+    matched as written, with the classifier: no SudachiPy, no dictionary mapped."""
+    unset = {"BOT_CONTENT_DIR", "TELEGRAM_BOT_TOKEN", "PYTHONPATH", "BOT_JAPANESE_ANALYSER"}
+    environment = {key: value for key, value in os.environ.items() if key not in unset}
+    if setting is not None:
+        environment["BOT_JAPANESE_ANALYSER"] = setting
     code = (
-        "import os, sys; os.environ['BOT_JAPANESE_ANALYSER'] = 'off'; from retainment_bot.project import Project; "
+        "import sys; from retainment_bot.project import Project; "
         "from retainment_bot.engine.engine import Typed; engine = Project.from_env().engine(); "
         "outcome = engine.step(engine.new_state('ja'), Typed('受け入れてくれる会社が見付からなかったです')); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pykakasi', 'sudachipy'}), len(outcome.replies))"
     )
-    result = run(sys.executable, "-c", code, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=TIMEOUT
+    )
     assert result.returncode == 0, result.stderr
     loaded, replies = result.stdout.split()
     assert loaded == "[]"

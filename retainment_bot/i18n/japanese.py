@@ -3,8 +3,10 @@
 Workers write 受入れ or 受け入れ, 見つからない or 見付からない, ちがい or 違い. SudachiPy with its
 small dictionary (installed from PyPI with the package, nothing downloaded at run time) splits a
 text into words and gives each its normalised dictionary form. The search phrases' forms are
-computed ahead of time (:mod:`retainment_bot.i18n.readings`); the bot puts a Japanese question in these forms
-only when the text as written leaves doubt. The dictionary is loaded on first use: about 0.03 s,
+computed ahead of time (:mod:`retainment_bot.i18n.readings`); with ``BOT_JAPANESE_ANALYSER=on``
+(off by default since session 18: beside the classifier it gained half a point of Japanese
+top-1, for 44 MiB), the bot puts a Japanese question in these forms only when the text as
+written leaves doubt. The dictionary is loaded on first use: about 0.03 s,
 and its file (110 MiB) is mapped into memory, read-only and shared with the page cache. Loading
 reads all of its 26 MiB of word entries once; those pages are then let go (:func:`_release`), so
 only what questions use stays mapped: about 8 MiB after one question, 60-80 MiB after a few
