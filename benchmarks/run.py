@@ -235,8 +235,8 @@ async def startup(plan: Plan, api: FakeApi, generator: Generator, workdir: Path)
                     figures.rss_after[kind] = process.memory_mib()
             finally:
                 await process.stop()
-    # Memory only: the small host's settings (README), and each of its two alone, from their own
-    # cached engines.
+    # Memory only: the small host's settings (README) and the Japanese analyser turned on, each from
+    # its own cached engine.
     for index, (name, settings) in enumerate(MEMORY_SETTINGS.items()):
         (workdir / f"start-settings-{index}").mkdir()
         process = spawn("bot", api, workdir / f"start-settings-{index}", extra_env=prepare_start(workdir, settings))

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 CONTENT_ENV = "BOT_CONTENT_DIR"
 # "on": a Japanese question is also put in dictionary forms with SudachiPy, whose dictionary then
-# maps 8-80 MiB. Off by default since session 18 (candidate A, tests/eval/README.md): with the
-# classifier, the forms gained half a point of Japanese top-1 and added wrong answers.
+# maps 8-80 MiB. Off by default since session 18 (candidate A′, tests/eval/README.md): beside the
+# classifier, the forms gained half a point of Japanese top-1 for 44 MiB and no fewer wrong answers.
 ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
 # `off`: no second opinion (search/classifier.npz is not read, numpy never imported): for a small host.
 SECOND_OPINION_ENV = "BOT_SECOND_OPINION"

@@ -63,7 +63,7 @@ def test_a_file_not_mapped_is_left_alone() -> None:
 def test_the_analyser_is_off_unless_the_environment_turns_it_on(
     monkeypatch: pytest.MonkeyPatch, value: str | None, on: bool
 ) -> None:
-    """Candidate A (session 18): off by default; the classifier's second opinion stays on."""
+    """Candidate A′ (session 18): off by default; the classifier's second opinion stays on."""
     from retainment_bot.project import ANALYSER_ENV, SECOND_OPINION_ENV, Project
 
     monkeypatch.delenv(SECOND_OPINION_ENV, raising=False)

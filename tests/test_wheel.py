@@ -121,7 +121,7 @@ def test_with_the_japanese_analyser_on_it_loads_at_the_first_japanese_question()
 
 @pytest.mark.parametrize("setting", [None, "off", "no"])
 def test_by_default_or_off_a_japanese_question_loads_no_analyser(setting: str | None) -> None:
-    """The default since session 18 (candidate A), and BOT_JAPANESE_ANALYSER=off: Japanese is
+    """The default since session 18 (candidate A′), and BOT_JAPANESE_ANALYSER=off: Japanese is
     matched as written, with the classifier: no SudachiPy, no dictionary mapped."""
     unset = {"BOT_CONTENT_DIR", "TELEGRAM_BOT_TOKEN", "PYTHONPATH", "BOT_JAPANESE_ANALYSER"}
     environment = {key: value for key, value in os.environ.items() if key not in unset}
