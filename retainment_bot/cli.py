@@ -82,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit status."""
     args = build_parser().parse_args(argv)
-    project = Project.from_env()
     try:
+        project = Project.from_env()  # BOT_JAPANESE_ANALYSER=on without its extra stops here, said plainly
         if args.command == "check":
             return check(project)
         if args.command == "i18n":

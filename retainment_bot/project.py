@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from retainment_bot import cache
 from retainment_bot.engine.engine import Engine
-from retainment_bot.errors import ContentError, Location, Problem, display_path
+from retainment_bot.errors import ContentError, Location, Problem, display_path, require_extra
 
 # What reads and checks the files (PyYAML, Babel, the validator) and the matcher (through the
 # readings) are imported where they are used: a bot started from the engine cache loads none of it.
@@ -42,6 +42,9 @@ CONTENT_ENV = "BOT_CONTENT_DIR"
 # maps 8-80 MiB. Off by default since session 18 (candidate A′, tests/eval/README.md): beside the
 # classifier, the forms gained half a point of Japanese top-1 for 44 MiB and no fewer wrong answers.
 ANALYSER_ENV = "BOT_JAPANESE_ANALYSER"
+# The optional extra (pyproject's `japanese`) for the analyser and `i18n readings`, and its modules.
+JAPANESE_EXTRA = ("japanese", "sudachipy", "sudachidict_small")
+READINGS_MODULES = ("pykakasi", *JAPANESE_EXTRA[1:])
 # `off`: no second opinion (search/classifier.npz is not read, numpy never imported): for a small host.
 SECOND_OPINION_ENV = "BOT_SECOND_OPINION"
 # Beside dialogues/ and locales/, not inside locales/: gettext tools (pocount, pofilter, Weblate)
@@ -213,6 +216,11 @@ class Project:
     japanese_analyser: bool = False
     second_opinion_on: bool = True
 
+    def __post_init__(self) -> None:
+        # Said at start, not at the first Japanese question: the analyser needs an optional extra.
+        if self.japanese_analyser:
+            require_extra(JAPANESE_EXTRA[0], f"{ANALYSER_ENV}=on", *JAPANESE_EXTRA[1:])
+
     @classmethod
     def from_env(cls) -> Project:
         """The project at ``$BOT_CONTENT_DIR``, else the checkout or the installed package's copy;
@@ -338,7 +346,9 @@ class Project:
 
     def write_readings(self) -> Path:
         """Compute the Japanese phrases' readings and dictionary forms into
-        ``search/readings.json`` (pykakasi and SudachiPy are loaded for this only)."""
+        ``search/readings.json`` (pykakasi and SudachiPy, the ``japanese`` extra, are loaded for
+        this only)."""
+        require_extra(JAPANESE_EXTRA[0], "`i18n readings`", *READINGS_MODULES)
         from retainment_bot.engine.loader import dialogue_files, load_content
         from retainment_bot.engine.matcher import content_phrases
         from retainment_bot.i18n.catalog import load_catalogs

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,8 +23,11 @@ from tests.conftest import ROOT
 TIMEOUT = 600  # a cold package cache on a slow machine; normally well under a minute
 
 
-def run(*args: str | Path, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_CONTENT_DIR", "TELEGRAM_BOT_TOKEN", "PYTHONPATH"}}
+def run(
+    *args: str | Path, cwd: Path, stdin: str = "", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    unset = {"BOT_CONTENT_DIR", "TELEGRAM_BOT_TOKEN", "PYTHONPATH", "BOT_JAPANESE_ANALYSER"}
+    env = {k: v for k, v in os.environ.items() if k not in unset} | (extra_env or {})
     return subprocess.run(
         [str(arg) for arg in args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=TIMEOUT
     )
@@ -83,6 +87,33 @@ def test_the_optional_tools_name_the_extra_they_need(installed: Path, elsewhere:
     assert stats.returncode == 1
     assert "pip install 'retainment-bot[charts]'" in stats.stderr
     assert not env_data.exists()  # refused before opening the store
+
+
+def test_the_japanese_tools_are_an_extra_that_they_name(installed: Path, elsewhere: Path) -> None:
+    """The core install has neither SudachiPy with its dictionary nor pykakasi (about 125 MB
+    installed): the bot does not use them by default. Turning the analyser on, or writing the
+    Japanese phrases' readings, stops at once with the extra to install."""
+    modules = "('sudachipy', 'sudachidict_small', 'pykakasi')"
+    code = f"import importlib.util as u; print([m for m in {modules} if u.find_spec(m)])"
+    assert run(installed / "python", "-c", code, cwd=elsewhere).stdout.strip() == "[]"
+    chat = run(
+        installed / "retainment-bot", "chat", "--jsonl", "--lang", "ja", cwd=elsewhere,
+        stdin='{"text": "/start"}', extra_env={"BOT_JAPANESE_ANALYSER": "on"},
+    )  # fmt: skip
+    assert chat.returncode == 1 and chat.stdout == ""
+    assert "BOT_JAPANESE_ANALYSER=on needs" in chat.stderr and "pip install 'retainment-bot[japanese]'" in chat.stderr
+    content = elsewhere / "content"
+    for name in ("dialogues", "locales", "search"):
+        shutil.copytree(ROOT / name, content / name)
+    for name in ("languages.yaml", "babel.cfg"):
+        shutil.copy(ROOT / name, content / name)
+    before = (content / "search" / "readings.json").read_bytes()
+    readings = run(
+        installed / "retainment-bot", "i18n", "readings", cwd=elsewhere, extra_env={"BOT_CONTENT_DIR": str(content)}
+    )
+    assert readings.returncode == 1
+    assert "`i18n readings` needs" in readings.stderr and "pip install 'retainment-bot[japanese]'" in readings.stderr
+    assert (content / "search" / "readings.json").read_bytes() == before
 
 
 def test_the_installed_content_is_not_edited_in_place(installed: Path, elsewhere: Path) -> None:
